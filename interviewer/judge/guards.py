@@ -186,7 +186,10 @@ def run_guards(question: Question, rubric: Rubric, answer: str, encoder: Encoder
     ]
 
     if report.usable:
-        sims = encoder.similarity([u.text for u in report.usable], rubric_texts(question, rubric))
+        # One embedding of everything usable (not one per sentence): cheap enough to run
+        # before every judge, LLM judges included.
+        usable_text = " ".join(u.text for u in report.usable if u.kind == "sentence")
+        sims = encoder.similarity([usable_text], rubric_texts(question, rubric))
         report.relevance = float(np.max(sims))
         hits = find_terms(terms, " ".join(u.text for u in report.usable))
         if report.relevance < OFF_TOPIC_SIMILARITY and len(set(hits)) <= 1:

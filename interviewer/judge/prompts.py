@@ -75,8 +75,8 @@ def reply_schema(rubric: Rubric, bounded: bool = False) -> dict[str, Any]:
     evidence: dict[str, Any] = {"type": "string"}
     reason: dict[str, Any] = {"type": "string"}
     if bounded:
-        evidence["maxLength"] = 200
-        reason["maxLength"] = 120
+        evidence["maxLength"] = 150
+        reason["maxLength"] = 80
     verdict = {
         "type": "object",
         "properties": {

@@ -26,12 +26,18 @@ ANSWERS = [
 ]
 
 
+def three_points(lora: tuple[Question, Rubric]) -> tuple[Question, Rubric]:
+    """The LoRA rubric cut to three key points: a 135M model on two cores is slow."""
+    q, r = lora
+    return q, r.model_copy(update={"key_points": r.key_points[:3]})
+
+
 @pytest.mark.parametrize("answer", ANSWERS, ids=["zh", "en"])
 async def test_grades_through_real_server(
     llama_server: str, lora: tuple[Question, Rubric], answer: str
 ) -> None:
-    q, r = lora
-    settings = load_settings(openai_base_url=llama_server, timeout=120)
+    q, r = three_points(lora)
+    settings = load_settings(openai_base_url=llama_server, timeout=300, deadline=900)
     judge = make_judge("compatible:smollm2", settings)
     assert isinstance(judge, LLMJudge)
     grade = await judge.agrade(q, r, answer)
