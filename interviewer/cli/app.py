@@ -11,6 +11,7 @@ from interviewer import __version__
 from interviewer.cli import bank
 from interviewer.cli.common import console, handles_errors
 from interviewer.cli.eval import eval_command
+from interviewer.cli.grade import grade_command
 from interviewer.config import config_file, load_settings
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 app.add_typer(bank.app, name="bank")
 app.command("eval")(eval_command)
+app.command("grade")(grade_command)
 
 config_app = typer.Typer(help="Show where settings come from and what is in effect.")
 app.add_typer(config_app, name="config")

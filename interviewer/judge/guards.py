@@ -82,9 +82,12 @@ def is_keyword_list(unit_text: str) -> bool:
 # --- gibberish -----------------------------------------------------------------------------
 
 _VOWELS = set("aeiouy")
+GIBBERISH_SAMPLE = 400
 
 
 def is_gibberish(answer: str) -> bool:
+    # The first part of an answer tells gibberish from prose as well as all of it does.
+    answer = answer[: GIBBERISH_SAMPLE * 5]
     text = comparable(answer)
     if len(text) < 6:
         return False
@@ -96,7 +99,10 @@ def is_gibberish(answer: str) -> bool:
         return True  # one short pattern repeated
     han = han_count(answer)
     if han >= 8:
-        words = segmenter().cut(re.sub(r"[^\u4e00-\u9fff]", " ", answer), hmm=False)
+        # The first few hundred characters tell gibberish from prose as well as all of them.
+        sample = re.sub(r"[^\u4e00-\u9fff]", " ", answer[:GIBBERISH_SAMPLE])
+        han = max(1, han_count(sample))
+        words = segmenter().cut(sample, hmm=False)
         in_words = sum(len(w) for w in words if len(w) >= 2)
         if in_words / han < 0.3:
             return True  # characters that form no words
@@ -133,7 +139,7 @@ class GuardReport:
     notes: list[str] = field(default_factory=list)
     units: list[Unit] = field(default_factory=list)  # every unit of the answer
     usable: list[Unit] = field(default_factory=list)  # units that may earn credit
-    relevance: float = 0.0  # best similarity of a unit to the question and its rubric
+    relevance: float | None = None  # similarity to the question and rubric, when measured
 
     @property
     def blocked(self) -> bool:
@@ -186,12 +192,14 @@ def run_guards(question: Question, rubric: Rubric, answer: str, encoder: Encoder
     ]
 
     if report.usable:
-        # One embedding of everything usable (not one per sentence): cheap enough to run
-        # before every judge, LLM judges included.
-        usable_text = " ".join(u.text for u in report.usable if u.kind == "sentence")
-        sims = encoder.similarity([usable_text], rubric_texts(question, rubric))
-        report.relevance = float(np.max(sims))
+        # Off-topic needs both: few evidence terms and low similarity. The term count is
+        # cheap, so the embedding (one of everything usable, not one per sentence) is only
+        # computed when the terms leave the question open.
         hits = find_terms(terms, " ".join(u.text for u in report.usable))
-        if report.relevance < OFF_TOPIC_SIMILARITY and len(set(hits)) <= 1:
-            report.flag("off_topic", "the answer is far from the question and every key point")
+        if len(set(hits)) <= 1:
+            usable_text = " ".join(u.text for u in report.usable if u.kind == "sentence")
+            sims = encoder.similarity([usable_text], rubric_texts(question, rubric))
+            report.relevance = float(np.max(sims))
+            if report.relevance < OFF_TOPIC_SIMILARITY:
+                report.flag("off_topic", "the answer is far from the question and every key point")
     return report

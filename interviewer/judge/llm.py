@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
@@ -55,6 +56,9 @@ class ReplyError(Exception):
     """The model's reply is not JSON, or does not match the schema."""
 
 
+GuardRunner = Callable[[Question, Rubric, str], Awaitable[GuardReport]]
+
+
 @dataclass
 class LLMJudge:
     provider: Provider
@@ -64,6 +68,9 @@ class LLMJudge:
     gate: RateGate | None = None
     bounded_schema: bool = False
     retry_wait: float = 1.0  # first back-off in seconds; doubles each retry, with jitter
+    # Where the guards run: a thread by default; batch grading passes a process pool's
+    # runner so that their CPU work does not hold up the requests in flight.
+    guard_runner: GuardRunner | None = None
     last_finish_reason: str = field(default="", init=False)
 
     @property
@@ -75,7 +82,12 @@ class LLMJudge:
 
     async def agrade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
         started = time.perf_counter()
-        report = await asyncio.to_thread(run_guards, question, rubric, answer, self.offline.encoder)
+        if self.guard_runner is not None:
+            report = await self.guard_runner(question, rubric, answer)
+        else:
+            report = await asyncio.to_thread(
+                run_guards, question, rubric, answer, self.offline.encoder
+            )
         if report.blocked:
             missed = [Verdict(key_point=kp.id, verdict="missed") for kp in rubric.key_points]
             return self._grade(rubric, missed, [], report, TokenUsage(), started, [])

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,7 @@ from interviewer.judge.guards import GuardReport, rubric_texts, run_guards
 from interviewer.judge.normalize import comparable, nfkc
 from interviewer.judge.schema import Grade, MisconceptionFound, Verdict, VerdictLabel
 from interviewer.judge.scoring import score
-from interviewer.judge.text import Unit, find_terms, segmenter, word_list
+from interviewer.judge.text import Unit, find_terms, segmenter, split_units, word_list
 
 PARAMS_FILE = Path(__file__).with_name("offline_params.json")
 
@@ -89,9 +90,22 @@ class OfflineJudge:
     def prepare(self, question: Question, rubric: Rubric) -> None:
         """Embed the rubric's own texts now (key points, claims, reference), so that grading
         an answer to it only embeds the answer. Cheap to call again: embeddings are cached."""
-        texts = rubric_texts(question, rubric)
-        texts += [_claim(t) for m in rubric.misconceptions for t in (m.text.zh, m.text.en)]
-        self.encoder.encode(texts)
+        self.encoder.encode(_own_texts(question, rubric))
+
+    def prepare_all(
+        self, pairs: list[tuple[Question, Rubric]]
+    ) -> dict[str, np.ndarray[Any, np.dtype[np.float32]]]:
+        """Prepare many rubrics through the on-disk store of rubric embeddings; returns the
+        vectors, which worker processes take with `encoder.seed`."""
+        return self.encoder.encode_stored([t for q, r in pairs for t in _own_texts(q, r)])
+
+    def prefetch(self, answers: list[str]) -> None:
+        """Embed the units of many answers in one call, before grading them one by one.
+
+        An encoder call has a fixed cost of a few milliseconds and works better on more
+        tokens at once, so a batch of answers encoded together grades about twice as fast.
+        """
+        self.encoder.encode([u.text for a in answers for u in split_units(a)])
 
     def learn_terms(self, rubrics: list[Rubric]) -> None:
         """Add every evidence term of the bank to the segmenter's dictionary."""
@@ -220,6 +234,12 @@ class OfflineJudge:
 def _distinct(terms: list[str]) -> set[str]:
     """Count aliases that are the same word once ("LoRA" and "lora")."""
     return {comparable(t) for t in terms}
+
+
+def _own_texts(question: Question, rubric: Rubric) -> list[str]:
+    texts = rubric_texts(question, rubric)
+    texts += [_claim(t) for m in rubric.misconceptions for t in (m.text.zh, m.text.en)]
+    return texts
 
 
 def _claim(text: str) -> str:

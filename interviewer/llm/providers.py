@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import anthropic
 import openai
+from openai.types.chat import ChatCompletion
 
 from interviewer.config import JudgeSpec, Settings
 from interviewer.errors import NeedsKeyError
@@ -104,7 +105,13 @@ class OpenAIProvider:
                 **self._options(),
             }
             try:
-                response = await self.client.chat.completions.create(**request)
+                # The body is plain JSON already: `post` sends it as it is, where
+                # `chat.completions.create` walks it through the SDK's typed transform
+                # (a few milliseconds of CPU a request, which adds up in batch grading).
+                # Errors, retries off, timeouts and the parsed reply are the same.
+                response = await self.client.post(
+                    "/chat/completions", body=request, cast_to=ChatCompletion
+                )
                 break
             except openai.BadRequestError as exc:
                 if not self._adapt(exc):

@@ -1,0 +1,1 @@
+"""Batch grading: many written answers, one judge, results and a report."""

@@ -1,0 +1,50 @@
+"""A SQLite cache of grades, so that a re-run skips rows already graded.
+
+The key is a hash of the judge spec, the rubric (its whole content, so an edited rubric is
+graded afresh even if its version was not bumped) and the answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+from interviewer.bank.schema import Rubric
+from interviewer.judge.schema import Grade
+
+
+def cache_key(judge: str, rubric: Rubric, answer: str) -> str:
+    h = hashlib.sha256()
+    for part in (judge, rubric.question_id, str(rubric.version), rubric.model_dump_json(), answer):
+        h.update(part.encode("utf-8"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+class GradeCache:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        # Every grade is committed as soon as it is made; in WAL mode NORMAL keeps each
+        # commit safe from a crash of this process without an fsync per row.
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS grades (key TEXT PRIMARY KEY, grade TEXT NOT NULL)"
+        )
+        self.conn.commit()
+
+    def get(self, key: str) -> Grade | None:
+        row = self.conn.execute("SELECT grade FROM grades WHERE key = ?", (key,)).fetchone()
+        return Grade.model_validate_json(row[0]) if row else None
+
+    def put(self, key: str, grade: Grade) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO grades (key, grade) VALUES (?, ?)",
+            (key, grade.model_dump_json()),
+        )
+        self.conn.commit()
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,213 @@
+"""Batch input: JSONL, CSV and Markdown, read into rows that remember their line.
+
+Columns (JSONL keys or CSV headers), per DESIGN.md:
+- `id` (optional; defaults to the line number), `answer` (required);
+- `question_id` (a bank question), or `question` (text) with optional `key_points` (a list
+  of strings or of {"text", "weight"}; in CSV a JSON list, or items separated by " | ")
+  and/or `reference` (a reference answer);
+- `max_score` (optional): results also carry the score on that scale.
+Markdown: each `## heading` is a question; the text under it, up to the next heading, is
+the answer. A row that cannot be used becomes an error row; the file as a whole is only
+refused when it cannot be read at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from interviewer.errors import InterviewerError
+from interviewer.judge.adhoc import AdhocKeyPoint
+
+
+class FileError(InterviewerError):
+    """The input file itself is unusable (exit code 2)."""
+
+
+class Row(BaseModel):
+    id: str
+    line: int
+    answer: str = Field(min_length=0)
+    question_id: str | None = None
+    question: str | None = None
+    key_points: list[AdhocKeyPoint] | None = None
+    reference: str | None = None
+    max_score: float | None = Field(None, gt=0)
+
+    @field_validator("key_points", mode="before")
+    @classmethod
+    def _key_points(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                value = json.loads(text)
+            else:
+                value = [p.strip() for p in re.split(r"\s\|\s|\n", text) if p.strip()]
+        if isinstance(value, list):
+            return [{"text": v} if isinstance(v, str) else v for v in value]
+        return value
+
+
+class RowError(BaseModel):
+    id: str
+    line: int
+    error: str
+
+
+Parsed = Row | RowError
+
+
+def read_rows(path: Path) -> list[Parsed]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise FileError(f"{path}: cannot read the file ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise FileError(
+            f"{path}:{line}: the file is not UTF-8 (byte 0x{raw[exc.start]:02x})",
+            hint="Save it as UTF-8 (in Excel: 'CSV UTF-8'), or convert it: "
+            "iconv -f GBK -t UTF-8 in.csv > out.csv",
+        ) from None
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return _jsonl(text)
+    if suffix in (".csv", ".tsv"):
+        return _csv(text, path, "\t" if suffix == ".tsv" else ",")
+    if suffix in (".md", ".markdown"):
+        return _markdown(text, path)
+    raise FileError(
+        f"{path}: unknown input format {suffix or '(no suffix)'}",
+        hint="Use .jsonl, .csv or .md (see `interviewer grade --help`).",
+    )
+
+
+def _row(data: Any, line: int) -> Parsed:
+    fallback_id = str(line)
+    if not isinstance(data, dict):
+        return RowError(id=fallback_id, line=line, error=f"line {line}: expected an object")
+    fields = {k.strip().lower(): v for k, v in data.items() if isinstance(k, str)}
+    fields = {k: (None if v == "" else v) for k, v in fields.items()}
+    row_id = str(fields.pop("id", None) or fallback_id)
+    if fields.get("answer") is None:
+        return RowError(id=row_id, line=line, error=f"line {line}: no `answer`")
+    if not any(fields.get(k) for k in ("question_id", "question", "key_points", "reference")):
+        return RowError(
+            id=row_id,
+            line=line,
+            error=f"line {line}: give `question_id`, or `question` with or without "
+            "`key_points` / `reference`",
+        )
+    try:
+        known = {k: v for k, v in fields.items() if k in Row.model_fields}
+        known["answer"] = str(known["answer"])
+        return Row(id=row_id, line=line, **known)
+    except (ValidationError, ValueError) as exc:
+        return RowError(id=row_id, line=line, error=f"line {line}: {_first_error(exc)}")
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in err["loc"])
+        return f"{where}: {err['msg']}"
+    return str(exc)
+
+
+def _jsonl(text: str) -> list[Parsed]:
+    rows: list[Parsed] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            rows.append(
+                RowError(id=str(number), line=number, error=f"line {number}: not JSON ({exc.msg})")
+            )
+            continue
+        rows.append(_row(data, number))
+    return rows
+
+
+def _csv(text: str, path: Path, delimiter: str) -> list[Parsed]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise FileError(f"{path}: the file is empty") from None
+    names = [h.strip().lower() for h in header]
+    if "answer" not in names:
+        raise FileError(
+            f"{path}:1: no `answer` column (columns: {', '.join(names)})",
+            hint="The header needs `answer` and one of question_id, question, key_points.",
+        )
+    rows: list[Parsed] = []
+    while True:
+        line = reader.line_num + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            rows.append(RowError(id=str(line), line=line, error=f"line {line}: {exc}"))
+            continue
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) > len(names):
+            rows.append(
+                RowError(
+                    id=str(line),
+                    line=line,
+                    error=f"line {line}: {len(values)} fields but {len(names)} columns "
+                    "(quote fields that contain commas)",
+                )
+            )
+            continue
+        rows.append(_row(dict(zip(names, values, strict=False)), line))
+    return rows
+
+
+_HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
+
+
+def _markdown(text: str, path: Path) -> list[Parsed]:
+    rows: list[Parsed] = []
+    question: str | None = None
+    start = 0
+    body: list[str] = []
+
+    def flush() -> None:
+        if question is None:
+            return
+        answer = "\n".join(body).strip()
+        index = len(rows) + 1
+        if not answer:
+            rows.append(RowError(id=str(index), line=start, error=f"line {start}: no answer"))
+        else:
+            rows.append(Row(id=str(index), line=start, answer=answer, question=question))
+
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _HEADING.match(line)
+        if match:
+            flush()
+            question, start, body = match.group(1), number, []
+        elif question is not None:
+            body.append(line)
+    flush()
+    if not rows:
+        raise FileError(
+            f"{path}: no `## question` headings",
+            hint="Write each question as a `## ` heading with its answer below it.",
+        )
+    return rows

@@ -1,0 +1,144 @@
+"""The batch runner: order, bounded concurrency, the cache, a clean stop, long answers.
+
+The runner's own logic is what is tested here, so most tests grade with a small async
+function; the offline judge runs for real in tests/cli/test_grade_cli.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from pathlib import Path
+
+from interviewer.bank.loader import load_bank
+from interviewer.bank.schema import Question, Rubric
+from interviewer.batch.cache import GradeCache
+from interviewer.batch.inputs import Parsed, Row, RowError
+from interviewer.batch.resolve import Resolver
+from interviewer.batch.runner import INTERRUPTED, MAX_ANSWER_CHARS, OfflinePool, plan, run
+from interviewer.judge import offline_judge
+from interviewer.judge.schema import Grade, Verdict
+from interviewer.judge.text import segmenter
+
+
+def rows_for(n: int, answer: str = "LoRA 冻结原权重，只训练低秩矩阵 B 和 A。") -> list[Parsed]:
+    return [
+        Row(id=f"r{i}", line=i + 1, question_id="lora-principle", answer=f"{answer} #{i}")
+        for i in range(n)
+    ]
+
+
+def fake_grade(delays: dict[str, float], log: list[str] | None = None):  # type: ignore[no-untyped-def]
+    in_flight = {"now": 0, "max": 0}
+
+    async def grade(question: Question, rubric: Rubric, answer: str) -> Grade:
+        in_flight["now"] += 1
+        in_flight["max"] = max(in_flight["max"], in_flight["now"])
+        await asyncio.sleep(delays.get(answer.rsplit("#", 1)[-1], 0.01))
+        in_flight["now"] -= 1
+        if log is not None:
+            log.append(answer)
+        if "boom" in answer:
+            raise RuntimeError("provider exploded")
+        verdicts = [Verdict(key_point=kp.id, verdict="covered") for kp in rubric.key_points]
+        return Grade(verdicts=verdicts, score=100.0, judge="fake")
+
+    return grade, in_flight
+
+
+def test_results_come_back_in_input_order_with_bounded_concurrency(small_bank: Path) -> None:
+    bank = load_bank(small_bank)
+    rows = rows_for(12)
+    jobs, errors = plan(rows, Resolver(bank, offline_judge().encoder), "fake")
+    assert not errors
+    # Later rows finish first.
+    grade, in_flight = fake_grade({str(i): 0.05 - i * 0.004 for i in range(12)})
+    results = asyncio.run(run(jobs, grade, cache=None, concurrency=3))
+    assert [results[i].id for i in range(12)] == [f"r{i}" for i in range(12)]
+    assert in_flight["max"] == 3
+    assert all(r.score == 100.0 and r.error is None for r in results.values())
+
+
+def test_unresolvable_and_failing_rows_become_error_rows(small_bank: Path) -> None:
+    bank = load_bank(small_bank)
+    rows: list[Parsed] = [
+        Row(id="ok", line=1, question_id="lora-principle", answer="fine"),
+        RowError(id="2", line=2, error="line 2: no `answer`"),
+        Row(id="ghost", line=3, question_id="no-such-question", answer="x"),
+        Row(id="far", line=4, question="你最喜欢的颜色是什么？", answer="蓝色"),
+        Row(id="bad", line=5, question_id="lora-principle", answer="boom"),
+    ]
+    jobs, errors = plan(rows, Resolver(bank, offline_judge().encoder), "fake")
+    assert sorted(errors) == [1, 2, 3]
+    assert "no question with id 'no-such-question'" in (errors[2].error or "")
+    assert (errors[3].error or "").startswith("line 4: the question matches nothing")
+    grade, _ = fake_grade({})
+    results = asyncio.run(run(jobs, grade, cache=None, concurrency=2))
+    assert results[0].error is None
+    assert results[4].error == "line 5: provider exploded"
+
+
+def test_cache_skips_rows_already_graded(small_bank: Path, tmp_path: Path) -> None:
+    bank = load_bank(small_bank)
+    jobs, _ = plan(rows_for(6), Resolver(bank, offline_judge().encoder), "fake")
+    cache = GradeCache(tmp_path / "cache.sqlite")
+    first_log: list[str] = []
+    grade, _ = fake_grade({}, first_log)
+    asyncio.run(run(jobs[:4], grade, cache=cache, concurrency=2))
+    cache.close()
+
+    cache = GradeCache(tmp_path / "cache.sqlite")  # a new process would open it again
+    second_log: list[str] = []
+    grade, _ = fake_grade({}, second_log)
+    results = asyncio.run(run(jobs, grade, cache=cache, concurrency=2))
+    assert len(first_log) == 4
+    assert sorted(second_log) == sorted(j.answer for j in jobs[4:])
+    assert [results[i].cached for i in range(6)] == [True] * 4 + [False] * 2
+    assert all(r.score == 100.0 for r in results.values())
+
+
+def test_stop_finishes_rows_in_flight_and_marks_the_rest(small_bank: Path) -> None:
+    bank = load_bank(small_bank)
+    jobs, _ = plan(rows_for(10), Resolver(bank, offline_judge().encoder), "fake")
+    stop = asyncio.Event()
+    grade, _ = fake_grade({str(i): 0.05 for i in range(10)})
+
+    async def main():  # type: ignore[no-untyped-def]
+        task = asyncio.create_task(run(jobs, grade, cache=None, concurrency=2, stop=stop))
+        await asyncio.sleep(0.07)  # the first two are done, the next two are in flight
+        stop.set()
+        return await task
+
+    results = asyncio.run(main())
+    graded = [i for i, r in results.items() if r.error is None]
+    stopped = [i for i, r in results.items() if r.error == INTERRUPTED]
+    assert graded == [0, 1, 2, 3]
+    assert stopped == list(range(4, 10))
+
+
+def test_an_answer_over_the_limit_is_graded_on_its_first_part_and_flagged(
+    small_bank: Path,
+) -> None:
+    bank = load_bank(small_bank)
+    rubric = bank.rubric("lora-principle")
+    # A real answer, then about 1 MB of varied prose: the reference's own words, reordered.
+    words = segmenter().cut(rubric.reference_answer.zh + rubric.reference_answer.en)
+    rng = random.Random(5)
+    filler: list[str] = []
+    size = 0
+    while size < 1_050_000:
+        filler.append(" ".join(rng.choice(words) for _ in range(rng.randrange(8, 30))))
+        size += len(filler[-1].encode())
+    big = rubric.reference_answer.zh + "。".join(filler)
+    assert len(big.encode()) > 1_000_000
+    rows: list[Parsed] = [Row(id="big", line=1, question_id="lora-principle", answer=big)]
+    jobs, _ = plan(rows, Resolver(bank, offline_judge().encoder), "offline")
+    assert len(jobs[0].answer) == MAX_ANSWER_CHARS and jobs[0].truncated
+    pool = OfflinePool(terms=[], workers=1)
+    try:
+        results = asyncio.run(run(jobs, pool.grade, cache=None, concurrency=2))
+    finally:
+        pool.close()
+    assert results[0].error is None
+    assert "truncated" in results[0].flags
+    assert results[0].score is not None and results[0].score > 0

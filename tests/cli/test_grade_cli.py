@@ -1,0 +1,177 @@
+"""`interviewer grade` in a real subprocess with the offline judge: outputs, exit codes,
+question matching, ad-hoc rubrics, and a run killed half-way that a re-run finishes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+GOOD = "LoRA 冻结预训练权重 W0，把更新写成两个低秩矩阵 B 和 A 的乘积，只训练 A 和 B，推理时可以合并回 W0。"
+
+
+def env(tmp: Path, bank: Path) -> dict[str, str]:
+    out = {k: v for k, v in os.environ.items() if not k.startswith(("INTERVIEWER_", "OPENAI"))}
+    out.update(
+        XDG_DATA_HOME=str(tmp / "data"),
+        XDG_CONFIG_HOME=str(tmp / "config"),
+        INTERVIEWER_BANK_DIR=str(bank),
+        PYTHONUNBUFFERED="1",
+    )
+    return out
+
+
+def grade(tmp: Path, bank: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "interviewer", "grade", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp,
+        env=env(tmp, bank),
+        timeout=300,
+        check=False,
+    )
+
+
+def results(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_mixed_file_keeps_order_reports_errors_and_exits_1(
+    tmp_path: Path, small_bank: Path
+) -> None:
+    rows = [
+        {"id": "strong", "question_id": "lora-principle", "answer": GOOD},
+        {
+            "id": "weak",
+            "question_id": "lora-principle",
+            "answer": "LoRA 是一种微调方法，效果不错。",
+        },
+        {"id": "missing-answer", "question_id": "lora-principle"},
+        {
+            "id": "by-text",
+            "question": "LoRA 微调是怎么工作的？它改了模型哪部分，为什么省资源？",
+            "answer": GOOD,
+        },
+        {
+            "id": "adhoc",
+            "question": "What does a KV cache store?",
+            "key_points": ["keys and values of earlier tokens", "memory grows with length"],
+            "answer": "It keeps the keys and values of earlier tokens; its memory grows with length.",
+            "max_score": 10,
+        },
+        {"id": "unknown", "question_id": "no-such-question", "answer": "x"},
+    ]
+    src = tmp_path / "answers.jsonl"
+    src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    proc = grade(
+        tmp_path, small_bank, str(src), "--csv", "out.csv", "--report", "report.md", "--no-cache"
+    )
+    assert proc.returncode == 1, proc.stderr
+    out = results(tmp_path / "answers.results.jsonl")
+    assert [r["id"] for r in out] == [r["id"] for r in rows]
+    by_id = {r["id"]: r for r in out}
+    assert isinstance(by_id["strong"]["score"], float) and isinstance(by_id["weak"]["score"], float)
+    assert by_id["strong"]["score"] > by_id["weak"]["score"] + 30
+    assert by_id["by-text"]["question_id"] == "lora-principle"
+    assert by_id["by-text"]["score"] == by_id["strong"]["score"]
+    assert by_id["adhoc"].get("question_id") is None and by_id["adhoc"]["max_score"] == 10
+    assert by_id["adhoc"].get("scaled_score") is not None
+    assert by_id["missing-answer"]["error"] == "line 3: no `answer`"
+    assert "line 6: no question with id 'no-such-question'" in str(by_id["unknown"]["error"])
+    assert "6 rows: 4 graded (0 from cache), 2 failed" in proc.stderr
+    with (tmp_path / "out.csv").open(encoding="utf-8-sig") as f:  # BOM for Excel
+        assert [r["id"] for r in csv.DictReader(f)] == [r["id"] for r in rows]
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "lora-principle" in report and "missing-answer" in report
+
+
+def test_clean_file_exits_0_and_unusable_files_exit_2(tmp_path: Path, small_bank: Path) -> None:
+    ok = tmp_path / "ok.csv"
+    ok.write_text(f"question_id,answer\nlora-principle,{GOOD}\n", encoding="utf-8-sig")
+    proc = grade(tmp_path, small_bank, str(ok))
+    assert proc.returncode == 0, proc.stderr
+    assert results(tmp_path / "ok.results.jsonl")[0]["error"] is None
+
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(f"question_id,answer\nlora-principle,{GOOD}\n".encode("gbk"))
+    proc = grade(tmp_path, small_bank, str(gbk))
+    assert proc.returncode == 2
+    assert "gbk.csv:2: the file is not UTF-8" in proc.stderr
+
+    proc = grade(tmp_path, small_bank, str(tmp_path / "absent.jsonl"))
+    assert proc.returncode == 2
+    assert "absent.jsonl" in proc.stderr
+
+
+def test_markdown_input_and_dry_run(tmp_path: Path, small_bank: Path) -> None:
+    md = tmp_path / "answers.md"
+    md.write_text(
+        "## 请讲一讲 LoRA 微调是怎么工作的：它改了模型的哪一部分，又为什么能省资源？\n\n"
+        f"{GOOD}\n\n## 你最喜欢什么颜色？\n\n蓝色。\n",
+        encoding="utf-8",
+    )
+    proc = grade(tmp_path, small_bank, str(md), "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "2 rows: 1 gradable on 1 questions, 1 with errors" in proc.stderr
+    assert not (tmp_path / "answers.results.jsonl").exists()
+    proc = grade(tmp_path, small_bank, str(md))
+    assert proc.returncode == 1
+    out = results(tmp_path / "answers.results.jsonl")
+    assert out[0]["question_id"] == "lora-principle" and out[0]["error"] is None
+    assert "matches nothing in the bank" in str(out[1]["error"])
+
+
+def cached_rows(tmp: Path) -> int:
+    db = tmp / "data" / "interviewer" / "grade-cache.sqlite"
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=1) as conn:
+            return int(conn.execute("SELECT count(*) FROM grades").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_a_killed_run_resumes_without_grading_any_row_twice(
+    tmp_path: Path, small_bank: Path
+) -> None:
+    n = 240
+    src = tmp_path / "many.jsonl"
+    src.write_text(
+        "\n".join(
+            json.dumps({"id": f"r{i}", "question_id": "lora-principle", "answer": f"{GOOD} ({i})"})
+            for i in range(n)
+        ),
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "interviewer", "grade", str(src), "--concurrency", "1"],
+        cwd=tmp_path,
+        env=env(tmp_path, small_bank),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while cached_rows(tmp_path) < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its worker processes
+    proc.wait()
+    done = cached_rows(tmp_path)
+    assert 20 <= done < n, "the kill should land mid-run"
+    assert not (tmp_path / "many.results.jsonl").exists()
+
+    again = grade(tmp_path, small_bank, str(src))
+    assert again.returncode == 0, again.stderr
+    assert f"{n} rows: {n} graded ({done} from cache), 0 failed" in again.stderr
+    out = results(tmp_path / "many.results.jsonl")
+    assert [r["id"] for r in out] == [f"r{i}" for i in range(n)]
+    assert all(r["error"] is None for r in out)
+    assert cached_rows(tmp_path) == n
