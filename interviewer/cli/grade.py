@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -66,6 +67,7 @@ def grade_command(
     from interviewer.batch.runner import OfflinePool, distinct_rubrics, plan, run
     from interviewer.config import load_settings
     from interviewer.judge import make_judge, offline_judge
+    from interviewer.judge.llm import LLMJudge
     from interviewer.llm.retry import RateGate
 
     settings = load_settings(judge=judge or None, openai_base_url=base_url, bank_dir=bank_dir)
@@ -94,6 +96,15 @@ def grade_command(
         in_flight = pool.concurrency  # whole chunks queued for every worker
     else:
         judge_ = make_judge(spec, settings, gate=RateGate())
+        if isinstance(judge_, LLMJudge):
+            # The guards' CPU work goes to a worker process, so that it does not hold up
+            # the requests in flight.
+            terms = [
+                t for r in bank.rubrics.values() for kp in r.key_points for t in kp.evidence.terms()
+            ]
+            cores = os.cpu_count() or 1
+            pool = OfflinePool(terms, max(1, cores - 1), rubrics=distinct_rubrics(jobs))
+            judge_.guard_runner = pool.guards
         grade = judge_.agrade
         in_flight = workers or 1
 
