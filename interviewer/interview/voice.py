@@ -16,6 +16,7 @@ from typing import Protocol
 
 from interviewer.bank.schema import FollowUp, Question
 from interviewer.interview.personas import Persona
+from interviewer.llm.loop import run_sync
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class LLMVoice:
         if kind not in REPHRASE or not isinstance(question, str):
             return self.fallback.say(kind, lang, turn, emit, **values)
         try:
-            return asyncio.run(self._stream(kind, lang, question, emit))
+            return run_sync(self._stream(kind, lang, question, emit))
         except Exception as exc:
             log.warning("LLM interviewer failed (%s); using the scripted line", exc)
             return self.fallback.say(kind, lang, turn, emit, **values)

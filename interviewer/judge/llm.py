@@ -30,6 +30,7 @@ from interviewer.judge.offline import OfflineJudge
 from interviewer.judge.prompts import fence, reply_schema, retry_note, system_prompt
 from interviewer.judge.schema import Flag, Grade, MisconceptionFound, TokenUsage, Verdict
 from interviewer.judge.scoring import score
+from interviewer.llm.loop import run_sync
 from interviewer.llm.providers import Completion, Provider
 from interviewer.llm.retry import RateGate, call_with_retries
 
@@ -78,7 +79,8 @@ class LLMJudge:
         return self.provider.spec
 
     def grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
-        return asyncio.run(self.agrade(question, rubric, answer))
+        # Not asyncio.run: the SDK client must stay on one loop across calls.
+        return run_sync(self.agrade(question, rubric, answer))
 
     async def agrade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
         started = time.perf_counter()

@@ -254,3 +254,18 @@ async def test_anthropic_429_then_fallback(lora: Lora, judge: OfflineJudge) -> N
         grade = await llm.agrade(q, r, STRONG)
     assert "judge_fallback" in grade.flags
     assert len(srv.script.requests) == 3
+
+
+def test_sync_grade_works_on_every_call(lora: Lora, judge: OfflineJudge) -> None:
+    """The interview grades through the synchronous `grade`; the SDK client must survive
+    from one call to the next (asyncio.run per call left it on a closed loop)."""
+    q, r = lora
+    reply = chat_reply(json.dumps(good_reply(r)))
+    with ScriptedServer([Step(body=reply)] * 3, keep_alive=True) as srv:
+        llm = openai_judge(srv.url, judge)
+        grades = [llm.grade(q, r, STRONG) for _ in range(3)]
+    for grade in grades:
+        check_valid(grade, r)
+        assert "judge_fallback" not in grade.flags
+        assert grade.score == pytest.approx(83.33)
+    assert len(srv.script.requests) == 3

@@ -72,6 +72,13 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
 
+class _KeepAliveHandler(_Handler):
+    """HTTP/1.1: the client keeps its connection open between requests, as real servers
+    let it (and as a client bound to a closed event loop then trips over)."""
+
+    protocol_version = "HTTP/1.1"
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # a hung handler must not hold up the test
@@ -79,9 +86,9 @@ class _Server(ThreadingHTTPServer):
 
 
 class ScriptedServer:
-    def __init__(self, steps: list[Step]) -> None:
+    def __init__(self, steps: list[Step], keep_alive: bool = False) -> None:
         self.script = Scripted(steps=list(steps))
-        self.httpd = _Server(("127.0.0.1", 0), _Handler)
+        self.httpd = _Server(("127.0.0.1", 0), _KeepAliveHandler if keep_alive else _Handler)
         self.httpd.script = self.script
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
