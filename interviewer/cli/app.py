@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 
 from interviewer import __version__
-from interviewer.cli import bank
+from interviewer.cli import bank, review
 from interviewer.cli.common import console, handles_errors
 from interviewer.cli.eval import eval_command
 from interviewer.cli.grade import grade_command
+from interviewer.cli.stats import stats_command
 from interviewer.config import config_file, load_settings
 
 app = typer.Typer(
@@ -30,8 +31,10 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(bank.app, name="bank")
+app.add_typer(review.app, name="review")
 app.command("eval")(eval_command)
 app.command("grade")(grade_command)
+app.command("stats")(stats_command)
 
 config_app = typer.Typer(help="Show where settings come from and what is in effect.")
 app.add_typer(config_app, name="config")

@@ -43,12 +43,31 @@ def eval_command(
     details: Annotated[
         bool, typer.Option(help="List every answer's human and judge score.")
     ] = False,
+    from_reviews: Annotated[
+        bool,
+        typer.Option(
+            "--from-reviews",
+            help="Instead: agreement of each judge with reviewers' overrides in transcripts.",
+        ),
+    ] = False,
+    reviews_dir: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Transcripts folder for --from-reviews (default: settings)."),
+    ] = None,
 ) -> None:
     """Measure a judge on the calibration set: Pearson, Spearman, MAE, weighted kappa,
     verdict accuracy, adversarial pass rate and consistency.
 
+    With --from-reviews, compare instead every judge that graded a saved interview (live
+    or in a regrade) with the human reviewers' overrides: agreement per judge.
+
     Example: interviewer eval --judge offline --half held
+
+    Example: interviewer eval --from-reviews --dir ./transcripts
     """
+    if from_reviews:
+        _from_reviews(reviews_dir, as_json, out)
+        return
     import asyncio
 
     from interviewer.bank.loader import load_bank, load_calibration
@@ -120,3 +139,38 @@ def eval_command(
         for r in sorted(report.results, key=lambda r: -abs(r.human - r.score)):
             detail.add_row(r.answer_id, r.kind, f"{r.human:g}", f"{r.score:g}", ",".join(r.flags))
         console.print(detail)
+
+
+def _from_reviews(folder: Path | None, as_json: bool, out: Path | None) -> None:
+    """Agreement of each judge with the reviewers, over every overridden key point."""
+    from interviewer.config import load_settings
+    from interviewer.transcript.review import agreement
+
+    where = folder if folder is not None else load_settings().transcripts_dir
+    report = agreement(where)
+    if out:
+        out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    if as_json:
+        console.print_json(report.model_dump_json())
+        return
+    for problem in report.skipped:
+        console.print(f"warning: skipped {problem}", markup=False, style="yellow")
+    if not report.judges:
+        console.print(
+            f"No overridden key points in {where}: add some with `interviewer review override`.",
+            markup=False,
+        )
+        return
+    table = Table(
+        title=(
+            f"Judges against reviewers: {report.key_points} key point(s) "
+            f"in {report.interviews} interview(s)"
+        )
+    )
+    table.add_column("judge")
+    table.add_column("agreed", justify="right")
+    table.add_column("compared", justify="right")
+    table.add_column("agreement", justify="right")
+    for j in report.judges:
+        table.add_row(j.judge, str(j.agreed), str(j.compared), f"{j.rate:.1%}")
+    console.print(table)

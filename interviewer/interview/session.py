@@ -28,7 +28,8 @@ from interviewer.interview.state import Message
 from interviewer.interview.voice import LLMVoice, ScriptedVoice, Voice
 from interviewer.judge import Judge, make_judge
 from interviewer.judge.offline import OfflineJudge
-from interviewer.transcript.schema import Transcript, Turn
+from interviewer.transcript.build import from_state
+from interviewer.transcript.schema import Transcript
 from interviewer.transcript.store import TranscriptStore, check_id
 
 Chunk = Callable[[str], None]
@@ -62,6 +63,7 @@ class Session:
     created: str
     conn: sqlite3.Connection
     _judges: dict[str, Judge] = field(default_factory=dict)
+    judge_for: Callable[[str], Judge] | None = None
 
     @property
     def config(self) -> dict[str, Any]:
@@ -98,7 +100,7 @@ class Session:
         if resume is None:
             assert ctx is not None
             _check_topics(bank, ctx)
-            return cls(new_id(), ctx, bank, graph, store, now(), conn, judges)
+            return cls(new_id(), ctx, bank, graph, store, now(), conn, judges, judge_for)
         check_id(resume)
         snapshot = graph.get_state({"configurable": {"thread_id": resume}})
         values = snapshot.values if snapshot else {}
@@ -115,7 +117,8 @@ class Session:
                 hint=f"See it with `interviewer review show {resume}`.",
             )
         saved = InterviewContext.model_validate(values["settings"])
-        return cls(resume, saved, bank, graph, store, values.get("created", now()), conn, judges)
+        created = values.get("created", now())
+        return cls(resume, saved, bank, graph, store, created, conn, judges, judge_for)
 
     # --- driving ------------------------------------------------------------------------
 
@@ -173,35 +176,44 @@ class Session:
         return list(reversed(out))
 
     def transcript(self, draft: str = "") -> Transcript:
-        values = self.values
-        turns = [
-            Turn(
-                question_id=f["question_id"],
-                topic=f["topic"],
-                difficulty=f["difficulty"],
-                attempts=f["attempts"],
-                merged=f["merged"],
-                score=f["score"],
-                hinted=f["hinted"],
-                skipped=f["skipped"],
-            )
-            for f in values.get("finished", [])
-        ]
-        return Transcript(
-            id=self.interview_id,
+        """The transcript as of now; `draft` is an answer being typed (autosaved).
+
+        Reviewers' overrides and regrades already in the saved file are kept.
+        """
+        previous = None
+        if self.store.exists(self.interview_id):
+            try:
+                previous = self.store.load(self.interview_id)
+            except InterviewerError:
+                previous = None  # unreadable: rewritten from the graph's state
+
+        def lookup(question_id: str) -> tuple[str, int] | None:
+            q = self.bank.questions.get(question_id)
+            return (q.topic, q.difficulty) if q else None
+
+        return from_state(
+            self.values,
+            interview_id=self.interview_id,
             created=self.created,
             updated=now(),
-            settings=self.ctx.model_dump(mode="json"),
-            messages=list(values.get("messages", [])),
-            turns=turns,
-            current=dict(values["current"]) if values.get("current") else None,
+            settings=self.ctx,
             draft=draft,
-            report=values.get("report"),
-            finished=bool(values.get("done")),
+            lookup=lookup,
+            previous=previous,
         )
 
     def save(self, draft: str = "") -> Path:
         return self.store.save(self.transcript(draft))
+
+    def warm_up(self) -> None:
+        """Make the judge now (for the offline judge: load its model and embed the bank's
+        rubrics) so that the first answer is graded without that wait."""
+        if self.judge_for is None:
+            return
+        judge = self.judge_for(self.ctx.judge)
+        if isinstance(judge, OfflineJudge):
+            judge.warm_up()
+            judge.prepare_all([(q, self.bank.rubric(q.id)) for q in self.bank.questions.values()])
 
     def close(self) -> None:
         self.conn.close()

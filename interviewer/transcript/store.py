@@ -2,7 +2,9 @@
 
 A write goes to a temporary file in the same folder, is fsynced, then renamed over the old
 file, so a crash leaves the old file or the new one, never a torn one. Files are created
-0600. Ids are checked so that no id can name a path outside the folder.
+0600. Ids are checked so that no id can name a path outside the folder. Files written by
+older versions are upgraded when loaded (interviewer.transcript.migrate); they are
+rewritten in the new version only when something is saved.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from interviewer.errors import InterviewerError
+from interviewer.transcript.migrate import parse
 from interviewer.transcript.schema import Transcript
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,80}$")
@@ -62,10 +65,22 @@ class TranscriptStore:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise InterviewerError(f"no transcript {interview_id!r} in {self.folder}") from None
+            raise InterviewerError(
+                f"no transcript {interview_id!r} in {self.folder}",
+                hint="`interviewer review list` shows the saved interviews.",
+            ) from None
         except (OSError, ValueError) as exc:
             raise InterviewerError(f"{path}: cannot read the transcript ({exc})") from None
-        return Transcript.model_validate(data)
+        transcript = parse(data, str(path))
+        if transcript.id != interview_id:
+            raise InterviewerError(
+                f"{path}: holds interview {transcript.id!r}, not {interview_id!r}",
+                hint="Rename the file to match the id inside it.",
+            )
+        return transcript
+
+    def exists(self, interview_id: str) -> bool:
+        return self.path(interview_id).is_file()
 
     def ids(self) -> list[str]:
         if not self.folder.is_dir():

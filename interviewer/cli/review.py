@@ -1,0 +1,348 @@
+"""`interviewer review ...`: list, show, export, regrade and override saved interviews."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from interviewer.bank.loader import Bank
+from interviewer.cli.common import console, err_console, handles_errors
+from interviewer.errors import InterviewerError
+
+if TYPE_CHECKING:
+    from interviewer.transcript.schema import Attempt, Transcript, Turn
+    from interviewer.transcript.store import TranscriptStore
+
+# Transcript modules load the judges' schema (and numpy): imported inside the commands,
+# so that `interviewer --help` stays quick.
+
+app = typer.Typer(
+    help=(
+        "Review saved interviews: every answer with the evidence behind each verdict, "
+        "regrade with another judge, override a verdict, export.\n\n"
+        "Example: interviewer review show 20250101-093000-ab12"
+    ),
+    no_args_is_help=True,
+)
+
+DirOpt = Annotated[
+    Path | None,
+    typer.Option("--dir", help="Transcripts folder (default: transcripts_dir from settings)."),
+]
+BankOpt = Annotated[
+    Path | None,
+    typer.Option("--bank", help="Bank folder for key point texts (default: from settings)."),
+]
+IdArg = Annotated[str, typer.Argument(help="An interview id from `interviewer review list`.")]
+
+STYLES = {"covered": "green", "partial": "yellow", "missed": "red"}
+HIGHLIGHT = {"covered": "black on green", "partial": "black on yellow"}
+MARKS = {"covered": "✓", "partial": "~", "missed": "✗"}
+
+
+def store_of(path: Path | None) -> TranscriptStore:
+    from interviewer.transcript.store import TranscriptStore
+
+    return TranscriptStore(folder_of(path))
+
+
+def folder_of(path: Path | None) -> Path:
+    from interviewer.config import load_settings
+
+    return path if path is not None else load_settings().transcripts_dir
+
+
+def bank_of(path: Path | None, required: bool = False) -> Bank | None:
+    """The bank for key point texts and rubrics; optional unless `required`."""
+    from interviewer.bank.loader import load_bank
+    from interviewer.config import load_settings
+
+    try:
+        return load_bank(load_settings(bank_dir=path).bank_dir)
+    except InterviewerError:
+        if required or path is not None:
+            raise
+        err_console.print("[yellow]warning:[/] the bank does not load; showing ids only")
+        return None
+
+
+@app.command("list")
+@handles_errors
+def list_(
+    folder: DirOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List saved interviews, newest first: id, date, status, score, topics.
+
+    Example: interviewer review list --dir ./transcripts
+    """
+    from interviewer.transcript.review import summaries
+
+    where = folder_of(folder)
+    items = summaries(where)
+    if as_json:
+        import json
+
+        console.print_json(json.dumps([s.model_dump() for s in items], ensure_ascii=False))
+        return
+    if not items:
+        console.print(f"No transcripts in {where}.", markup=False)
+        return
+    table = Table()
+    table.add_column("id", no_wrap=True)  # whole, so that it can be copied
+    table.add_column("started", no_wrap=True)
+    table.add_column("score", justify="right")
+    table.add_column("questions", justify="right")
+    table.add_column("topics")
+    table.add_column("status")
+    for s in items:
+        if s.error:
+            continue
+        status = "done" if s.finished else "[yellow]unfinished[/]"
+        if s.overrides:
+            status += f", {s.overrides} override(s)"
+        if s.regrades:
+            status += ", regraded"
+        table.add_row(
+            s.id,
+            s.created[:16].replace("T", " "),
+            "" if s.overall is None else f"{s.overall:.1f}",
+            str(s.turns),
+            ", ".join(s.topics),
+            status,
+        )
+    if any(not s.error for s in items):
+        console.print(table)
+    for s in items:
+        if s.error:
+            err_console.print(Text(f"warning: unreadable {s.id}: {s.error}", style="yellow"))
+
+
+@app.command()
+@handles_errors
+def show(interview_id: IdArg, folder: DirOpt = None, bank_dir: BankOpt = None) -> None:
+    """Show an interview: each question, each answer with its evidence highlighted, the
+    verdict per key point, overrides and regrades.
+
+    Example: interviewer review show 20250101-093000-ab12
+    """
+    transcript = store_of(folder).load(interview_id)
+    bank = bank_of(bank_dir)
+    render(transcript, bank)
+
+
+def render(t: Transcript, bank: Bank | None) -> None:
+    from interviewer.transcript.review import overall
+
+    s = t.settings
+    console.print(Text(f"Interview {t.id}", style="bold"))
+    console.print(
+        f"started {t.created}, {'finished' if t.finished else 'unfinished'}; "
+        f"{s.lang}, {s.mode}, persona {s.persona}, judge {s.judge}",
+        markup=False,
+        style="dim",
+    )
+    score = overall(t, bank)
+    if score is not None:
+        console.print(f"Overall: {score:.1f}/100", style="bold")
+    for i, turn in enumerate(t.turns, start=1):
+        render_turn(i, turn, bank, t.settings.lang)
+    if t.current:
+        console.rule(Text(f"In progress: {t.current.question_id}"))
+        for j, a in enumerate(t.current.attempts, start=1):
+            render_attempt(j, a)
+    if t.draft:
+        console.print(Text("Unsent draft:", style="bold"))
+        console.print(Text(t.draft), style="italic")
+
+
+def render_turn(i: int, turn: Turn, bank: Bank | None, lang: str) -> None:
+    from interviewer.transcript.review import base_grade, effective_verdicts, turn_score
+
+    score = turn_score(turn, bank)
+    head = f"{i}. {turn.question_id} ({turn.topic}, difficulty {turn.difficulty}) {score:.1f}/100"
+    if score != turn.score:
+        head += f" (live {turn.score:.1f})"
+    if turn.skipped:
+        head += " skipped"
+    console.rule(Text(head, style="bold"))
+    question = next((m.text for m in turn.shown if m.kind == "question"), "")
+    if question:
+        console.print(Text(question, style="cyan"))
+    for j, a in enumerate(turn.attempts, start=1):
+        render_attempt(j, a)
+    grade = base_grade(turn)
+    final = effective_verdicts(turn)
+    reviewed = {o.key_point: o for o in turn.overrides}
+    rubric = bank.rubrics.get(turn.question_id) if bank else None
+    texts = {kp.id: kp.text.get(lang) for kp in rubric.key_points} if rubric else {}
+    table = Table("key point", grade.judge, "reviewer", "evidence", show_lines=False)
+    for v in grade.verdicts:
+        name = Text(v.key_point, style="bold")
+        if v.key_point in texts:
+            name.append("\n" + texts[v.key_point], style="dim")
+        human = reviewed.get(v.key_point)
+        cell = Text("")
+        if human:
+            cell = Text(f"{MARKS[human.verdict]} {human.verdict}", style=STYLES[human.verdict])
+            if human.note:
+                cell.append(f"\n{human.note}", style="dim")
+        table.add_row(
+            name,
+            Text(f"{MARKS[v.verdict]} {v.verdict}", style=STYLES[v.verdict]),
+            cell,
+            Text(v.evidence),
+        )
+    console.print(table)
+    missed = [kp for kp, v in final.items() if v != "covered"]
+    if turn.hinted:
+        console.print(f"hints shown for: {', '.join(turn.hinted)}", markup=False, style="dim")
+    if grade.misconceptions:
+        for m in grade.misconceptions:
+            console.print(Text(f"misconception {m.id} (-{m.penalty:g}): {m.evidence}", style="red"))
+    for o in turn.overrides:
+        line = f"override {o.key_point} → {o.verdict} at {o.at}" + (f": {o.note}" if o.note else "")
+        console.print(Text(line, style="magenta"))
+    for r in turn.regrades:
+        console.print(
+            Text(f"regrade by {r.judge} at {r.at}: {r.old_score:.1f} → {r.new_score:.1f}"),
+            style="blue",
+        )
+    if missed:
+        console.print(f"not covered: {', '.join(missed)}", markup=False, style="dim")
+
+
+def render_attempt(j: int, a: Attempt) -> None:
+    from interviewer.transcript.export import pieces
+
+    title = "Answer" if a.probes is None else f"Follow-up on {a.probes}"
+    console.print(Text(f"\n{title} ({a.at}, {a.grade.score:.1f} by {a.grade.judge})", "bold"))
+    if a.probes is not None:
+        console.print(Text(a.prompt, style="cyan"))
+    parts, missing = pieces(a)
+    text = Text()
+    for p in parts:
+        if not p.labels:
+            text.append(p.text)
+            continue
+        verdicts = [label.rsplit(": ", 1)[-1] for label in p.labels]
+        style = "white on red" if p.misconception else HIGHLIGHT.get(verdicts[0], "reverse")
+        if "covered" in verdicts and not p.misconception:
+            style = HIGHLIGHT["covered"]
+        text.append(p.text, style=style)
+        text.append(f" [{'; '.join(p.labels)}]", style="dim")
+    console.print(text)
+    for m in missing:
+        console.print(Text(f"(quote not found in the answer: {m})", style="red"))
+    if a.grade.flags:
+        console.print(f"flags: {', '.join(a.grade.flags)}", markup=False, style="yellow")
+
+
+@app.command()
+@handles_errors
+def export(
+    interview_id: IdArg,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md, html or json.")] = "md",
+    out: Annotated[Path | None, typer.Option(help="Write to this file (default: stdout).")] = None,
+    folder: DirOpt = None,
+    bank_dir: BankOpt = None,
+) -> None:
+    """Export an interview as Markdown, a self-contained HTML page, or JSON.
+
+    Example: interviewer review export 20250101-093000-ab12 --format html --out review.html
+    """
+    from interviewer.transcript.export import export as render_export
+
+    if fmt not in ("md", "html", "json"):
+        raise InterviewerError(f"--format must be md, html or json, not {fmt!r}")
+    transcript = store_of(folder).load(interview_id)
+    bank = bank_of(bank_dir) if fmt != "json" else None
+    text = render_export(transcript, fmt, bank)  # type: ignore[arg-type]
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InterviewerError(f"cannot write {out}: {exc.strerror}") from None
+    console.print(f"wrote {out}", markup=False)
+
+
+@app.command()
+@handles_errors
+def regrade(
+    interview_id: IdArg,
+    judge: Annotated[
+        str, typer.Option(help="offline, openai:MODEL, anthropic:MODEL, compatible:MODEL")
+    ],
+    base_url: Annotated[str | None, typer.Option(help="Base URL for compatible:MODEL.")] = None,
+    folder: DirOpt = None,
+    bank_dir: BankOpt = None,
+) -> None:
+    """Grade every answer again with another judge; the old grades are kept.
+
+    Prints each question's score before and after, and the verdicts that changed.
+
+    Example: interviewer review regrade 20250101-093000-ab12 --judge openai:gpt-4o-mini
+    """
+    from interviewer.config import load_settings
+    from interviewer.judge import make_judge
+    from interviewer.transcript.review import regrade as run_regrade
+
+    store = store_of(folder)
+    transcript = store.load(interview_id)
+    if not transcript.turns:
+        raise InterviewerError(f"interview {interview_id!r} has no finished questions to regrade")
+    settings = load_settings(openai_base_url=base_url, bank_dir=bank_dir)
+    bank = bank_of(bank_dir, required=True)
+    assert bank is not None
+    grader = make_judge(judge, settings)
+    with console.status(f"regrading with {grader.spec}"):
+        result = run_regrade(transcript, grader, bank)
+    store.save(transcript)
+    table = Table("turn", "question", "before", "after", "change", "verdicts changed")
+    for r in result.turns:
+        delta = Text(f"{r.delta:+.1f}", style="green" if r.delta > 0 else "red" if r.delta else "")
+        changes = "\n".join(f"{c.key_point}: {c.old} → {c.new}" for c in r.changed)
+        table.add_row(
+            str(r.turn), r.question_id, f"{r.old_score:.1f}", f"{r.new_score:.1f}", delta, changes
+        )
+    console.print(table)
+    console.print(f"regraded by {result.judge}; saved {store.path(interview_id)}", markup=False)
+
+
+@app.command()
+@handles_errors
+def override(
+    interview_id: IdArg,
+    turn: Annotated[int, typer.Option(help="Question number, from 1 (as `review show`).")],
+    key_point: Annotated[str, typer.Option("--key-point", help="A key point id of that turn.")],
+    verdict: Annotated[str, typer.Option(help="covered, partial or missed.")],
+    note: Annotated[str, typer.Option(help="Why: kept with the override.")] = "",
+    folder: DirOpt = None,
+    bank_dir: BankOpt = None,
+) -> None:
+    """Override the judge's verdict on one key point as a human reviewer.
+
+    The override is saved in the transcript with the time and your note; scores are
+    recomputed from it. The newest override of a key point wins.
+
+    Example: interviewer review override 20250101-093000-ab12 --turn 2
+    --key-point merge-no-latency --verdict covered --note "said it in the follow-up"
+    """
+    from interviewer.transcript.review import base_grade, get_turn, turn_score
+    from interviewer.transcript.review import override as run_override
+
+    store = store_of(folder)
+    transcript = run_override(store, interview_id, turn, key_point, verdict, note)
+    bank = bank_of(bank_dir)
+    changed = get_turn(transcript, turn)
+    console.print(
+        f"turn {turn} ({changed.question_id}): {key_point} → {verdict}; "
+        f"score {turn_score(changed, bank):.1f} (judges: {base_grade(changed).score:.1f})",
+        markup=False,
+    )

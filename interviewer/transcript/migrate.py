@@ -1,0 +1,97 @@
+"""Upgrade transcripts written by older versions: one function per version step.
+
+`MIGRATIONS[n]` takes the JSON data of a version-n transcript and returns version n+1.
+`upgrade` applies them in order; `parse` upgrades and validates. A file from a newer
+version than this program knows is refused with a clear message rather than guessed at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from interviewer.errors import InterviewerError
+from interviewer.interview.context import InterviewContext
+from interviewer.transcript.build import current_from_state, segments, turn_from_finished
+from interviewer.transcript.schema import SCHEMA_VERSION, Transcript
+
+Data = dict[str, Any]
+
+
+def v1_to_v2(data: Data) -> Data:
+    """v1 stored turns, the question in progress and the report as loose dicts.
+
+    v2 types them, gives each turn the words shown and the follow-ups asked (cut from the
+    conversation), starts an empty list of regrades, and keeps only known settings (so a
+    stray key in an old file's settings is dropped, whatever it held).
+    """
+    messages = list(data.get("messages", []))
+    parts = segments(messages)
+    turns = []
+    for i, item in enumerate(data.get("turns", [])):
+        turn = turn_from_finished(
+            item, parts[i] if i < len(parts) else [], overrides=item.get("overrides", [])
+        )
+        turns.append(turn.model_dump(mode="json"))
+    current = data.get("current")
+    if current:
+        index = len(turns)
+        segment = parts[index] if index < len(parts) else []
+        current = current_from_state(current, segment, None).model_dump(mode="json")
+    known = set(InterviewContext.model_fields)
+    settings = {k: v for k, v in dict(data.get("settings", {})).items() if k in known}
+    return {
+        **data,
+        "schema_version": 2,
+        "settings": settings,
+        "turns": turns,
+        "current": current,
+    }
+
+
+MIGRATIONS: dict[int, Callable[[Data], Data]] = {1: v1_to_v2}
+
+
+def version_of(data: Data) -> int:
+    version = data.get("schema_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise InterviewerError(f"schema_version {version!r} is not a version number")
+    return version
+
+
+def upgrade(data: Data, source: str = "transcript") -> Data:
+    """The data brought to the current schema version, one step at a time."""
+    version = version_of(data)
+    if version > SCHEMA_VERSION:
+        raise InterviewerError(
+            f"{source}: written by a newer interviewer (schema {version}; "
+            f"this one reads up to {SCHEMA_VERSION})",
+            hint="Upgrade interviewer to read it.",
+        )
+    while version < SCHEMA_VERSION:
+        try:
+            data = MIGRATIONS[version](data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InterviewerError(
+                f"{source}: cannot upgrade from schema {version} ({type(exc).__name__}: {exc})"
+            ) from None
+        version = version_of(data)
+    return data
+
+
+def parse(data: Any, source: str = "transcript") -> Transcript:
+    """A transcript from JSON data of any known version."""
+    if not isinstance(data, dict):
+        raise InterviewerError(f"{source}: not a transcript (expected a JSON object)")
+    data = upgrade(data, source)
+    try:
+        return Transcript.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InterviewerError(
+            f"{source}: not a valid transcript: {where}: {first['msg']} "
+            f"({exc.error_count()} problem(s))"
+        ) from None

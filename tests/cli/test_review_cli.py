@@ -1,0 +1,206 @@
+"""`interviewer review ...`, `interviewer stats` and `interviewer eval --from-reviews`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from interviewer.cli import app
+from interviewer.transcript.store import TranscriptStore
+
+DATA = Path(__file__).resolve().parents[1] / "transcript" / "data"
+runner = CliRunner()
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """Two saved interviews (one v1 file, one v2 with a review) and a bank for them."""
+    dest = tmp_path / "transcripts"
+    dest.mkdir()
+    for name in ("v2-reviewed.json", "v1-finished.json"):
+        data = json.loads((DATA / name).read_text("utf-8"))
+        shutil.copy(DATA / name, dest / f"{data['id']}.json")
+    shutil.copytree(DATA / "bank", tmp_path / "bank")
+    return dest
+
+
+def ids(folder: Path) -> tuple[str, str]:
+    reviewed = json.loads((DATA / "v2-reviewed.json").read_text("utf-8"))["id"]
+    old = json.loads((DATA / "v1-finished.json").read_text("utf-8"))["id"]
+    return reviewed, old
+
+
+def invoke(folder: Path, *args: str) -> tuple[int, str]:
+    bank = folder.parent / "bank"
+    result = runner.invoke(app, [*args, "--dir", str(folder), "--bank", str(bank)])
+    return result.exit_code, result.output
+
+
+def test_list(folder: Path) -> None:
+    reviewed, old = ids(folder)
+    result = runner.invoke(app, ["review", "list", "--dir", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.output)
+    assert [i["id"] for i in items] == [reviewed, old]  # newest first
+    assert items[0]["overrides"] == 1 and items[0]["regrades"] == 1
+    table = runner.invoke(app, ["review", "list", "--dir", str(folder)])
+    assert table.exit_code == 0, table.output
+    assert reviewed in table.output and old in table.output
+
+
+def test_list_reads_the_folder_from_settings(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTERVIEWER_TRANSCRIPTS_DIR", str(folder))
+    result = runner.invoke(app, ["review", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)) == 2
+
+
+def test_show(folder: Path) -> None:
+    reviewed, _ = ids(folder)
+    code, out = invoke(folder, "review", "show", reviewed)
+    assert code == 0, out
+    assert "sql-groupby-having" in out and "example-efficiency" in out
+    assert "override example-efficiency → partial" in out
+    assert "regrade by offline:defaults" in out
+    assert "WHERE 在分组之前过滤行" in out  # the answer itself
+
+
+def test_export_to_file_and_stdout(folder: Path, tmp_path: Path) -> None:
+    reviewed, old = ids(folder)
+    out_file = tmp_path / "r.html"
+    code, out = invoke(
+        folder, "review", "export", reviewed, "--format", "html", "--out", str(out_file)
+    )
+    assert code == 0, out
+    page = out_file.read_text("utf-8")
+    assert page.startswith("<!doctype html>") and "<mark" in page
+    code, out = invoke(folder, "review", "export", old, "--format", "md")
+    assert code == 0 and out.startswith(f"# Interview {old}")
+    code, out = invoke(folder, "review", "export", old, "--format", "json")
+    assert json.loads(out)["schema_version"] == 2
+    code, out = invoke(folder, "review", "export", old, "--format", "pdf")
+    assert code == 2 and "--format must be md, html or json" in out
+
+
+def test_regrade_prints_the_difference_per_turn(folder: Path) -> None:
+    """The newest stored grades of the first question are replaced by all-missed ones; the
+    offline judge, grading its answers again, must find what it covers."""
+    reviewed, _ = ids(folder)
+    store = TranscriptStore(folder)
+    before = store.load(reviewed)
+    first = before.turns[0].regrades[-1]
+    first.merged = first.merged.model_copy(
+        update={
+            "verdicts": [v.model_copy(update={"verdict": "missed"}) for v in first.merged.verdicts],
+            "score": 0.0,
+        }
+    )
+    store.save(before)
+
+    code, out = invoke(folder, "review", "regrade", reviewed, "--judge", "offline")
+    assert code == 0, out
+    after = store.load(reviewed)
+    record = after.turns[0].regrades[-1]
+    assert record.judge == "offline" and record.old_score == 0.0 and record.new_score > 0
+    assert [len(t.regrades) for t in after.turns] == [2, 2, 2]
+    assert [t.attempts for t in after.turns] == [t.attempts for t in before.turns]
+    row = next(line for line in out.splitlines() if "sql-groupby-having" in line)
+    assert f"{record.new_score:.1f}" in row and f"+{record.new_score:.1f}" in row
+    covered = [v.key_point for v in record.merged.verdicts if v.verdict != "missed"]
+    assert covered and covered[0] in out
+    assert "regraded by offline" in out
+
+
+def test_override_and_its_errors(folder: Path) -> None:
+    reviewed, _ = ids(folder)
+    code, out = invoke(
+        folder,
+        "review",
+        "override",
+        reviewed,
+        "--turn",
+        "2",
+        "--key-point",
+        "target-modules",
+        "--verdict",
+        "covered",
+        "--note",
+        "said q and v projections",
+    )
+    assert code == 0, out
+    assert "target-modules → covered" in out
+    turn = TranscriptStore(folder).load(reviewed).turns[1]
+    assert turn.overrides[-1].note == "said q and v projections"
+
+    cases = [
+        (
+            ["--turn", "9", "--key-point", "x", "--verdict", "covered"],
+            "has no turn 9: its turns are 1-3",
+        ),
+        (["--turn", "2", "--key-point", "nope", "--verdict", "covered"], "has no key point 'nope'"),
+        (
+            ["--turn", "2", "--key-point", "target-modules", "--verdict", "yes"],
+            "verdict must be covered, partial or missed",
+        ),
+    ]
+    for args, message in cases:
+        code, out = invoke(folder, "review", "override", reviewed, *args)
+        assert code == 2, out
+        assert message in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize("command", ["show", "export", "regrade", "override"])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [("no-such-id", "no transcript 'no-such-id'"), ("../x", "is not a valid interview id")],
+)
+def test_bad_ids(folder: Path, command: str, bad: str, message: str) -> None:
+    extra = {
+        "regrade": ["--judge", "offline"],
+        "override": ["--turn", "1", "--key-point", "k", "--verdict", "covered"],
+    }.get(command, [])
+    code, out = invoke(folder, "review", command, bad, *extra)
+    assert code == 2, out
+    assert message in out and "Traceback" not in out
+
+
+def test_unreadable_file_is_listed_not_fatal(folder: Path) -> None:
+    (folder / "broken.json").write_text("{", "utf-8")
+    result = runner.invoke(app, ["review", "list", "--dir", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "unreadable" in result.output
+    code, out = invoke(folder, "review", "show", "broken")
+    assert code == 2 and "cannot read the transcript" in out
+
+
+def test_stats(folder: Path) -> None:
+    code, out = invoke(folder, "stats", "--json")
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["interviews"] == 2
+    assert {t["topic"] for t in data["topics"]} == {"lora", "coding"}
+    assert data["focus"] == [t["topic"] for t in data["topics"]]
+    code, out = invoke(folder, "stats")
+    assert code == 0 and "Suggested focus" in out and "█" in out
+
+
+def test_eval_from_reviews(folder: Path) -> None:
+    result = runner.invoke(app, ["eval", "--from-reviews", "--dir", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["interviews"] == 2 and data["key_points"] == 2
+    judges = {j["judge"]: j for j in data["judges"]}
+    assert set(judges) == {"offline", "offline:defaults"}
+    assert judges["offline"]["compared"] == 2
+    table = runner.invoke(app, ["eval", "--from-reviews", "--dir", str(folder)])
+    assert table.exit_code == 0 and "agreement" in table.output
+
+
+def test_help_has_examples() -> None:
+    for args in (["review", "--help"], ["review", "override", "--help"], ["stats", "--help"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0 and "Example" in result.output
