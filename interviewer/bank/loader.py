@@ -7,8 +7,11 @@ be reported at the line where that value is written.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import pickle
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -233,9 +236,71 @@ def load_rubric_file(path: Path, root: Path | None = None) -> tuple[Rubric, Any]
 def load_bank(root: Path | None = None, *, strict_content: bool = True) -> Bank:
     """Load `root/questions/*.yaml` and `root/rubrics/*.yaml`, check every cross-reference.
 
-    Raises BankError listing every problem found (not just the first).
+    Raises BankError listing every problem found (not just the first). A bank that loaded
+    cleanly is kept, pickled, in the cache directory, keyed by the name, size and time of
+    every file it was read from and of this loader's own code: parsing 100+ files with line
+    numbers takes seconds, and the interview should start at once.
     """
     root = (root or default_bank_dir()).resolve()
+    key = _fingerprint(root, strict_content)
+    cached = _cached_bank(key)
+    if cached is not None:
+        return cached
+    bank = _load_bank(root, strict_content)
+    _cache_bank(key, bank)
+    return bank
+
+
+def _fingerprint(root: Path, strict_content: bool) -> str | None:
+    h = hashlib.sha256(f"{root}\0{strict_content}\0".encode())
+    try:
+        code = [Path(__file__), Path(__file__).with_name("schema.py")]
+        files = [
+            *code,
+            *sorted(root.glob("questions/*.y*ml")),
+            *sorted(root.glob("rubrics/*.y*ml")),
+        ]
+        for path in files:
+            st = path.stat()
+            h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def _cache_path(key: str) -> Path:
+    from interviewer.config import cache_dir
+
+    return cache_dir() / f"bank-{key[:32]}.pickle"
+
+
+def _cached_bank(key: str | None) -> Bank | None:
+    if key is None:
+        return None
+    try:
+        bank = pickle.loads(_cache_path(key).read_bytes())
+    except Exception:  # missing, unreadable or from another version: load the files
+        return None
+    return bank if isinstance(bank, Bank) else None
+
+
+def _cache_bank(key: str | None, bank: Bank) -> None:
+    if key is None:
+        return
+    path = _cache_path(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for old in path.parent.glob("bank-*.pickle"):  # one entry per bank is enough
+            if old != path and old.stat().st_mtime < time.time() - 86_400:
+                old.unlink(missing_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(bank, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def _load_bank(root: Path, strict_content: bool) -> Bank:
     bank = Bank(root=root)
     problems: list[Problem] = []
     qdir, rdir = root / "questions", root / "rubrics"

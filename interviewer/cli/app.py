@@ -33,8 +33,8 @@ app = typer.Typer(
 app.add_typer(bank.app, name="bank")
 app.add_typer(review.app, name="review")
 app.command("eval")(eval_command)
-app.command("grade")(grade_command)
 app.command("stats")(stats_command)
+app.command("grade")(grade_command)
 
 config_app = typer.Typer(help="Show where settings come from and what is in effect.")
 app.add_typer(config_app, name="config")
@@ -82,9 +82,9 @@ def interview(
         str | None,
         typer.Option(help="Continue an unfinished interview; without an id, list them."),
     ] = None,
-    plain: Annotated[bool, typer.Option(help="No TUI: stdin and stdout (for now, always).")] = (
-        False
-    ),
+    plain: Annotated[
+        bool, typer.Option(help="No TUI: stdin and stdout (also when they are not a terminal).")
+    ] = False,
 ) -> None:
     """Run a mock interview (the default command).
 
@@ -118,9 +118,12 @@ def interview(
             answered = len(t.turns)
             console.print(f"  {t.id}  {t.updated}  {answered} answered", markup=False)
         return
-    if resume:
-        session = Session.open(settings, None, resume=resume)
-    else:
+    tui = not plain and sys.stdin.isatty() and sys.stdout.isatty()
+    chosen = any(
+        v is not None for v in (questions, topic, difficulty, persona, lang, mode, judge, seed)
+    )
+    ctx: InterviewContext | None = None
+    if not resume and (chosen or not tui):
         focus: list[str] = []
         if focus_weak:
             from interviewer.transcript.history import weak_topics
@@ -139,9 +142,14 @@ def interview(
             focus=focus,
             follow_up_limit=follow_ups,
         )
-        session = Session.open(settings, ctx)
+    if tui:
+        # Options given: straight to the interview; none: the set-up screen.
+        from interviewer.tui.app import InterviewerApp
+
+        InterviewerApp(settings, ctx=ctx, resume=resume).run()
+        return
+    session = Session.open(settings, ctx, resume=resume)
     try:
-        # The TUI is issue #6; until it lands, a terminal gets the same interview in plain mode.
         from interviewer.interview.plain import run_plain
 
         raise typer.Exit(run_plain(session, sys.stdin, sys.stdout, resumed=bool(resume)))

@@ -117,7 +117,7 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver[Any] | None = None
 
     def ask(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
         ctx = runtime.context
-        question, rubric, _ = qr(state)
+        question, _rubric, _ = qr(state)
         voice = deps.voice(ctx)
         turn = len(state.get("asked", []))
         messages: list[Message] = []
@@ -128,10 +128,8 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver[Any] | None = None
         kind = "ask_first" if turn == 1 else "ask_next"
         text = voice.say(kind, ctx.lang, turn, _emit(), q=question.prompt.get(ctx.lang))
         messages.append(msg("interviewer", text, "question"))
-        judge = deps.judge_for(ctx.judge)
-        prepare = getattr(judge, "prepare", None)
-        if prepare:
-            prepare(question, rubric)  # embed the rubric while the candidate thinks
+        # (The judge is made and the bank's rubrics embedded by Session's warm-up thread,
+        # so that the question is not held up by loading the model.)
         return {"messages": messages}
 
     def await_answer(state: InterviewState) -> dict[str, Any]:

@@ -7,8 +7,10 @@ crash at any point can be resumed with `--resume ID` at the step where it stoppe
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import sqlite3
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -86,14 +88,16 @@ class Session:
         saver = SqliteSaver(conn)
         store = TranscriptStore(settings.transcripts_dir)
         judges: dict[str, Judge] = {}
+        making = threading.Lock()  # the warm-up thread and the graph may both ask
 
         def judge_for(spec: str) -> Judge:
-            if spec not in judges:
-                judge = make_judge(spec, settings)
-                if isinstance(judge, OfflineJudge):
-                    judge.learn_terms(list(bank.rubrics.values()))
-                judges[spec] = judge
-            return judges[spec]
+            with making:
+                if spec not in judges:
+                    judge = make_judge(spec, settings)
+                    if isinstance(judge, OfflineJudge):
+                        judge.learn_terms(list(bank.rubrics.values()))
+                    judges[spec] = judge
+                return judges[spec]
 
         deps = Deps(bank=bank, judge_for=judge_for, voice_for=lambda c: make_voice(settings, c))
         graph = build_graph(deps, saver)
@@ -124,6 +128,7 @@ class Session:
 
     def start(self, on_chunk: Chunk | None = None) -> list[Message]:
         """Begin a new interview: greet and ask the first question."""
+        self.warm_up_in_background()
         initial: dict[str, Any] = {
             "interview_id": self.interview_id,
             "settings": self.ctx.model_dump(mode="json"),
@@ -204,6 +209,15 @@ class Session:
 
     def save(self, draft: str = "") -> Path:
         return self.store.save(self.transcript(draft))
+
+    def warm_up_in_background(self) -> None:
+        """Start `warm_up` on a thread: the first question need not wait for the model."""
+
+        def run() -> None:
+            with contextlib.suppress(Exception):  # the first grade will report it
+                self.warm_up()
+
+        threading.Thread(target=run, name="judge-warm-up", daemon=True).start()
 
     def warm_up(self) -> None:
         """Make the judge now (for the offline judge: load its model and embed the bank's

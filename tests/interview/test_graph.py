@@ -31,6 +31,12 @@ def bank() -> Bank:
     return load_bank(REPO)
 
 
+@pytest.fixture(scope="module")
+def lora_bank() -> Bank:
+    """The one-question test bank: a `lora` topic with exactly lora-principle in it."""
+    return load_bank(REPO / "tests" / "data" / "bank")
+
+
 def graph_for(bank: Bank) -> Any:
     judge = offline_judge()
     judge.learn_terms(list(bank.rubrics.values()))
@@ -187,8 +193,8 @@ def test_long_answer_is_not_dont_know() -> None:
 # --- the graph ------------------------------------------------------------------------------
 
 
-def test_full_flow_with_follow_up_limit(bank: Bank) -> None:
-    graph = graph_for(bank)
+def test_full_flow_with_follow_up_limit(lora_bank: Bank) -> None:
+    graph = graph_for(lora_bank)
     ctx = InterviewContext(questions=1, topics=["lora"], seed=0, follow_up_limit=2)
     config, state = start(graph, ctx)
     assert state["current"]["question_id"] == "lora-principle"
@@ -211,8 +217,8 @@ def test_full_flow_with_follow_up_limit(bank: Bank) -> None:
     assert state["report"]["overall"] == done["score"]
 
 
-def test_dont_know_stops_probing(bank: Bank) -> None:
-    graph = graph_for(bank)
+def test_dont_know_stops_probing(lora_bank: Bank) -> None:
+    graph = graph_for(lora_bank)
     ctx = InterviewContext(questions=1, topics=["lora"], seed=0)
     config, _ = start(graph, ctx)
     state = send(graph, config, ctx, "answer", "不知道")
@@ -220,8 +226,8 @@ def test_dont_know_stops_probing(bank: Bank) -> None:
     assert len(state["finished"][0]["attempts"]) == 1
 
 
-def test_strong_answer_needs_no_follow_up(bank: Bank) -> None:
-    graph = graph_for(bank)
+def test_strong_answer_needs_no_follow_up(lora_bank: Bank) -> None:
+    graph = graph_for(lora_bank)
     ctx = InterviewContext(questions=1, topics=["lora"], seed=0, follow_up_limit=0)
     config, _ = start(graph, ctx)
     state = send(graph, config, ctx, "answer", STRONG_LORA)
@@ -244,8 +250,8 @@ def test_hint_skip_repeat_quit(bank: Bank) -> None:
     assert state["done"] and len(state["finished"]) == 1, "an unanswered question is not recorded"
 
 
-def test_exam_mode_shows_no_grades_or_hints(bank: Bank) -> None:
-    graph = graph_for(bank)
+def test_exam_mode_shows_no_grades_or_hints(lora_bank: Bank) -> None:
+    graph = graph_for(lora_bank)
     ctx = InterviewContext(questions=1, topics=["lora"], mode="exam", seed=0)
     config, _ = start(graph, ctx)
     state = send(graph, config, ctx, "hint")
@@ -254,9 +260,9 @@ def test_exam_mode_shows_no_grades_or_hints(bank: Bank) -> None:
     assert all(m["kind"] != "grade" for m in state["messages"])
 
 
-def test_await_answer_has_no_side_effects_before_interrupt(bank: Bank, tmp_path: Path) -> None:
+def test_await_answer_has_no_side_effects_before_interrupt(lora_bank: Bank, tmp_path: Path) -> None:
     """Resuming re-runs await_answer from the top: the state must not change by it."""
-    graph = graph_for(bank)
+    graph = graph_for(lora_bank)
     ctx = InterviewContext(questions=1, topics=["lora"], seed=0)
     config, before = start(graph, ctx)
     graph.invoke(None, config, context=ctx)  # re-run up to the same interrupt

@@ -1,0 +1,1 @@
+"""The Textual TUI: set-up, interview, report, review and help screens."""

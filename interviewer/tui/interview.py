@@ -1,0 +1,303 @@
+"""Interview screen: the conversation, the answer box, and a side panel.
+
+Every call into the interview (start, answer, hint, skip, repeat, end) runs in a thread
+worker, so the screen keeps responding while a judge grades or a model streams; streamed
+words are shown as they arrive. The answer being typed is saved into the transcript a
+moment after each change, so a crash loses nothing typed.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Header, Label, Static, TextArea
+
+from interviewer.interview.session import Session
+from interviewer.interview.state import Message
+
+if TYPE_CHECKING:
+    from interviewer.tui.app import InterviewerApp
+
+MARK = {"covered": ("✔", "green"), "partial": ("◐", "yellow"), "missed": ("✘", "red")}
+AUTOSAVE_SECONDS = 1.5
+
+
+class ChatLine(Static):
+    """One message of the conversation."""
+
+    def __init__(self, message: Message) -> None:
+        role = message["role"]
+        text = Text()
+        if role == "interviewer":
+            text.append("» ", style="bold cyan")
+            text.append(message["text"])
+        elif role == "candidate":
+            text.append("you  ", style="bold green")
+            text.append(message["text"])
+        else:
+            text.append(message["text"], style="dim" if message["kind"] != "grade" else "")
+        super().__init__(text, classes=f"msg {role} {message['kind']}")
+
+
+class ConfirmEnd(ModalScreen[bool]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(False)", "Cancel"),
+        Binding("y", "dismiss(True)", "Yes"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("End the interview now and see the report?")
+            with Horizontal(classes="buttons"):
+                yield Button("End (y)", variant="error", id="yes")
+                yield Button("Keep going (Esc)", id="no")
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class InterviewScreen(Screen[None]):
+    clock = staticmethod(time.monotonic)  # the question timer's clock (fixed in snapshots)
+    cursor_blink = True  # (off in snapshots)
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "submit", "Submit", priority=True),
+        Binding("ctrl+t", "hint", "Hint"),
+        Binding("ctrl+n", "skip", "Skip"),
+        Binding("ctrl+r", "repeat", "Repeat"),
+        Binding("escape", "end", "End"),
+    ]
+
+    def __init__(self, session: Session, resumed: bool = False, draft: str = "") -> None:
+        super().__init__()
+        self.session = session
+        self.resumed = resumed
+        self.initial_draft = draft
+        self.busy = False
+        self.dirty = False
+        self.question_started = self.clock()
+        self.streaming: Static | None = None
+        self.streamed = ""
+
+    @property
+    def tui(self) -> InterviewerApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def practice(self) -> bool:
+        return self.session.ctx.mode == "practice"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="interview"):
+            with Vertical(id="main"):
+                yield VerticalScroll(id="log")
+                yield TextArea(id="answer", soft_wrap=True, show_line_numbers=False)
+                yield Label("", id="status")
+            with Vertical(id="side"):
+                yield Static("", id="question-info")
+                yield Static("", id="timer")
+                if self.practice:
+                    yield Static("", id="checklist")
+                    yield Static("", id="score")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "interviewer"
+        self.sub_title = f"{self.session.interview_id} · {self.session.ctx.mode}"
+        answer = self.query_one("#answer", TextArea)
+        answer.text = self.initial_draft
+        answer.cursor_blink = self.cursor_blink
+        answer.focus()
+        self.tick()
+        self.set_interval(1.0, self.tick)
+        self.set_interval(AUTOSAVE_SECONDS, self.autosave)
+        if self.resumed:
+            for m in self.session.values.get("messages", []):
+                self.add_message(m)
+            self.refresh_panel()
+        else:
+            self.call_session("start")
+
+    # --- talking to the session ---------------------------------------------------------
+
+    def call_session(self, action: str, text: str = "") -> None:
+        if self.busy:
+            self.notify("Still working on the last step…", severity="warning", timeout=2)
+            return
+        self.busy = True
+        self.set_status("grading…" if action == "answer" else "…")
+        self.run_session(action, text)
+
+    @work(thread=True, exclusive=True, group="session")
+    def run_session(self, action: str, text: str) -> None:
+        def chunk(words: str) -> None:
+            self.app.call_from_thread(self.add_chunk, words)
+
+        try:
+            if action == "start":
+                messages = self.session.start(on_chunk=chunk)
+            else:
+                messages = self.session.send(action, text, on_chunk=chunk)
+        except Exception as exc:  # provider errors and the like: tell, keep the answer
+            self.app.call_from_thread(self.failed, action, text, exc)
+            return
+        self.app.call_from_thread(self.after_step, action, messages)
+
+    def failed(self, action: str, text: str, exc: Exception) -> None:
+        self.busy = False
+        self.set_status("")
+        if action == "answer" and text:
+            self.query_one("#answer", TextArea).text = text
+        self.notify(f"{type(exc).__name__}: {exc}", title="Could not go on", severity="error")
+
+    def add_chunk(self, words: str) -> None:
+        log = self.query_one("#log", VerticalScroll)
+        if self.streaming is None:
+            self.streamed = ""
+            self.streaming = Static("", classes="msg interviewer streaming")
+            log.mount(self.streaming)
+        self.streamed += words
+        self.streaming.update(Text.assemble(("» ", "bold cyan"), self.streamed))
+        log.scroll_end(animate=False)
+
+    def after_step(self, action: str, messages: list[Message]) -> None:
+        self.busy = False
+        self.set_status("")
+        if self.streaming is not None:
+            self.streaming.remove()
+            self.streaming = None
+        for m in messages:
+            self.add_message(m)
+            if m["kind"] in ("question", "follow_up"):
+                self.question_started = self.clock()
+        if any(m["role"] == "candidate" for m in messages):
+            self.dirty = False
+        self.refresh_panel()
+        if self.session.done:
+            self.tui.show_report(self.session)
+
+    def add_message(self, message: Message) -> None:
+        log = self.query_one("#log", VerticalScroll)
+        log.mount(ChatLine(message))
+        # After the new line is laid out, so that the end is really the end.
+        self.call_after_refresh(log.scroll_end, animate=False)
+
+    # --- actions --------------------------------------------------------------------------
+
+    def action_submit(self) -> None:
+        area = self.query_one("#answer", TextArea)
+        text = area.text.strip()
+        if not text:
+            self.notify("Type an answer first (Enter makes a new line).", timeout=3)
+            return
+        if self.busy:
+            self.notify("Still working on the last step…", severity="warning", timeout=2)
+            return
+        area.text = ""
+        self.call_session("answer", text)
+
+    def action_hint(self) -> None:
+        if not self.practice:
+            self.notify("Hints are for practice mode.", timeout=3)
+            return
+        self.call_session("hint")
+
+    def action_skip(self) -> None:
+        self.call_session("skip")
+
+    def action_repeat(self) -> None:
+        self.call_session("repeat")
+
+    def action_end(self) -> None:
+        def ended(yes: bool | None) -> None:
+            if yes:
+                self.call_session("quit")
+
+        self.app.push_screen(ConfirmEnd(), ended)
+
+    # --- the answer box and the panel ----------------------------------------------------
+
+    @on(TextArea.Changed, "#answer")
+    def changed(self) -> None:
+        self.dirty = True
+
+    def autosave(self) -> None:
+        if self.dirty and not self.busy:
+            self.dirty = False
+            self.save_draft(self.query_one("#answer", TextArea).text)
+
+    @work(thread=True, exclusive=True, group="draft")
+    def save_draft(self, text: str) -> None:
+        try:
+            self.session.save(draft=text)
+        except Exception as exc:
+            self.app.call_from_thread(
+                self.notify, f"could not save the draft: {exc}", severity="error"
+            )
+
+    def tick(self) -> None:
+        elapsed = int(self.clock() - self.question_started)
+        self.query_one("#timer", Static).update(f"⏱  {elapsed // 60:02d}:{elapsed % 60:02d}")
+
+    def set_status(self, text: str) -> None:
+        self.query_one("#status", Label).update(text)
+
+    def refresh_panel(self) -> None:
+        values = self.session.values
+        current = values.get("current")
+        finished = values.get("finished") or []
+        item: dict[str, Any] | None = dict(current) if current else None
+        grade: dict[str, Any] | None = None
+        if item is None and finished:
+            item = dict(finished[-1])
+            grade = item.get("merged")
+        elif item is not None and item.get("attempts"):
+            grade = item["attempts"][-1]["grade"]
+        info = self.query_one("#question-info", Static)
+        if item is None:
+            info.update("")
+            return
+        question = self.session.bank.question(item["question_id"])
+        asked = len(values.get("asked") or [])
+        info.update(
+            Text.assemble(
+                ("Question ", "dim"),
+                (f"{asked}/{self.session.ctx.questions}\n", "bold"),
+                ("Topic ", "dim"),
+                (f"{question.topic}\n", "bold"),
+                ("Difficulty ", "dim"),
+                ("●" * question.difficulty + "○" * (3 - question.difficulty), "bold"),
+            )
+        )
+        if not self.practice:
+            return
+        self.update_checklist(item["question_id"], grade)
+        fallback = bool(grade and "judge_fallback" in grade.get("flags", []))
+        base = f"{self.session.interview_id} · {self.session.ctx.mode}"
+        self.sub_title = f"{base} · judge fell back to offline" if fallback else base
+
+    def update_checklist(self, question_id: str, grade: dict[str, Any] | None) -> None:
+        rubric = self.session.bank.rubric(question_id)
+        verdicts = {v["key_point"]: v["verdict"] for v in (grade or {}).get("verdicts", [])}
+        lines = Text("Key points\n", style="bold")
+        for kp in rubric.key_points:
+            verdict = verdicts.get(kp.id)
+            mark, style = MARK.get(verdict or "", ("·", "dim"))
+            lines.append(f"{mark} ", style=style)
+            # The key point's id: the full statement is in the grade note on the left.
+            lines.append(f"{kp.id}\n", style="" if verdict else "dim")
+        self.query_one("#checklist", Static).update(lines)
+        score = self.query_one("#score", Static)
+        if grade is not None:
+            score.update(Text.assemble(("Score ", "dim"), (f"{grade['score']:.0f}/100", "bold")))
+        else:
+            score.update("")

@@ -1,0 +1,118 @@
+"""Report screen: the overall score and band, per-topic bars, per-question table, the key
+points missed with the part of the reference that covers them, and export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Markdown, Static
+
+if TYPE_CHECKING:
+    from interviewer.tui.app import InterviewerApp
+
+BAR_WIDTH = 30
+
+
+def topic_bars(topics: dict[str, float]) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(justify="right", style="bold")
+    table.add_column()
+    table.add_column(justify="right")
+    for topic, avg in sorted(topics.items(), key=lambda kv: -kv[1]):
+        filled = round(avg / 100 * BAR_WIDTH)
+        style = "green" if avg >= 75 else "yellow" if avg >= 50 else "red"
+        bar = Text("█" * filled, style=style) + Text("░" * (BAR_WIDTH - filled), style="dim")
+        table.add_row(topic, bar, f"{avg:.0f}")
+    return table
+
+
+def missed_markdown(report: dict[str, Any], lang: str) -> str:
+    missed = report.get("missed") or []
+    if not missed:
+        return "Nothing missed." if lang == "en" else "没有漏掉的要点。"
+    lines = ["### " + ("Key points to review" if lang == "en" else "需要复习的要点")]
+    for m in missed[:12]:
+        lines.append(f"- **{m['question_id']}** · {m['verdict']} · {m['text']}")
+        lines.append(f"  > {m['reference']}")
+    return "\n".join(lines)
+
+
+class ReportScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("m", "export('md')", "Export .md"),
+        Binding("h", "export('html')", "Export .html"),
+        Binding("j", "export('json')", "Export .json"),
+        Binding("n", "new", "New interview"),
+        Binding("r", "review", "Review"),
+    ]
+
+    def __init__(self, interview_id: str, report: dict[str, Any], lang: str) -> None:
+        super().__init__()
+        self.interview_id = interview_id
+        self.report = report
+        self.lang = lang
+
+    @property
+    def tui(self) -> InterviewerApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        r = self.report
+        yield Header()
+        with VerticalScroll(id="report"):
+            yield Static(
+                Text.assemble(
+                    ("Overall ", "dim"),
+                    (f"{r['overall']:.0f}/100", "bold"),
+                    ("  ·  ", "dim"),
+                    (str(r.get("band", "")), "bold magenta"),
+                ),
+                id="overall",
+            )
+            yield Static(topic_bars(r.get("topics") or {}), id="topic-bars")
+            yield DataTable(id="questions", cursor_type="row", zebra_stripes=True)
+            yield Markdown(missed_markdown(r, self.lang), id="missed")
+            study = r.get("study_next") or []
+            if study:
+                yield Static(Text.assemble(("Study next: ", "bold"), ", ".join(study)), id="study")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "interviewer"
+        self.sub_title = f"report · {self.interview_id}"
+        table = self.query_one("#questions", DataTable)
+        table.add_columns("#", "question", "topic", "diff", "follow-ups", "score")
+        for i, q in enumerate(self.report.get("questions") or [], 1):
+            score = "skipped" if q.get("skipped") else f"{q['score']:.0f}"
+            table.add_row(
+                str(i),
+                q["question_id"],
+                q["topic"],
+                str(q["difficulty"]),
+                str(q.get("follow_ups", 0)),
+                score,
+            )
+
+    def action_export(self, fmt: str) -> None:
+        from interviewer.transcript.export import export
+        from interviewer.transcript.store import TranscriptStore
+
+        settings = self.tui.settings
+        transcript = TranscriptStore(settings.transcripts_dir).load(self.interview_id)
+        text = export(transcript, fmt, self.tui.bank)  # type: ignore[arg-type]
+        target = Path(settings.transcripts_dir) / f"{self.interview_id}.report.{fmt}"
+        target.write_text(text, encoding="utf-8")
+        self.notify(f"saved {target}", title="Exported")
+
+    def action_new(self) -> None:
+        self.tui.action_new_interview()
+
+    def action_review(self) -> None:
+        self.tui.action_review()

@@ -1,0 +1,100 @@
+"""Snapshots of every screen at 100x30 (pytest-textual-snapshot; update with
+`pytest tests/tui/test_snapshots.py --snapshot-update` and review the SVGs)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import TextArea
+
+from interviewer.config import Settings
+from interviewer.tui.app import InterviewerApp
+from interviewer.tui.interview import InterviewScreen
+
+SIZE = (100, 30)
+ANSWER = "训练循环：optimizer.zero_grad() 清梯度，前向算 loss，loss.backward() 反向传播，optimizer.step() 更新。"
+
+Before = Callable[[Pilot[None]], Awaitable[None]]
+
+
+@pytest.fixture
+def app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> InterviewerApp:
+    """Fixed id, clock, seed and timestamps, so that a screen renders the same every time."""
+    monkeypatch.setattr("interviewer.interview.session.new_id", lambda: "20261123-snapshot")
+    monkeypatch.setattr("interviewer.interview.session.now", lambda: "2026-11-23T09:00:00Z")
+    monkeypatch.setattr("interviewer.tui.setup.secrets.randbelow", lambda n: 7)
+    monkeypatch.setattr(InterviewScreen, "clock", staticmethod(lambda: 0.0))
+    monkeypatch.setattr(InterviewScreen, "cursor_blink", False)
+    return InterviewerApp(settings)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Workers done, then time for the last screen change and scrolling to be painted."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.5)
+
+
+async def answer(pilot: Pilot[None], text: str = ANSWER) -> None:
+    pilot.app.screen.query_one("#answer", TextArea).insert(text)
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+
+
+async def start(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+
+
+async def graded(pilot: Pilot[None]) -> None:
+    await start(pilot)
+    await answer(pilot)
+
+
+async def finished(pilot: Pilot[None]) -> None:
+    await start(pilot)
+    for _ in range(6):
+        if not isinstance(pilot.app.screen, InterviewScreen):
+            break
+        await answer(pilot)
+
+
+async def replay(pilot: Pilot[None]) -> None:
+    await finished(pilot)
+    await pilot.press("r")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def review_list(pilot: Pilot[None]) -> None:
+    await finished(pilot)
+    await pilot.press("r")
+    await settle(pilot)
+
+
+async def help_screen(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    await pilot.press("question_mark")
+    await pilot.pause()
+
+
+SCREENS: dict[str, Before] = {
+    "setup": settle,
+    "interview": start,
+    "interview_graded": graded,
+    "report": finished,
+    "review_list": review_list,
+    "review_replay": replay,
+    "help": help_screen,
+}
+
+
+@pytest.mark.parametrize("name", list(SCREENS))
+def test_screen(name: str, app: InterviewerApp, snap_compare: Any) -> None:
+    assert snap_compare(app, terminal_size=SIZE, run_before=SCREENS[name])
