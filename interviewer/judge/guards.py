@@ -162,6 +162,10 @@ def rubric_texts(question: Question, rubric: Rubric) -> list[str]:
     return texts
 
 
+def rubric_terms(rubric: Rubric) -> list[str]:
+    return [t for kp in rubric.key_points for t in kp.evidence.terms()]
+
+
 def run_guards(question: Question, rubric: Rubric, answer: str, encoder: Encoder) -> GuardReport:
     report = GuardReport(units=split_units(answer))
     if len(comparable(answer)) < EMPTY_CHARS:
@@ -171,7 +175,9 @@ def run_guards(question: Question, rubric: Rubric, answer: str, encoder: Encoder
         report.flag("gibberish", "the answer is not readable text")
         return report
 
-    terms = [t for kp in rubric.key_points for t in kp.evidence.terms()]
+    # Only terms found in the whole answer can be found in a part of it: matching the few
+    # found against each sentence costs much less than matching every rubric term again.
+    terms = list(dict.fromkeys(find_terms(rubric_terms(rubric), answer)))
     for unit in report.units:
         if is_injection(unit.text):
             report.flag("injection", f"instruction aimed at the grader: {unit.text[:60]!r}")
@@ -179,8 +185,9 @@ def run_guards(question: Question, rubric: Rubric, answer: str, encoder: Encoder
         # A list of rubric terms is stuffing; a terse run of other words is just prose.
         if (
             unit.kind == "sentence"
-            and is_keyword_list(unit.text)
+            and len(terms) >= 2
             and len(find_terms(terms, unit.text)) >= 2
+            and is_keyword_list(unit.text)
         ):
             report.flag("keyword_stuffing", f"a list of terms, not statements: {unit.text[:60]!r}")
             continue
