@@ -7,6 +7,8 @@ set-up ──start──▶ interview ──done──▶ report
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -60,12 +62,21 @@ class InterviewerApp(App[None]):
         self.session: Session | None = None
 
     def on_mount(self) -> None:
+        # When the terminal is closed under `make run`, make keeps the SIGHUP and we are left
+        # reading a hung-up terminal (a busy loop): notice and leave. The interview is
+        # checkpointed and its draft autosaved, so it can be resumed.
+        self.had_terminal = _is_terminal()
+        self.set_interval(1.0, self.check_terminal)
         if self.start_resume:
             self.start_interview(None, resume=self.start_resume, replace=False)
         elif self.start_ctx is not None:
             self.start_interview(self.start_ctx, replace=False)
         else:
             self.push_screen(SetupScreen())
+
+    def check_terminal(self) -> None:
+        if self.had_terminal and not _is_terminal():
+            self.exit()
 
     # --- moving between screens -----------------------------------------------------------
 
@@ -132,3 +143,10 @@ class InterviewerApp(App[None]):
 
     def on_unmount(self) -> None:
         self.close_session()
+
+
+def _is_terminal() -> bool:
+    try:
+        return os.isatty(sys.__stdin__.fileno()) if sys.__stdin__ else False
+    except (OSError, ValueError):
+        return False
