@@ -32,6 +32,7 @@ from interviewer.batch.resolve import Resolver
 from interviewer.batch.runner import OfflinePool, distinct_rubrics, plan, run
 from interviewer.config import JudgeSpec, load_settings
 from interviewer.judge import make_judge, offline_judge
+from interviewer.judge.guards import rubric_terms
 from interviewer.judge.llm import LLMJudge
 from interviewer.llm.retry import RateGate
 
@@ -52,7 +53,7 @@ def generated_rows(n: int, seed: int = 3) -> list[Row]:
 
 
 def terms_of(bank: Bank) -> list[str]:
-    return [t for r in bank.rubrics.values() for kp in r.key_points for t in kp.evidence.terms()]
+    return [t for r in bank.rubrics.values() for t in rubric_terms(r)]
 
 
 def offline(rows: list[Row]) -> dict[str, float]:

@@ -67,6 +67,7 @@ def grade_command(
     from interviewer.batch.runner import OfflinePool, distinct_rubrics, plan, run
     from interviewer.config import load_settings
     from interviewer.judge import make_judge, offline_judge
+    from interviewer.judge.guards import rubric_terms
     from interviewer.judge.llm import LLMJudge
     from interviewer.llm.retry import RateGate
 
@@ -85,12 +86,10 @@ def grade_command(
 
     out = out or file.with_name(file.stem + ".results.jsonl")
     offline = spec.provider == "offline"
+    terms = [t for r in bank.rubrics.values() for t in rubric_terms(r)]  # for the workers
     workers = concurrency or (None if offline else 8)
     pool = None
     if offline:
-        terms = [
-            t for r in bank.rubrics.values() for kp in r.key_points for t in kp.evidence.terms()
-        ]
         pool = OfflinePool(terms, workers, rubrics=distinct_rubrics(jobs))
         grade = pool.grade
         in_flight = pool.concurrency  # whole chunks queued for every worker
@@ -99,9 +98,6 @@ def grade_command(
         if isinstance(judge_, LLMJudge):
             # The guards' CPU work goes to a worker process, so that it does not hold up
             # the requests in flight.
-            terms = [
-                t for r in bank.rubrics.values() for kp in r.key_points for t in kp.evidence.terms()
-            ]
             cores = os.cpu_count() or 1
             pool = OfflinePool(terms, max(1, cores - 1), rubrics=distinct_rubrics(jobs))
             judge_.guard_runner = pool.guards

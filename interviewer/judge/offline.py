@@ -29,7 +29,7 @@ import numpy as np
 
 from interviewer.bank.schema import KeyPoint, Misconception, Question, Rubric
 from interviewer.judge.embed import Encoder, encoder
-from interviewer.judge.guards import GuardReport, rubric_texts, run_guards
+from interviewer.judge.guards import GuardReport, rubric_terms, rubric_texts, run_guards
 from interviewer.judge.normalize import comparable, nfkc
 from interviewer.judge.schema import Grade, MisconceptionFound, Verdict, VerdictLabel
 from interviewer.judge.scoring import score
@@ -109,9 +109,7 @@ class OfflineJudge:
 
     def learn_terms(self, rubrics: list[Rubric]) -> None:
         """Add every evidence term of the bank to the segmenter's dictionary."""
-        segmenter().add_terms(
-            t for r in rubrics for kp in r.key_points for t in kp.evidence.terms()
-        )
+        segmenter().add_terms(t for r in rubrics for t in rubric_terms(r))
 
     async def agrade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
         return await asyncio.to_thread(self.grade, question, rubric, answer)
