@@ -194,6 +194,12 @@ class InterviewScreen(Screen[None]):
     # --- actions --------------------------------------------------------------------------
 
     def action_submit(self) -> None:
+        # Ctrl+S is a priority binding, so it runs as soon as the key arrives, while keys
+        # typed (or pasted) just before it may still wait in the answer box's queue. Read
+        # the box from that same queue, after them, so the whole answer goes in.
+        self.query_one("#answer", TextArea).call_later(self.submit_answer)
+
+    def submit_answer(self) -> None:
         area = self.query_one("#answer", TextArea)
         text = area.text.strip()
         if not text:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Static, TextArea
 
@@ -95,6 +96,28 @@ async def test_hint_and_skip(settings: Settings) -> None:
         finished = first.values["finished"]
         assert finished[0]["skipped"] is True
         assert len(app.screen.query(".msg.question")) == 2, "the second question is asked"
+
+
+async def test_submit_waits_for_keys_still_queued_in_the_answer_box(settings: Settings) -> None:
+    """A fast typist (or a terminal paste) can press Ctrl+S while the answer box still has
+    keys in its queue; the whole answer is submitted, and nothing spills into the next box."""
+    app = InterviewerApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.click("#answer")
+        typed = "zero_grad, forward, loss, backward, step"
+        # As a terminal delivers them: every key reaches the app before any is handled.
+        for ch in typed:
+            app.post_message(events.Key(ch, ch))
+        app.post_message(events.Key("ctrl+s", None))
+        await settle(pilot)
+        session = app.session
+        assert session is not None
+        first = session.values["current"] or session.values["finished"][0]
+        assert first["attempts"][0]["answer"] == typed
+        assert app.screen.query_one("#answer", TextArea).text == ""
 
 
 async def test_draft_is_autosaved_and_restored_on_resume(settings: Settings) -> None:
