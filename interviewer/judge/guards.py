@@ -82,7 +82,7 @@ def is_keyword_list(unit_text: str) -> bool:
 # --- gibberish -----------------------------------------------------------------------------
 
 _VOWELS = set("aeiouy")
-GIBBERISH_SAMPLE = 400
+GIBBERISH_SAMPLE = 200
 
 
 def is_gibberish(answer: str) -> bool:

@@ -15,13 +15,25 @@ from interviewer.judge.schema import ORDER, VerdictLabel
 _DROP = {"Zs", "Zl", "Zp", "Cc", "Cf", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po"}
 
 
-@lru_cache(maxsize=4096)
 def _kept(ch: str) -> str:
+    """What one character of a text becomes in its comparable form (often nothing)."""
     out = []
     for c in unicodedata.normalize("NFKC", ch).casefold():
         if unicodedata.category(c) not in _DROP:
             out.append(c)
     return "".join(out)
+
+
+class _Table(dict[int, str]):
+    """`_kept` for `str.translate`, filled in as characters are first seen: translating
+    runs in C, about ten times faster than a Python loop over the characters."""
+
+    def __missing__(self, code: int) -> str:
+        kept = self[code] = _kept(chr(code))
+        return kept
+
+
+_TABLE = _Table()
 
 
 def nfkc(text: str) -> str:
@@ -34,7 +46,7 @@ def squash(text: str) -> tuple[str, list[int]]:
     chars: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(text):
-        for c in _kept(ch):
+        for c in _TABLE[ord(ch)]:
             chars.append(c)
             index.append(i)
     return "".join(chars), index
@@ -43,7 +55,7 @@ def squash(text: str) -> tuple[str, list[int]]:
 @lru_cache(maxsize=65536)
 def comparable(text: str) -> str:
     """`text` with case, width, whitespace and punctuation differences removed."""
-    return squash(text)[0]
+    return text.translate(_TABLE)
 
 
 def locate(quote: str, answer: str) -> tuple[int, int] | None:
