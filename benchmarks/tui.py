@@ -4,11 +4,13 @@
 
 1. Launch to first question: tmux starts `interviewer --topic coding --questions 2` (the
    offline judge, warm disk: one unmeasured run first) and the clock stops when the pane
-   shows the question panel. Target: <= 1.5 s.
-2. Key-press latency while a grade is running: in Textual's headless pilot, a long answer is
-   submitted (the offline judge grades it in a worker thread) and a 10 ms timer on the app
-   records how late it fires meanwhile; keys are handled on that loop, so its lag bounds
-   their latency.
+   shows the question panel. Target: <= 1.5 s. Also reported: launch until the session
+   behind it is ready (it opens in a worker while the question is already on screen, and
+   an answer sent before then goes in when it is).
+2. Key-press latency, in Textual's headless pilot: a 10 ms timer on the app records how
+   late it fires while the session opens, and while a long answer is graded (the offline
+   judge, in a worker thread); keys are handled on that loop, so its lag bounds their
+   latency.
 """
 
 from __future__ import annotations
@@ -32,7 +34,10 @@ def pane(session: str) -> str:
     return out.stdout.decode("utf-8", "replace")
 
 
-def launch_once(tmp: Path) -> float:
+def launch_once(tmp: Path) -> tuple[float, float]:
+    """Seconds from launch until the first question is on screen, and until the session
+    behind it is ready (it has saved its first transcript)."""
+    shutil.rmtree(tmp / "transcripts", ignore_errors=True)
     session = f"bench-{os.getpid()}"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("INTERVIEWER_", "TMUX"))},
@@ -44,26 +49,34 @@ def launch_once(tmp: Path) -> float:
     }
     command = f"{sys.executable} -m interviewer --topic coding --questions 2 --lang en"
     started = time.perf_counter()
-    subprocess.run(
+    started_tmux = subprocess.run(
         ["tmux", "-u", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command],
-        check=True,
         env=env,
         cwd=REPO,
+        capture_output=True,
+        text=True,
     )
+    if started_tmux.returncode != 0:
+        raise RuntimeError(f"tmux could not start: {started_tmux.stderr.strip()}")
     try:
+        shown = 0.0
         while time.perf_counter() - started < 60:
-            if "Question 1/2" in pane(session):
-                return time.perf_counter() - started
+            if not shown and "Question 1/2" in pane(session):
+                shown = time.perf_counter() - started
+            # Ready for an answer: the session has started and saved its transcript.
+            if shown and any((tmp / "transcripts").glob("*.json")):
+                return shown, time.perf_counter() - started
             time.sleep(0.01)
-        raise RuntimeError("the first question never appeared")
+        raise RuntimeError("the first question never appeared, or the session never started")
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
 
 
-async def key_latency(tmp: Path) -> list[float]:
-    """Event-loop lag while a grade runs: a 10 ms timer on the app records how late each of
-    its ticks fires. A key press is handled on the same loop, so the lag bounds its latency
-    (the pilot's own `press` waits for the app to go idle, so it cannot time this)."""
+async def key_latency(tmp: Path) -> dict[str, list[float]]:
+    """Event-loop lag: a 10 ms timer on the app records how late each of its ticks fires.
+    A key press is handled on the same loop, so the lag bounds its latency (the pilot's own
+    `press` waits for the app to go idle, so it cannot time this). Two windows: while the
+    session opens in a worker (LangGraph's import holds the GIL), and while a grade runs."""
     from textual.widgets import TextArea
 
     from interviewer.config import load_settings
@@ -74,37 +87,45 @@ async def key_latency(tmp: Path) -> list[float]:
     settings = load_settings(transcripts_dir=tmp / "transcripts")
     ctx = InterviewContext(topics=["coding"], questions=2, seed=1, lang="en")
     app = InterviewerApp(settings, ctx=ctx)
-    lags: list[float] = []
-    async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+    lags: dict[str, list[float]] = {"opening": [], "grading": []}
+    window = "opening"
+    last = time.perf_counter()
+
+    def tick() -> None:
+        nonlocal last
+        now = time.perf_counter()
+        lags[window].append(max(0.0, now - last - 0.01))
+        last = now
+
+    async with app.run_test(size=(100, 30)):
+        last = time.perf_counter()
+        timer = app.set_interval(0.01, tick)
+        while app.session is None or app.screen.busy:  # type: ignore[attr-defined]
+            await asyncio.sleep(0.005)
+        timer.stop()
         await app.workers.wait_for_complete()
         await asyncio.sleep(3)  # let the judge's warm-up thread finish
         area = app.screen.query_one("#answer", TextArea)
-        # A long answer (about 15,000 characters), so that the grade takes a while.
-        sentences = [
-            f"Step {i}: zero_grad clears the gradients, the forward pass computes loss {i}, "
-            f"backward fills the gradients and step {i} updates the weights."
-            for i in range(120)
-        ]
-        area.insert(" ".join(sentences))
+        # A long on-topic answer (the reference answer, restated 20 times with numbers that
+        # make every sentence new), so that the grade really embeds and matches it all.
+        session = app.session
+        assert session is not None
+        question_id = session.values["current"]["question_id"]
+        reference = session.bank.rubric(question_id).reference_answer.en
+        area.insert(" ".join(f"Point {i}: {reference}" for i in range(20)))
+        window = "grading"
         last = time.perf_counter()
-
-        def tick() -> None:
-            nonlocal last
-            now = time.perf_counter()
-            lags.append(max(0.0, now - last - 0.01))
-            last = now
-
         timer = app.set_interval(0.01, tick)
         graded_from = time.perf_counter()
-        app.screen.action_submit()  # type: ignore[attr-defined]
+        app.screen.submit_answer()  # type: ignore[attr-defined]
         while app.screen.busy:  # type: ignore[attr-defined]
             await asyncio.sleep(0.005)
         took = time.perf_counter() - graded_from
         timer.stop()
-        print(f"(the grade took {took:.2f} s; {len(lags)} ticks while it ran)")
-    if not lags:
-        raise RuntimeError("no timer tick while grading")
+        print(f"(the grade took {took:.2f} s; {len(lags['grading'])} ticks while it ran)")
+    for name, values in lags.items():
+        if not values:
+            raise RuntimeError(f"no timer tick while {name}")
     return lags
 
 
@@ -115,20 +136,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if shutil.which("tmux"):
             launch_once(Path(tmp))  # warm the disk and the caches
-            times = sorted(launch_once(Path(tmp)) for _ in range(args.runs))
-            print(
-                f"launch to first question: median {statistics.median(times):.2f} s, "
-                f"max {times[-1]:.2f} s over {len(times)} runs (target <= 1.5 s)"
-            )
+            runs = [launch_once(Path(tmp)) for _ in range(args.runs)]
+            for i, name in enumerate(("first question on screen", "session ready")):
+                times = sorted(r[i] for r in runs)
+                print(
+                    f"launch to {name}: median {statistics.median(times):.2f} s, "
+                    f"max {times[-1]:.2f} s over {len(times)} runs"
+                    + (" (target <= 1.5 s)" if i == 0 else "")
+                )
         else:
             print("launch to first question: skipped (no tmux)")
-        lag = sorted(asyncio.run(key_latency(Path(tmp))))
-        p95 = lag[min(len(lag) - 1, int(len(lag) * 0.95))]
-        print(
-            f"event-loop lag while grading (bounds key-press latency): median "
-            f"{statistics.median(lag) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, "
-            f"max {lag[-1] * 1000:.1f} ms"
-        )
+        for name, values in asyncio.run(key_latency(Path(tmp))).items():
+            lag = sorted(values)
+            p95 = lag[min(len(lag) - 1, int(len(lag) * 0.95))]
+            print(
+                f"event-loop lag while {name} (bounds key-press latency): median "
+                f"{statistics.median(lag) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, "
+                f"max {lag[-1] * 1000:.1f} ms over {len(lag)} ticks"
+            )
 
 
 if __name__ == "__main__":

@@ -97,7 +97,6 @@ def interview(
 
     from interviewer.config import load_settings
     from interviewer.interview.context import InterviewContext
-    from interviewer.interview.session import Session, unfinished
 
     settings = load_settings(
         judge=judge,
@@ -109,6 +108,8 @@ def interview(
         openai_base_url=base_url,
     )
     if resume == RESUME_LIST:
+        from interviewer.interview.session import unfinished
+
         pending = unfinished(settings)
         if not pending:
             console.print("No unfinished interviews.")
@@ -148,10 +149,12 @@ def interview(
 
         InterviewerApp(settings, ctx=ctx, resume=resume).run()
         return
+    # Imported here: the session imports LangGraph, which the TUI loads in the background.
+    from interviewer.interview.plain import run_plain
+    from interviewer.interview.session import Session
+
     session = Session.open(settings, ctx, resume=resume)
     try:
-        from interviewer.interview.plain import run_plain
-
         raise typer.Exit(run_plain(session, sys.stdin, sys.stdout, resumed=bool(resume)))
     finally:
         session.close()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -29,22 +28,15 @@ from interviewer.bank.loader import Bank
 from interviewer.bank.schema import Question, Rubric
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.followup import follow_up_for, merge, next_probe, says_dont_know
+from interviewer.interview.opening import asking, msg, next_question, now, start_difficulty
 from interviewer.interview.report import build_report
-from interviewer.interview.selection import next_difficulty, select_question
+from interviewer.interview.selection import next_difficulty
 from interviewer.interview.state import Attempt, Current, Finished, InterviewState, Message
 from interviewer.interview.voice import Voice
 from interviewer.judge import Judge
 from interviewer.judge.schema import Grade
 
 ACTIONS = ("answer", "hint", "repeat", "skip", "quit")
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def msg(role: Any, text: str, kind: str) -> Message:
-    return {"role": role, "text": text, "kind": kind, "at": now()}
 
 
 @dataclass
@@ -92,15 +84,8 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver[Any] | None = None
         if len(finished) >= ctx.questions:
             return {"current": None}
         asked = state.get("asked", [])
-        question = select_question(
-            bank,
-            topics=ctx.topics,
-            asked=asked,
-            asked_topics=[bank.question(q).topic for q in asked],
-            target_difficulty=state.get("target_difficulty") or ctx.difficulty or 2,
-            seed=ctx.seed,
-            focus=ctx.focus,
-        )
+        target = state.get("target_difficulty") or start_difficulty(ctx)
+        question = next_question(bank, ctx, asked, target)
         if question is None:
             return {"current": None}
         current: Current = {
@@ -120,14 +105,7 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver[Any] | None = None
         question, _rubric, _ = qr(state)
         voice = deps.voice(ctx)
         turn = len(state.get("asked", []))
-        messages: list[Message] = []
-        if turn == 1:
-            messages.append(
-                msg("interviewer", voice.say("greeting", ctx.lang, 0, n=ctx.questions), "greeting")
-            )
-        kind = "ask_first" if turn == 1 else "ask_next"
-        text = voice.say(kind, ctx.lang, turn, _emit(), q=question.prompt.get(ctx.lang))
-        messages.append(msg("interviewer", text, "question"))
+        messages = asking(voice, ctx, question, turn, _emit())
         # (The judge is made and the bank's rubrics embedded by Session's warm-up thread,
         # so that the question is not held up by loading the model.)
         return {"messages": messages}

@@ -8,12 +8,10 @@ crash at any point can be resumed with `--resume ID` at the step where it stoppe
 from __future__ import annotations
 
 import contextlib
-import secrets
 import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +21,10 @@ from langgraph.types import Command
 from interviewer.bank.loader import Bank, load_bank
 from interviewer.config import JudgeSpec, Settings
 from interviewer.errors import InterviewerError
+from interviewer.interview import opening
 from interviewer.interview.context import InterviewContext
-from interviewer.interview.graph import Deps, build_graph, now
+from interviewer.interview.graph import Deps, build_graph
+from interviewer.interview.opening import check_topics, now, start_difficulty
 from interviewer.interview.personas import persona
 from interviewer.interview.state import Message
 from interviewer.interview.voice import LLMVoice, ScriptedVoice, Voice
@@ -35,10 +35,6 @@ from interviewer.transcript.schema import Transcript
 from interviewer.transcript.store import TranscriptStore, check_id
 
 Chunk = Callable[[str], None]
-
-
-def new_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
 def checkpoint_path(settings: Settings) -> Path:
@@ -81,7 +77,10 @@ class Session:
         *,
         resume: str | None = None,
         bank: Bank | None = None,
+        interview_id: str | None = None,
     ) -> Session:
+        """A new interview on `ctx` (with `interview_id` if given), or the saved one with
+        id `resume`."""
         bank = bank or load_bank(settings.bank_dir)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(checkpoint_path(settings), check_same_thread=False)
@@ -103,8 +102,9 @@ class Session:
         graph = build_graph(deps, saver)
         if resume is None:
             assert ctx is not None
-            _check_topics(bank, ctx)
-            return cls(new_id(), ctx, bank, graph, store, now(), conn, judges, judge_for)
+            check_topics(bank, ctx)
+            new = check_id(interview_id) if interview_id else opening.new_id()
+            return cls(new, ctx, bank, graph, store, now(), conn, judges, judge_for)
         check_id(resume)
         snapshot = graph.get_state({"configurable": {"thread_id": resume}})
         values = snapshot.values if snapshot else {}
@@ -136,7 +136,7 @@ class Session:
             "messages": [],
             "finished": [],
             "asked": [],
-            "target_difficulty": self.ctx.difficulty or 2,
+            "target_difficulty": start_difficulty(self.ctx),
             "done": False,
         }
         return self._run(initial, on_chunk)
@@ -245,12 +245,3 @@ def unfinished(settings: Settings) -> list[Transcript]:
         if not t.finished:
             out.append(t)
     return sorted(out, key=lambda t: t.updated, reverse=True)
-
-
-def _check_topics(bank: Bank, ctx: InterviewContext) -> None:
-    unknown = sorted(set(ctx.topics) - set(bank.topics()))
-    if unknown:
-        raise InterviewerError(
-            f"unknown topic {', '.join(unknown)}",
-            hint=f"Topics: {', '.join(bank.topics())}.",
-        )

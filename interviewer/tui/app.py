@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
-from typing import ClassVar
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -18,15 +19,20 @@ from textual.screen import Screen
 
 from interviewer.bank.loader import Bank, load_bank
 from interviewer.config import Settings
+from interviewer.interview import opening
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.personas import Persona, personas
-from interviewer.interview.session import Session
 from interviewer.tui import prefs
 from interviewer.tui.help import HelpScreen
-from interviewer.tui.interview import InterviewScreen
+from interviewer.tui.interview import InterviewScreen, Opening
 from interviewer.tui.report import ReportScreen
 from interviewer.tui.review import ReviewListScreen
 from interviewer.tui.setup import SetupScreen
+
+if TYPE_CHECKING:
+    # Not imported at start: the session module imports LangGraph (about a second), which
+    # a new interview loads in a worker while its first question is already on screen.
+    from interviewer.interview.session import Session
 
 
 class InterviewerApp(App[None]):
@@ -83,27 +89,46 @@ class InterviewerApp(App[None]):
     def start_interview(
         self, ctx: InterviewContext | None, resume: str | None = None, replace: bool = True
     ) -> None:
+        """A new interview on `ctx`, or the saved one `resume`."""
         self.close_session()
         try:
-            session = Session.open(self.settings, ctx, resume=resume, bank=self.bank)
+            if resume is not None:
+                self._resume(resume, replace)
+                return
+            assert ctx is not None
+            opening.check_topics(self.bank, ctx)
         except Exception as exc:
-            self.notify(str(exc), title="Cannot start", severity="error")
-            if not self.screen_stack or len(self.screen_stack) <= 1:
-                self.push_screen(SetupScreen())
+            self.cannot_start(exc)
             return
-        self.session = session
-        draft = ""
-        if resume:
-            from interviewer.transcript.store import TranscriptStore
+        # The session opens in the screen's worker, the first question already shown.
+        interview_id = opening.new_id()
+        pending = Opening(interview_id, ctx, partial(self._open, ctx, interview_id))
+        self._show(InterviewScreen(pending), replace)
 
-            try:
-                draft = TranscriptStore(self.settings.transcripts_dir).load(resume).draft
-            except Exception:
-                draft = ""
-        screen = InterviewScreen(session, resumed=bool(resume), draft=draft)
-        self._show(screen, replace)
-        if resume:  # a new interview warms its judge up in `start`
-            session.warm_up_in_background()
+    def _open(self, ctx: InterviewContext, interview_id: str) -> Session:
+        from interviewer.interview.session import Session
+
+        return Session.open(self.settings, ctx, bank=self.bank, interview_id=interview_id)
+
+    def _resume(self, interview_id: str, replace: bool) -> None:
+        from interviewer.interview.session import Session
+        from interviewer.transcript.store import TranscriptStore
+
+        session = Session.open(self.settings, None, resume=interview_id, bank=self.bank)
+        self.session = session
+        try:
+            draft = TranscriptStore(self.settings.transcripts_dir).load(interview_id).draft
+        except Exception:
+            draft = ""
+        self._show(InterviewScreen(session, resumed=True, draft=draft), replace)
+        session.warm_up_in_background()  # (a new interview warms its judge up in `start`)
+
+    def cannot_start(self, exc: Exception) -> None:
+        self.notify(str(exc), title="Cannot start", severity="error")
+        if not self.screen_stack or len(self.screen_stack) <= 1:
+            self.push_screen(SetupScreen())
+        elif isinstance(self.screen, InterviewScreen):
+            self._show(SetupScreen(), replace=True)
 
     def show_report(self, session: Session) -> None:
         report = session.values.get("report") or {}

@@ -9,6 +9,8 @@ moment after each change, so a crash loses nothing typed.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -19,10 +21,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Label, Static, TextArea
 
-from interviewer.interview.session import Session
+from interviewer.interview import opening
+from interviewer.interview.context import InterviewContext
+from interviewer.interview.personas import persona
 from interviewer.interview.state import Message
+from interviewer.interview.voice import ScriptedVoice
 
 if TYPE_CHECKING:
+    from interviewer.interview.session import Session
     from interviewer.tui.app import InterviewerApp
 
 MARK = {"covered": ("✔", "green"), "partial": ("◐", "yellow"), "missed": ("✘", "red")}
@@ -64,6 +70,17 @@ class ConfirmEnd(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
+@dataclass
+class Opening:
+    """A new interview whose session is not open yet. Opening it imports LangGraph and
+    builds the graph (about a second), so the screen shows the first question at once,
+    from the same functions the graph uses, and opens the session in a worker."""
+
+    interview_id: str
+    ctx: InterviewContext
+    open: Callable[[], Session]
+
+
 class InterviewScreen(Screen[None]):
     clock = staticmethod(time.monotonic)  # the question timer's clock (fixed in snapshots)
     cursor_blink = True  # (off in snapshots)
@@ -76,9 +93,23 @@ class InterviewScreen(Screen[None]):
         Binding("escape", "end", "End"),
     ]
 
-    def __init__(self, session: Session, resumed: bool = False, draft: str = "") -> None:
+    def __init__(
+        self,
+        session: Session | Opening,
+        resumed: bool = False,
+        draft: str = "",
+    ) -> None:
         super().__init__()
-        self.session = session
+        self.session: Session | None = None
+        self.opening: Opening | None = None
+        if isinstance(session, Opening):
+            self.opening = session
+            self.interview_id, self.ctx = session.interview_id, session.ctx
+        else:
+            self.session = session
+            self.interview_id, self.ctx = session.interview_id, session.ctx
+        self.preview: list[Message] = []  # the opening shown before the session is open
+        self.submit_when_open = False  # Ctrl+S was pressed while it was opening
         self.resumed = resumed
         self.initial_draft = draft
         self.busy = False
@@ -93,7 +124,13 @@ class InterviewScreen(Screen[None]):
 
     @property
     def practice(self) -> bool:
-        return self.session.ctx.mode == "practice"
+        return self.ctx.mode == "practice"
+
+    @property
+    def live(self) -> Session:
+        """The open session (actions wait, `busy`, until it is)."""
+        assert self.session is not None, "the session is still opening"
+        return self.session
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -112,7 +149,7 @@ class InterviewScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = "interviewer"
-        self.sub_title = f"{self.session.interview_id} · {self.session.ctx.mode}"
+        self.sub_title = f"{self.interview_id} · {self.ctx.mode}"
         answer = self.query_one("#answer", TextArea)
         answer.text = self.initial_draft
         answer.cursor_blink = self.cursor_blink
@@ -121,11 +158,53 @@ class InterviewScreen(Screen[None]):
         self.set_interval(1.0, self.tick)
         self.set_interval(AUTOSAVE_SECONDS, self.autosave)
         if self.resumed:
-            for m in self.session.values.get("messages", []):
+            for m in self.live.values.get("messages", []):
                 self.add_message(m)
             self.refresh_panel()
+        elif self.opening is not None:
+            self.show_preview()
+            self.busy = True
+            self.set_status("…")
+            self.open_session(self.opening)
         else:
             self.call_session("start")
+
+    def show_preview(self) -> None:
+        """The greeting and first question, as the graph will say them, shown now. Only for
+        the scripted voice: a model's words cannot be known before it says them."""
+        if self.ctx.interviewer != "scripted":
+            return
+        bank = self.tui.bank
+        question = opening.first_question(bank, self.ctx)
+        if question is None:
+            return
+        voice = ScriptedVoice(persona(self.ctx.persona))
+        self.preview = opening.asking(voice, self.ctx, question, 1)
+        for m in self.preview:
+            self.add_message(m)
+        self.question_started = self.clock()
+        self.paint_panel(question.id, asked=1, grade=None)
+
+    @work(thread=True, group="open")  # (not "session": its start would cancel this one)
+    def open_session(self, pending: Opening) -> None:
+        try:
+            session = pending.open()
+        except Exception as exc:
+            self.app.call_from_thread(self.failed_to_open, exc)
+            return
+        self.app.call_from_thread(self.opened, session)
+
+    def opened(self, session: Session) -> None:
+        self.session = session
+        self.tui.session = session
+        self.busy = False
+        self.call_session("start")
+
+    def failed_to_open(self, exc: Exception) -> None:
+        self.busy = False
+        self.submit_when_open = False
+        self.set_status("")
+        self.tui.cannot_start(exc)
 
     # --- talking to the session ---------------------------------------------------------
 
@@ -142,11 +221,13 @@ class InterviewScreen(Screen[None]):
         def chunk(words: str) -> None:
             self.app.call_from_thread(self.add_chunk, words)
 
+        session = self.live
         try:
             if action == "start":
-                messages = self.session.start(on_chunk=chunk)
+                # Words already on screen are not streamed again.
+                messages = session.start(on_chunk=None if self.preview else chunk)
             else:
-                messages = self.session.send(action, text, on_chunk=chunk)
+                messages = session.send(action, text, on_chunk=chunk)
         except Exception as exc:  # provider errors and the like: tell, keep the answer
             self.app.call_from_thread(self.failed, action, text, exc)
             return
@@ -155,6 +236,10 @@ class InterviewScreen(Screen[None]):
     def failed(self, action: str, text: str, exc: Exception) -> None:
         self.busy = False
         self.set_status("")
+        if action == "start":  # nothing to go on with: back to the set-up screen
+            self.preview, self.submit_when_open = [], False
+            self.tui.cannot_start(exc)
+            return
         if action == "answer" and text:
             self.query_one("#answer", TextArea).text = text
         self.notify(f"{type(exc).__name__}: {exc}", title="Could not go on", severity="error")
@@ -175,6 +260,16 @@ class InterviewScreen(Screen[None]):
         if self.streaming is not None:
             self.streaming.remove()
             self.streaming = None
+        if action == "start" and self.preview:
+            shown, self.preview = self.preview, []
+            queued, self.submit_when_open = self.submit_when_open, False
+            if _words(shown) == _words(messages):
+                self.refresh_panel()  # the opening on screen is the graph's own
+                if queued:
+                    self.submit_answer()
+                return
+            for line in self.query(ChatLine):
+                line.remove()
         for m in messages:
             self.add_message(m)
             if m["kind"] in ("question", "follow_up"):
@@ -182,8 +277,8 @@ class InterviewScreen(Screen[None]):
         if any(m["role"] == "candidate" for m in messages):
             self.dirty = False
         self.refresh_panel()
-        if self.session.done:
-            self.tui.show_report(self.session)
+        if self.live.done:
+            self.tui.show_report(self.live)
 
     def add_message(self, message: Message) -> None:
         log = self.query_one("#log", VerticalScroll)
@@ -204,6 +299,12 @@ class InterviewScreen(Screen[None]):
         text = area.text.strip()
         if not text:
             self.notify("Type an answer first (Enter makes a new line).", timeout=3)
+            return
+        if self.busy and self.preview:
+            # The question is on screen but its session is still opening: the answer goes in
+            # once it is open (see after_step).
+            self.submit_when_open = True
+            self.set_status("your answer goes in as soon as the interview is ready…")
             return
         if self.busy:
             self.notify("Still working on the last step…", severity="warning", timeout=2)
@@ -237,14 +338,14 @@ class InterviewScreen(Screen[None]):
         self.dirty = True
 
     def autosave(self) -> None:
-        if self.dirty and not self.busy:
+        if self.dirty and not self.busy and self.session is not None:
             self.dirty = False
             self.save_draft(self.query_one("#answer", TextArea).text)
 
     @work(thread=True, exclusive=True, group="draft")
     def save_draft(self, text: str) -> None:
         try:
-            self.session.save(draft=text)
+            self.live.save(draft=text)
         except Exception as exc:
             self.app.call_from_thread(
                 self.notify, f"could not save the draft: {exc}", severity="error"
@@ -258,7 +359,7 @@ class InterviewScreen(Screen[None]):
         self.query_one("#status", Label).update(text)
 
     def refresh_panel(self) -> None:
-        values = self.session.values
+        values = self.live.values
         current = values.get("current")
         finished = values.get("finished") or []
         item: dict[str, Any] | None = dict(current) if current else None
@@ -268,16 +369,17 @@ class InterviewScreen(Screen[None]):
             grade = item.get("merged")
         elif item is not None and item.get("attempts"):
             grade = item["attempts"][-1]["grade"]
-        info = self.query_one("#question-info", Static)
         if item is None:
-            info.update("")
+            self.query_one("#question-info", Static).update("")
             return
-        question = self.session.bank.question(item["question_id"])
-        asked = len(values.get("asked") or [])
-        info.update(
+        self.paint_panel(item["question_id"], len(values.get("asked") or []), grade)
+
+    def paint_panel(self, question_id: str, asked: int, grade: dict[str, Any] | None) -> None:
+        question = self.tui.bank.question(question_id)
+        self.query_one("#question-info", Static).update(
             Text.assemble(
                 ("Question ", "dim"),
-                (f"{asked}/{self.session.ctx.questions}\n", "bold"),
+                (f"{asked}/{self.ctx.questions}\n", "bold"),
                 ("Topic ", "dim"),
                 (f"{question.topic}\n", "bold"),
                 ("Difficulty ", "dim"),
@@ -286,13 +388,13 @@ class InterviewScreen(Screen[None]):
         )
         if not self.practice:
             return
-        self.update_checklist(item["question_id"], grade)
+        self.update_checklist(question_id, grade)
         fallback = bool(grade and "judge_fallback" in grade.get("flags", []))
-        base = f"{self.session.interview_id} · {self.session.ctx.mode}"
+        base = f"{self.interview_id} · {self.ctx.mode}"
         self.sub_title = f"{base} · judge fell back to offline" if fallback else base
 
     def update_checklist(self, question_id: str, grade: dict[str, Any] | None) -> None:
-        rubric = self.session.bank.rubric(question_id)
+        rubric = self.tui.bank.rubric(question_id)
         verdicts = {v["key_point"]: v["verdict"] for v in (grade or {}).get("verdicts", [])}
         lines = Text("Key points\n", style="bold")
         for kp in rubric.key_points:
@@ -307,3 +409,7 @@ class InterviewScreen(Screen[None]):
             score.update(Text.assemble(("Score ", "dim"), (f"{grade['score']:.0f}/100", "bold")))
         else:
             score.update("")
+
+
+def _words(messages: list[Message]) -> list[tuple[str, str, str]]:
+    return [(m["role"], m["kind"], m["text"]) for m in messages]

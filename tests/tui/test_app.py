@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
+import pytest
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Static, TextArea
 
 from interviewer.config import Settings
+from interviewer.interview.context import InterviewContext
+from interviewer.interview.session import Session
 from interviewer.transcript.store import TranscriptStore
 from interviewer.tui.app import InterviewerApp
 from interviewer.tui.interview import InterviewScreen
@@ -187,3 +191,41 @@ async def test_review_override_by_keyboard(settings: Settings, tmp_path: Path) -
     assert overrides[0]["key_point"] == first_kp.key_point
     assert overrides[0]["verdict"] == wanted and overrides[0]["note"] == "reviewer note"
     assert (settings.transcripts_dir / f"{interview_id}.report.md").exists()
+
+
+async def test_first_question_is_shown_while_the_session_opens(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The opening is on screen before LangGraph and the session are ready; an answer sent
+    meanwhile goes in once they are; the graph's own opening is not shown twice."""
+    ready = threading.Event()
+    real_open = InterviewerApp._open
+
+    def slow_open(self: InterviewerApp, ctx: InterviewContext, interview_id: str) -> Session:
+        assert ready.wait(30)
+        return real_open(self, ctx, interview_id)
+
+    monkeypatch.setattr(InterviewerApp, "_open", slow_open)
+    ctx = InterviewContext(topics=["coding"], questions=2, seed=5, lang="en")
+    app = InterviewerApp(settings, ctx=ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.session is None, "the session is still opening"
+        before = messages(app)
+        assert len(app.screen.query(".msg.question")) == 1
+        assert "Question 1/2" in str(app.screen.query_one("#question-info", Static).render())
+
+        app.screen.query_one("#answer", TextArea).insert("zero_grad, forward, backward, step")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.session is None
+        ready.set()
+        await settle(pilot)
+
+        session = app.session
+        assert session is not None
+        said = [m for m in session.values["messages"] if m["role"] == "interviewer"]
+        assert [m["text"] for m in said[:2]] == [m.removeprefix("» ") for m in before]
+        assert messages(app)[: len(before)] == before, "the opening is shown once"
+        current = session.values["current"] or session.values["finished"][0]
+        assert current["attempts"][0]["answer"] == "zero_grad, forward, backward, step"

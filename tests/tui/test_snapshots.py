@@ -23,7 +23,7 @@ Before = Callable[[Pilot[None]], Awaitable[None]]
 @pytest.fixture
 def app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> InterviewerApp:
     """Fixed id, clock, seed and timestamps, so that a screen renders the same every time."""
-    monkeypatch.setattr("interviewer.interview.session.new_id", lambda: "20261123-snapshot")
+    monkeypatch.setattr("interviewer.interview.opening.new_id", lambda: "20261123-snapshot")
     monkeypatch.setattr("interviewer.interview.session.now", lambda: "2026-11-23T09:00:00Z")
     monkeypatch.setattr("interviewer.tui.setup.secrets.randbelow", lambda n: 7)
     monkeypatch.setattr(InterviewScreen, "clock", staticmethod(lambda: 0.0))
