@@ -2,11 +2,13 @@
 
 Contract: an answer ends at a blank line; `/skip`, `/hint`, `/repeat`, `/quit` on a line of
 their own are commands; end of input ends the interview, saves the transcript and prints
-the report; the last line printed is the transcript's path.
+the report; the last line printed is the transcript's path. Each line of an answer is saved
+as a draft as it is typed, and `--resume` shows it again and lets you go on with it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TextIO
 
 from interviewer.interview.report import render_text
@@ -14,27 +16,41 @@ from interviewer.interview.session import Session
 from interviewer.interview.state import Message
 
 COMMANDS = {"/skip": "skip", "/hint": "hint", "/quit": "quit", "/repeat": "repeat"}
+KEPT = {
+    "zh": "（你上次没发出的回答已保留如下；接着输入，空行发送全部内容）",
+    "en": "(Your unsent answer was kept, below; type on, and a blank line sends it all.)",
+}
 HELP = {
     "zh": "（回答以空行结束；单独一行输入 /hint 提示、/skip 跳过、/repeat 重复问题、/quit 结束）",
     "en": "(End answers with a blank line. Alone on a line: /hint, /skip, /repeat, /quit.)",
 }
 
 
-def read_reply(stdin: TextIO) -> tuple[str, str] | None:
-    """The next reply: (action, text). None at end of input with nothing typed."""
-    lines: list[str] = []
+def read_reply(
+    stdin: TextIO, draft: str = "", on_line: Callable[[str], object] | None = None
+) -> tuple[str, str] | None:
+    """The next reply: (action, text). None at end of input with nothing typed.
+
+    `draft` is an answer begun before (kept across a crash); new lines continue it. Each
+    line typed is passed to `on_line` with the answer so far, which saves it as a draft.
+    """
+    lines: list[str] = draft.splitlines() if draft.strip() else []
+    typed = 0
     while True:
         line = stdin.readline()
         if not line:  # end of input
             return ("answer", "\n".join(lines).strip()) if lines else None
         stripped = line.strip()
-        if not lines and stripped in COMMANDS:
+        if not typed and stripped in COMMANDS:
             return COMMANDS[stripped], ""
         if not stripped:
             if lines:
                 return "answer", "\n".join(lines).strip()
             continue  # blank lines before an answer are ignored
         lines.append(line.rstrip("\n"))
+        typed += 1
+        if on_line is not None:
+            on_line("\n".join(lines))
 
 
 def show(messages: list[Message], out: TextIO) -> None:
@@ -50,22 +66,33 @@ def show(messages: list[Message], out: TextIO) -> None:
 
 def run_plain(session: Session, stdin: TextIO, stdout: TextIO, resumed: bool = False) -> int:
     lang = session.ctx.lang
+    draft = ""
     if resumed:
         stdout.write(f"(resuming {session.interview_id})\n")
         show(session.pending_prompt(), stdout)
+        draft = session.saved_draft()
+        if draft.strip():
+            stdout.write(f"{KEPT[lang]}\n{draft}\n")
     else:
         stdout.write(f"(interview {session.interview_id}) {HELP[lang]}\n")
         show(session.start(), stdout)
     ended_input = False
     while not session.done:
-        reply = None if ended_input else read_reply(stdin)
+        reply = None
+        if not ended_input:
+            # Every line typed is saved as a draft: a crash mid-answer loses nothing.
+            reply = read_reply(stdin, draft, on_line=lambda text: session.save(draft=text))
         if reply is None:
             show(session.send("quit"), stdout)
             break
         action, text = reply
         if action == "answer" and not text:
             continue
+        if action == "answer":
+            draft = ""
         show(session.send(action, text), stdout)
+        if draft:  # a hint or a repeat asked before the answer was sent: keep it
+            session.save(draft=draft)
         if stdin.closed:
             ended_input = True
     report = session.values.get("report")

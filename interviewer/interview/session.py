@@ -210,6 +210,13 @@ class Session:
     def save(self, draft: str = "") -> Path:
         return self.store.save(self.transcript(draft))
 
+    def saved_draft(self) -> str:
+        """The answer being typed when this interview was last saved ("" if none)."""
+        try:
+            return self.store.load(self.interview_id).draft
+        except InterviewerError:
+            return ""
+
     def warm_up_in_background(self) -> None:
         """Start `warm_up` on a thread: the first question need not wait for the model."""
 

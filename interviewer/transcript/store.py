@@ -1,7 +1,8 @@
 """Transcripts on disk: one file per interview, written atomically, readable only by you.
 
 A write goes to a temporary file in the same folder, is fsynced, then renamed over the old
-file, so a crash leaves the old file or the new one, never a torn one. Files are created
+file, so a crash leaves the old file or the new one, never a torn one (its temporary
+file is removed by the next save of that interview). Files are created
 0600. Ids are checked so that no id can name a path outside the folder. Files written by
 older versions are upgraded when loaded (interviewer.transcript.migrate); they are
 rewritten in the new version only when something is saved.
@@ -9,10 +10,12 @@ rewritten in the new version only when something is saved.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 from interviewer.errors import InterviewerError
@@ -20,6 +23,7 @@ from interviewer.transcript.migrate import parse
 from interviewer.transcript.schema import Transcript
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,80}$")
+STALE_SECONDS = 60
 
 
 def check_id(interview_id: str) -> str:
@@ -58,7 +62,17 @@ class TranscriptStore:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+        self._sweep(transcript.id)
         return target
+
+    def _sweep(self, interview_id: str) -> None:
+        """Remove this interview's temporary files left by a writer that was killed before
+        its rename. A file younger than STALE_SECONDS may be another writer's, in flight."""
+        now = time.time()
+        for tmp in self.folder.glob(f".{interview_id}.*.tmp"):
+            with contextlib.suppress(OSError):
+                if now - tmp.stat().st_mtime > STALE_SECONDS:
+                    tmp.unlink()
 
     def load(self, interview_id: str) -> Transcript:
         path = self.path(interview_id)

@@ -168,6 +168,33 @@ def test_kill_after_second_answer_then_resume(tmp_path: Path) -> None:
         assert after["merged"] == before["merged"], "grades made before the crash are kept"
 
 
+def test_kill_mid_answer_keeps_the_lines_typed(tmp_path: Path) -> None:
+    """Lines of an answer not yet sent are saved as they are typed; `--resume` shows them
+    and the candidate goes on where they stopped."""
+    args = ["--topic", "coding", "--questions", "1", "--follow-ups", "0", "--seed", "5"]
+    live = Live(tmp_path, args)
+    live.wait_for(lambda seen: len(seen) >= 1)
+    interview_id = live.seen[0].split()[1].rstrip(")")
+
+    def draft() -> str:
+        t = transcript_of(tmp_path, interview_id)
+        return str(t.get("draft") or "") if t else ""
+
+    first, rest = ANSWERS[0][:40], ANSWERS[0][40:]
+    wait_until(lambda: transcript_of(tmp_path, interview_id) is not None, live)
+    live.type(first + "\n")  # one line, no blank line: not sent
+    wait_until(lambda: draft() == first, live)
+    live.proc.send_signal(signal.SIGKILL)
+    live.proc.wait(timeout=30)
+
+    proc = run(tmp_path, ["--resume", interview_id], rest + "\n\n")
+    assert proc.returncode == 0, proc.stderr
+    assert first in proc.stdout, "the kept lines are shown again"
+    final = json.loads((tmp_path / proc.stdout.strip().splitlines()[-1]).read_text("utf-8"))
+    assert final["turns"][0]["attempts"][0]["answer"] == f"{first}\n{rest}"
+    assert final["draft"] == ""
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("persona_name", sorted(personas()))
 def test_exam_mode_never_shows_rubric_text(tmp_path: Path, lang: str, persona_name: str) -> None:

@@ -296,7 +296,21 @@ def test_reviews_survive_the_interview_going_on(settings: Settings, store: Trans
 def test_leftover_temp_files_are_not_transcripts(
     interview: Interview, store: TranscriptStore
 ) -> None:
+    """A writer killed before its rename leaves a temp file: it is never read as a
+    transcript, and the next save of that interview removes it once it is stale."""
     t = interview(questions=1)
-    (store.folder / f".{t.id}.abc.tmp").write_text("{", "utf-8")
+    stale = store.folder / f".{t.id}.abc.tmp"
+    stale.write_text("{", "utf-8")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    fresh = store.folder / f".{t.id}.def.tmp"  # perhaps another writer's, in flight
+    fresh.write_text("{", "utf-8")
+    other = store.folder / ".someone-else.abc.tmp"
+    other.write_text("{", "utf-8")
+    os.utime(other, (old, old))
     assert store.ids() == [t.id]
-    assert os.listdir(store.folder)  # the temp file is left alone, only ignored
+
+    store.save(store.load(t.id))
+    assert not stale.exists()
+    assert fresh.exists() and other.exists()
+    assert store.ids() == [t.id]
