@@ -39,6 +39,8 @@ PARAMS_FILE = Path(__file__).with_name("offline_params.json")
 
 NEGATIONS_ZH = word_list("negation_zh")
 NEGATIONS_EN = word_list("negation_en")
+DIRECTION_UP = word_list("direction_up")
+DIRECTION_DOWN = word_list("direction_down")
 TIE = 0.15  # z within this of the best: as good, so the shorter unit is quoted
 _PAREN = re.compile(r"[（(][^（）()]*[)）]")
 
@@ -220,6 +222,8 @@ class OfflineJudge:
                 claim = claims[j] if _is_han(unit.text) else claims[n + j]
                 if _denied(unit.text, hit, claim):
                     continue
+                if hit is None and _opposite(unit.text, claim):
+                    continue  # close in meaning, but it says the quantity goes the other way
                 found.append(MisconceptionFound(id=mc.id, evidence=unit.text, penalty=mc.penalty))
                 wrong.add(unit)
                 break
@@ -300,6 +304,26 @@ def _denied(text: str, hit: tuple[int, int] | None, claim: str) -> bool:
         window = tokens[max(0, start - 4) : end]
         return _negations(window) % 2 != claim_neg
     return _negations(tokens) % 2 != claim_neg
+
+
+def _direction(text: str) -> int:
+    """+1 if `text` only says something goes up, -1 if only down, 0 if neither or both."""
+    lowered = nfkc(text).casefold()
+    words = set(re.findall(r"[a-z]+", lowered))
+    up = bool(words & DIRECTION_UP) or any(w in lowered for w in DIRECTION_UP if _is_han(w))
+    down = bool(words & DIRECTION_DOWN) or any(
+        w in lowered for w in DIRECTION_DOWN if _is_han(w)
+    )
+    return int(up) - int(down)
+
+
+def _opposite(text: str, claim: str) -> bool:
+    """Whether `text` moves a quantity the opposite way to the wrong claim ("lower the
+    learning rate" against "raise the learning rate"). Sentence embeddings put such
+    opposites close together, so a match by similarity alone is checked this way; a match
+    on the claim's own evidence phrase already has the claim's direction."""
+    said, claimed = _direction(text), _direction(claim)
+    return said != 0 and claimed != 0 and said != claimed
 
 
 def _why(match: Match) -> str:

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import pytest
 
+from interviewer.bank.loader import load_bank
 from interviewer.bank.schema import Question, Rubric
 from interviewer.judge.normalize import locate
 from interviewer.judge.offline import OfflineJudge
 from interviewer.judge.scoring import score
+from tests.conftest import REPO
 from tests.judge.conftest import STRONG
 
 Lora = tuple[Question, Rubric]
@@ -80,3 +82,28 @@ def test_full_width_and_spacing_do_not_matter(lora: Lora, judge: OfflineJudge) -
     q, r = lora
     wide = STRONG.replace("A", "Ａ").replace("B", "Ｂ").replace("，", " , ")
     assert judge.grade(q, r, wide).score == pytest.approx(judge.grade(q, r, STRONG).score, abs=10)
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (
+            "Oscillation means the model learns too slowly, so I raise the learning rate.",
+            "raise-lr",
+        ),
+        ("loss 震荡说明学得慢，我会把学习率调大一些。", "raise-lr"),
+        ("A smaller batch size makes the loss steadier.", "smaller-batch"),
+        ("loss 震荡一般是步子太大，我会先降低学习率，再加 warmup。", None),
+        ("When the loss oscillates the steps are too large, so I lower the learning rate.", None),
+        ("A larger batch size gives less noisy gradients, so the loss is steadier.", None),
+    ],
+)
+def test_the_opposite_direction_is_not_the_misconception(
+    judge: OfflineJudge, answer: str, expected: str | None
+) -> None:
+    """Embeddings put "lower the learning rate" next to "raise the learning rate"; a
+    sentence that moves the quantity the other way does not make the wrong claim."""
+    bank = load_bank(REPO)
+    q, r = bank.question("loss-oscillation-tuning"), bank.rubric("loss-oscillation-tuning")
+    found = [m.id for m in judge.grade(q, r, answer).misconceptions]
+    assert found == ([expected] if expected else [])
