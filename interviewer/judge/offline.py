@@ -311,9 +311,7 @@ def _direction(text: str) -> int:
     lowered = nfkc(text).casefold()
     words = set(re.findall(r"[a-z]+", lowered))
     up = bool(words & DIRECTION_UP) or any(w in lowered for w in DIRECTION_UP if _is_han(w))
-    down = bool(words & DIRECTION_DOWN) or any(
-        w in lowered for w in DIRECTION_DOWN if _is_han(w)
-    )
+    down = bool(words & DIRECTION_DOWN) or any(w in lowered for w in DIRECTION_DOWN if _is_han(w))
     return int(up) - int(down)
 
 
