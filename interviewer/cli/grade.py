@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,10 +20,14 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from interviewer.batch.inputs import Parsed
-from interviewer.batch.runner import BatchResult, Job
 from interviewer.cli.common import handles_errors
 from interviewer.config import JudgeSpec
+
+if TYPE_CHECKING:
+    # Only for type hints: the batch modules import the judges (numpy and more), which
+    # the other commands, and the TUI's first screen, do not need.
+    from interviewer.batch.inputs import Parsed
+    from interviewer.batch.runner import BatchResult, Job
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
