@@ -112,14 +112,10 @@ class InterviewerApp(App[None]):
 
     def _resume(self, interview_id: str, replace: bool) -> None:
         from interviewer.interview.session import Session
-        from interviewer.transcript.store import TranscriptStore
 
         session = Session.open(self.settings, None, resume=interview_id, bank=self.bank)
         self.session = session
-        try:
-            draft = TranscriptStore(self.settings.transcripts_dir).load(interview_id).draft
-        except Exception:
-            draft = ""
+        draft = session.saved_draft()
         self._show(InterviewScreen(session, resumed=True, draft=draft), replace)
         session.warm_up_in_background()  # (a new interview warms its judge up in `start`)
 

@@ -100,14 +100,9 @@ class InterviewScreen(Screen[None]):
         draft: str = "",
     ) -> None:
         super().__init__()
-        self.session: Session | None = None
-        self.opening: Opening | None = None
-        if isinstance(session, Opening):
-            self.opening = session
-            self.interview_id, self.ctx = session.interview_id, session.ctx
-        else:
-            self.session = session
-            self.interview_id, self.ctx = session.interview_id, session.ctx
+        self.interview_id, self.ctx = session.interview_id, session.ctx
+        self.opening = session if isinstance(session, Opening) else None
+        self.session = None if isinstance(session, Opening) else session
         self.preview: list[Message] = []  # the opening shown before the session is open
         self.submit_when_open = False  # Ctrl+S was pressed while it was opening
         self.resumed = resumed
