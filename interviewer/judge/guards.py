@@ -16,6 +16,7 @@ import numpy as np
 
 from interviewer.bank.schema import Question, Rubric
 from interviewer.judge.embed import Encoder
+from interviewer.judge.features import content_words
 from interviewer.judge.normalize import comparable, nfkc
 from interviewer.judge.schema import Flag
 from interviewer.judge.text import (
@@ -29,34 +30,78 @@ from interviewer.judge.text import (
 )
 
 # --- instructions aimed at the grader ---------------------------------------------------
+#
+# Text addressed to the grader: imperatives about grading this answer, role claims aimed at
+# the judge, forged prompt structure. Not evaluation vocabulary: an answer about RLHF, LLM
+# judges or benchmarks says "judge", "score", "满分" and "override" in plain statements, and
+# every reference answer and key point of the bank must pass (tests/judge/test_guards.py).
 
+_THIS_ANSWER_EN = r"(this|the|my|our)\s+(answer|response|submission|reply)"
+_THIS_ANSWER_ZH = r"(本|这个|这份|该|此|我的?|以上|上述)(答案|回答|作答|答卷)"
+_GRADER_EN = r"(grader|judge|evaluator|examiner|assessor|scorer|grading model|ai grader)"
+_FULL_EN = (
+    r"(full (marks|score|points|credit)|100\s*(/\s*100|%|points?)|a perfect score|"
+    r"maximum (score|marks|points)|top marks|perfect marks)"
+)
 _INJECTION_EN = [
-    r"\b(ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,60}\b(instruction|instructions|"
-    r"rules?|rubric|prompt|guidelines?|criteria|above|previous)\b",
-    r"\b(give|award|assign|grant|mark|rate|score)\b[^.!?\n]{0,40}\b(full (marks|score|points)|"
-    r"100\s*(/\s*100|%|points?)?|a perfect score|maximum (score|marks|points)|top marks)",
-    r"\b(you are|you're|act as|acting as|as) (now )?(the |an? )?(grader|judge|evaluator|examiner|"
-    r"assessor|scorer)\b",
-    r"(^|\n)\s*\W*(system|developer)( prompt| message| instructions?)?\s*[:：]",
+    r"\b(ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,40}\b(instructions?|rules|rubric|"
+    r"system prompt|guidelines|grading criteria|scoring criteria)\b",
+    r"\b(ignore|disregard|forget)\s+(all\s+)?(of\s+)?(the\s+)?(above|previous|prior|earlier)\b",
+    r"\b(give|award|assign|grant)\s+(this|the|my|me|it|us|him|her|them)\b[^.!?\n]{0,30}" + _FULL_EN,
+    r"\b(give|award|assign|grant)\s+" + _FULL_EN,
+    r"\b(rate|score|mark|grade)\s+" + _THIS_ANSWER_EN + r"\b[^.!?\n]{0,20}(100|full|perfect|"
+    r"correct|as covered)",
+    _THIS_ANSWER_EN + r"\s+(deserves|should (get|receive|be given|score)|must (get|receive|score))"
+    r"[^.!?\n]{0,20}(100|full|perfect|maximum|top)",
+    r"\b(you are|you're)\s+(now\s+)?(the\s+|an?\s+)?" + _GRADER_EN + r"\b",
+    r"\b(act|acting)\s+as\s+(the\s+|an?\s+)?" + _GRADER_EN + r"\b",
+    r"\bas\s+(the\s+|an?\s+)?" + _GRADER_EN + r"\s*,\s*(you|please|give|award|mark|score)\b",
+    r"\b(dear|attention)\s+(the\s+)?" + _GRADER_EN + r"\b",
+    r"(^|\n)\s*\W*(system|developer|assistant)( prompt| message| instructions?)?\s*[:：]"
+    r"[^\n]{0,120}\b(score|grade|mark|marks|points|rubric|key ?points?|covered|answer)\b",
     r"\bmark (all|every|each) (the )?key ?points?\b",
-    r"\b(all|every) key ?points? (are|is|as) (covered|met|satisfied)\b",
-    r"\bnew instructions?\b",
+    r"\b(all|every) (the )?key ?points? (are|is|were|have been) (covered|met|satisfied)\b",
+    r"\bnew instructions?\s*[:：]",
     r"\bscore\s*[:=]\s*100\b",
+    r"\"(score|verdict)\"\s*:\s*(100|\"covered\")",
+    r"(</?\s*(answer|candidate_answer|student_answer|system|instructions?)\s*>|"
+    r"\bend of (the )?(candidate'?s? )?(answer|response|submission)\b)",
 ]
 _INJECTION_ZH = [
-    r"(忽略|无视|忽视|不要理会|不用管|跳过|绕过)[^。！？\n]{0,20}(指令|指示|要求|规则|标准|提示|评分|以上|上面|之前|前面)",
-    r"(给|打|评|判|算)[^。！？\n]{0,12}(满分|100\s*分|一百分|最高分|全对)",
-    r"满分",
-    r"(你|您)(现在)?(是|作为|扮演)[^。！？\n]{0,6}(评分|评委|裁判|考官|阅卷|打分|评估)",
-    r"作为(评分者|评分员|评委|裁判|考官|阅卷人|打分者|评估者)",
+    r"(忽略|无视|忽视|不要理会|不用管|绕过)[^。！？\n]{0,12}(指令|指示|规则|评分标准|评分规则|评分要求|"
+    r"提示词|系统提示|(以上|上面|之前|前面)的?(所有)?(要求|内容|指令|说明))",
+    r"(判定|认定|判为|判|评为|评|打|给)[^。！？\n]{0,6}" + _THIS_ANSWER_ZH + r"[^。！？\n]{0,10}"
+    r"(满分|100\s*分?|一百分|最高分|全对|全部覆盖)",
+    _THIS_ANSWER_ZH
+    + r"[^。！？\n]{0,10}(应该?|应当|必须|请|直接)?[^。！？\n]{0,4}(得|给|打|判|评|记)"
+    r"[^。！？\n]{0,4}(满分|100\s*分?|一百分|最高分|全对)",
+    r"(请|直接|务必|一定要)[^。！？\n]{0,6}(给|打|判|评)[^。！？\n]{0,4}(满分|100\s*分|一百分|最高分|全对)",
+    r"(给|打)(我|它|本题|这题)?[^。！？\n]{0,2}满分",
+    r"(你|您)(现在)?(是|作为|扮演)[^。！？\n]{0,6}(评分|评委|裁判|考官|阅卷|打分|评估|判分)",
+    r"作为(评分者|评分员|评委|裁判|考官|阅卷人|打分者|评估者)[，,]\s*(你|请|务必)",
     r"(^|\n)\s*\W*(系统提示|系统指令|系统消息)\s*[:：]",
-    r"(所有|全部|每个)(的)?(要点|关键点|得分点|key\s*point)[^。！？\n]{0,8}(覆盖|covered|满足|得分|通过)",
+    r"(所有|全部|每个)(的)?(要点|关键点|得分点|key\s*point)[^。！？\n]{0,8}(都)?(已)?(覆盖|covered|满足|得分|通过)",
+    _THIS_ANSWER_ZH
+    + r"[^。！？\n]{0,6}(覆盖|包含|涵盖|命中)了?(全部|所有)(的)?(要点|关键点|得分点)",
+    r"(回答结束|答案结束|作答结束|评分说明|评分指令)\s*[:：\]】>]",
 ]
 _INJECTION = [re.compile(p, re.IGNORECASE) for p in (*_INJECTION_EN, *_INJECTION_ZH)]
 
+# Characters that render as nothing: removed before the guards and every judge read an
+# answer, so that "i\u200bgnore" cannot slip an instruction past them.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]"
+)
+
+
+def strip_invisible(text: str) -> str:
+    """`text` without zero-width, direction and other invisible characters."""
+    return _INVISIBLE.sub("", text)
+
 
 def is_injection(text: str) -> bool:
-    t = nfkc(text)
+    t = nfkc(strip_invisible(text))
     return any(p.search(t) for p in _INJECTION)
 
 
@@ -127,7 +172,16 @@ def _odd_word(word: str) -> bool:
 
 # --- the report ------------------------------------------------------------------------------
 
-EMPTY_CHARS = 6
+_HAS_CONTENT = re.compile(r"[^\W_]")  # a letter, digit or CJK character
+# Fillers and "I don't know" alone: no content, however long. A short answer ("Push.",
+# "O(n)", "No", "One") is an answer and goes to the judge.
+_NON_ANSWER = re.compile(
+    r"[\W_]*((嗯|啊|呃|哦|额|唔|hmm+|um+|uh+|er+m?)[\W_]*)*"
+    r"((我)?(也)?(真的|确实)?(不知道|不清楚|不太清楚|不懂|忘了|没学过|不会答|答不上来)|"
+    r"idk|dunno|no idea|"
+    r"i (really )?(don'?t|do not) know|not sure|pass|跳过)?[\W_]*((嗯|啊|呃|哦|额)[\W_]*)*"
+)
+OFF_TOPIC_MIN_WORDS = 6
 OFF_TOPIC_SIMILARITY = 0.25
 
 
@@ -166,25 +220,48 @@ def rubric_terms(rubric: Rubric) -> list[str]:
     return [t for kp in rubric.key_points for t in kp.evidence.terms()]
 
 
+def _rubric_words(question: Question, rubric: Rubric) -> frozenset[str]:
+    texts = [kp.text.zh + " " + kp.text.en for kp in rubric.key_points]
+    texts += [rubric.reference_answer.zh, rubric.reference_answer.en]
+    q = set(content_words(question.prompt.zh + " " + question.prompt.en))
+    return frozenset(w for t in texts for w in content_words(t) if w not in q)
+
+
+def _reference_is_a_list(rubric: Rubric) -> bool:
+    """A reference or key point that is itself a run of terms ("push, pop, peek, isEmpty"):
+    an answer in the same shape is an answer, not keyword stuffing."""
+    texts = [rubric.reference_answer.zh, rubric.reference_answer.en]
+    texts += [t for kp in rubric.key_points for t in (kp.text.zh, kp.text.en)]
+    return any(is_keyword_list(t) for t in texts)
+
+
 def run_guards(question: Question, rubric: Rubric, answer: str, encoder: Encoder) -> GuardReport:
+    """Flag what cannot earn credit and keep the units that can. Invisible characters are
+    removed first, so units are spans of the answer as it reads."""
+    answer = strip_invisible(answer)
     report = GuardReport(units=split_units(answer))
-    if len(comparable(answer)) < EMPTY_CHARS:
-        report.flag("empty", "the answer is empty or nearly so")
+    if not _HAS_CONTENT.search(nfkc(answer)) or _NON_ANSWER.fullmatch(nfkc(answer).casefold()):
+        report.flag("empty", "the answer has no words or numbers, or only says it does not know")
         return report
-    if is_gibberish(answer):
+    rubric_words = _rubric_words(question, rubric)
+    shared = len(rubric_words & frozenset(content_words(answer)))
+    if shared < 2 and is_gibberish(answer):
         report.flag("gibberish", "the answer is not readable text")
         return report
 
     # Only terms found in the whole answer can be found in a part of it: matching the few
     # found against each sentence costs much less than matching every rubric term again.
     terms = list(dict.fromkeys(find_terms(rubric_terms(rubric), answer)))
+    list_ok = len(terms) >= 2 and _reference_is_a_list(rubric)
     for unit in report.units:
         if is_injection(unit.text):
             report.flag("injection", f"instruction aimed at the grader: {unit.text[:60]!r}")
             continue
-        # A list of rubric terms is stuffing; a terse run of other words is just prose.
+        # A list of rubric terms is stuffing; a terse run of other words is just prose, and
+        # a list is the answer when the reference itself is one.
         if (
             unit.kind == "sentence"
+            and not list_ok
             and len(terms) >= 2
             and len(find_terms(terms, unit.text)) >= 2
             and is_keyword_list(unit.text)
@@ -199,12 +276,15 @@ def run_guards(question: Question, rubric: Rubric, answer: str, encoder: Encoder
     ]
 
     if report.usable:
-        # Off-topic needs both: few evidence terms and low similarity. The term count is
-        # cheap, so the embedding (one of everything usable, not one per sentence) is only
-        # computed when the terms leave the question open.
-        hits = find_terms(terms, " ".join(u.text for u in report.usable))
-        if len(set(hits)) <= 1:
-            usable_text = " ".join(u.text for u in report.usable if u.kind == "sentence")
+        # Off-topic needs all of: enough words to tell (a short answer is judged by the
+        # model, not blocked), at most one rubric term or word in common, and a meaning far
+        # from the question and every key point. The embedding is only computed when the
+        # words leave the question open.
+        usable_text = " ".join(u.text for u in report.usable if u.kind == "sentence")
+        words = content_words(usable_text)
+        hits = find_terms(terms, usable_text)
+        common = len(rubric_words & frozenset(words))
+        if len(words) >= OFF_TOPIC_MIN_WORDS and len(set(hits)) <= 1 and common <= 1:
             sims = encoder.similarity([usable_text], rubric_texts(question, rubric))
             report.relevance = float(np.max(sims))
             if report.relevance < OFF_TOPIC_SIMILARITY:

@@ -1,93 +1,85 @@
 """The offline judge: no network, no key, the same grade every time.
 
-For each key point it looks for the unit of the answer (a sentence or a clause) that best
-states it, by meaning (multilingual sentence embeddings, so a Chinese answer matches an
-English key point too) and by words (the key point's evidence terms). Two numbers per key
-point, the best unit's similarity and the count of evidence terms, go through an ordinal
-logistic model whose weights and two thresholds were fitted on the calibration set's
-tuning half (`python -m benchmarks.calibrate`), giving covered / partial / missed. The
-evidence quote is that unit, copied from the answer.
+For each key point it computes features of the answer against the key point's statement
+(meaning through multilingual sentence embeddings, words through stems, jieba words and
+character bigrams, the key point's evidence terms; see `judge/features.py`) and a fitted
+logistic model (`judge/verdict_model.py`) turns them into the probability that the answer
+states it: covered above one threshold, partial above another. The model was fitted on
+real graded answers and the calibration set's tuning half (`python -m
+benchmarks.fit_offline`); bank rubrics and ad-hoc rubrics (a reference answer) go through
+the same model. The evidence quote is the unit of the answer closest to the key point.
 
-Misconceptions are found the same way, and a negation in the answer ("不会增加推理延迟",
-"does not add latency") that the wrong claim lacks means the claim was denied, not made.
-A unit that states a misconception earns no credit.
+Misconceptions are found by meaning or by their evidence phrases, and a sentence that
+negates the claim ("不会增加推理延迟", "does not add latency") or moves the quantity the
+other way does not make it. A unit that states a misconception earns no credit.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import math
+import importlib.metadata
 import re
 import time
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from interviewer.bank.schema import KeyPoint, Misconception, Question, Rubric
 from interviewer.judge.embed import Encoder, encoder
-from interviewer.judge.guards import GuardReport, rubric_terms, rubric_texts, run_guards
-from interviewer.judge.normalize import comparable, nfkc
+from interviewer.judge.features import answer_side, content_words, question_side, target_features
+from interviewer.judge.guards import (
+    GuardReport,
+    rubric_terms,
+    rubric_texts,
+    run_guards,
+    strip_invisible,
+)
+from interviewer.judge.normalize import nfkc
 from interviewer.judge.schema import Grade, MisconceptionFound, Verdict, VerdictLabel
 from interviewer.judge.scoring import score
-from interviewer.judge.text import Unit, find_terms, segmenter, split_units, word_list
-
-PARAMS_FILE = Path(__file__).with_name("offline_params.json")
+from interviewer.judge.text import Unit, segmenter, split_units, word_list
+from interviewer.judge.verdict_model import VerdictModel, load_model
 
 NEGATIONS_ZH = word_list("negation_zh")
 NEGATIONS_EN = word_list("negation_en")
 DIRECTION_UP = word_list("direction_up")
 DIRECTION_DOWN = word_list("direction_down")
-TIE = 0.15  # z within this of the best: as good, so the shorter unit is quoted
 _PAREN = re.compile(r"[（(][^（）()]*[)）]")
-
-
-@dataclass(frozen=True)
-class OfflineParams:
-    """The fitted model. z = w_sem·sim + w_unit·terms_in_best_unit + w_all·terms_anywhere + b."""
-
-    w_sem: float = 8.0
-    w_unit: float = 0.9
-    w_all: float = 0.4
-    bias: float = -4.0
-    partial_at: float = 0.0  # z above this: at least partial
-    covered_at: float = 1.6  # z above this: covered
-    term_cap: int = 3
-    misconception_similarity: float = 0.8
-    fitted_on: str = "defaults"
-
-    @classmethod
-    def load(cls, path: Path = PARAMS_FILE) -> OfflineParams:
-        if not path.exists():
-            return cls()
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass
 class Match:
-    z: float
+    """The verdict model's reading of one key point: its probability and the unit to quote."""
+
+    p: float
     unit: Unit | None
-    sim: float
-    terms_unit: int
-    terms_all: int
+    features: np.ndarray | None = None
+
+
+GUARD_VERSION = "2"  # bump when the guards change what they block
 
 
 @dataclass
 class OfflineJudge:
-    """Grades an answer against a rubric with embeddings, evidence terms and a fitted model."""
+    """Grades an answer against a rubric with one fitted verdict model (judge/features.py,
+    judge/verdict_model.py) for bank and ad-hoc rubrics alike."""
 
-    params: OfflineParams = field(default_factory=OfflineParams.load)
+    model: VerdictModel = field(default_factory=load_model)
     encoder: Encoder = field(default_factory=encoder)
     spec: str = "offline"
+
+    @property
+    def fingerprint(self) -> str:
+        """Which judge made a grade: the fitted parameters, the guards, the package."""
+        return f"offline/{self.model.fingerprint}/g{GUARD_VERSION}/{_package_version()}"
 
     def warm_up(self) -> None:
         """Load the model and the segmenter now rather than on the first answer."""
         self.encoder.load()
         segmenter().cut("预热")
+        content_words("warm up 预热")
 
     def prepare(self, question: Question, rubric: Rubric) -> None:
         """Embed the rubric's own texts now (key points, claims, reference), so that grading
@@ -136,66 +128,52 @@ class OfflineJudge:
             notes=list(report.notes),
             score=score(rubric, verdicts, found),
             judge=self.spec,
+            fingerprint=self.fingerprint,
             latency_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
     def analyse(
         self, question: Question, rubric: Rubric, answer: str
     ) -> tuple[GuardReport, list[MisconceptionFound], list[Match] | None]:
-        """Guards, misconceptions, and per key point the features and the unit to quote.
-
-        The matches are None when the guards leave nothing that can earn credit.
+        """Guards, misconceptions, and per key point the model's probability and the unit to
+        quote. The matches are None when the guards leave nothing that can earn credit.
         """
-        report = run_guards(question, rubric, answer, self.encoder)
+        report = run_guards(question, rubric, strip_invisible(answer), self.encoder)
         if report.blocked:
             return report, [], None
         found, wrong_units = self._misconceptions(rubric.misconceptions, report.usable)
         units = [u for u in report.usable if u not in wrong_units]
-        return report, found, self.matches(rubric.key_points, units)
+        return report, found, self.matches(question, rubric.key_points, units)
 
     def _verdict(self, kp: KeyPoint, match: Match) -> Verdict:
-        label = self.label(match.z)
+        label = self.label(match.p)
         if label == "missed" or match.unit is None:
             return Verdict(key_point=kp.id, verdict="missed", reason=_why(match))
         return Verdict(key_point=kp.id, verdict=label, evidence=match.unit.text, reason=_why(match))
 
-    def matches(self, key_points: list[KeyPoint], units: list[Unit]) -> list[Match]:
-        """Per key point: the features the model scores, and the unit to quote.
-
-        The features are the best similarity of any unit, the most evidence terms in any one
-        unit, and the evidence terms anywhere; the quote is the unit that scores best alone.
-        """
+    def matches(
+        self, question: Question, key_points: list[KeyPoint], units: list[Unit]
+    ) -> list[Match]:
+        """Per key point: the verdict model's probability, and the unit that states it best."""
         if not units:
-            return [Match(-math.inf, None, 0.0, 0, 0) for _ in key_points]
-        cap = self.params.term_cap
-        texts = [u.text for u in units]
-        kp_texts = [t for kp in key_points for t in (kp.text.zh, kp.text.en)]
-        sims = self.encoder.similarity(texts, kp_texts)  # units × (2 per key point)
-        whole = " ".join(texts)
+            return [Match(0.0, None) for _ in key_points]
+        sentences = [u for u in units if u.kind == "sentence"] or units
+        text = " ".join(u.text for u in sentences)
+        side = answer_side(text, units, self.encoder)
+        by_text = {u.text: u for u in units}
+        q_side = question_side(_question_text(question), self.encoder)
         out = []
-        for i, kp in enumerate(key_points):
-            terms = kp.evidence.terms()
-            kp_sims = np.maximum(sims[:, 2 * i], sims[:, 2 * i + 1])
-            n_all = min(cap, len(_distinct(find_terms(terms, whole))))
-            per_unit = [min(cap, len(_distinct(find_terms(terms, t)))) for t in texts]
-            unit_z = [self.z(float(s), n, n_all) for s, n in zip(kp_sims, per_unit, strict=True)]
-            top = max(unit_z)
-            best = min(
-                (j for j, z in enumerate(unit_z) if z >= top - TIE),
-                key=lambda j: (len(texts[j]), -unit_z[j]),
-            )
-            sim, n_unit = float(np.max(kp_sims)), max(per_unit)
-            out.append(Match(self.z(sim, n_unit, n_all), units[best], sim, n_unit, n_all))
+        for kp in key_points:
+            targets = list(dict.fromkeys((kp.text.zh, kp.text.en)))
+            x, best = target_features(side, targets, kp.evidence.terms(), q_side, self.encoder)
+            unit = by_text.get(side.unit_texts[best])
+            out.append(Match(self.model.probability(x), unit, x))
         return out
 
-    def z(self, sim: float, terms_unit: int, terms_all: int) -> float:
-        p = self.params
-        return p.w_sem * sim + p.w_unit * terms_unit + p.w_all * terms_all + p.bias
-
-    def label(self, z: float) -> VerdictLabel:
-        if z >= self.params.covered_at:
+    def label(self, p: float) -> VerdictLabel:
+        if p >= self.model.covered_at:
             return "covered"
-        if z >= self.params.partial_at:
+        if p >= self.model.partial_at:
             return "partial"
         return "missed"
 
@@ -217,7 +195,7 @@ class OfflineJudge:
             for i, unit in enumerate(units):
                 hit = _phrase_hit(mc, unit.text)
                 sim = float(max(sims[i, j], sims[i, n + j]))
-                if hit is None and sim < self.params.misconception_similarity:
+                if hit is None and sim < self.model.misconception_similarity:
                     continue
                 claim = claims[j] if _is_han(unit.text) else claims[n + j]
                 if _denied(unit.text, hit, claim):
@@ -231,11 +209,6 @@ class OfflineJudge:
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _distinct(terms: list[str]) -> set[str]:
-    """Count aliases that are the same word once ("LoRA" and "lora")."""
-    return {comparable(t) for t in terms}
 
 
 def _own_texts(question: Question, rubric: Rubric) -> list[str]:
@@ -325,7 +298,20 @@ def _opposite(text: str, claim: str) -> bool:
 
 
 def _why(match: Match) -> str:
-    return f"similarity {match.sim:.2f}, terms {match.terms_unit} here / {match.terms_all} in all"
+    return f"model {match.p:.2f}"
+
+
+def _question_text(question: Question) -> str:
+    zh, en = question.prompt.zh, question.prompt.en
+    return zh if zh == en else f"{zh}\n{en}"
+
+
+@cache
+def _package_version() -> str:
+    try:
+        return importlib.metadata.version("interviewer")
+    except importlib.metadata.PackageNotFoundError:
+        return "dev"
 
 
 def _blocked_reason(report: GuardReport) -> str:

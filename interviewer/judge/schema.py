@@ -66,6 +66,7 @@ class Grade(BaseModel):
     flags: list[Flag] = Field(default_factory=list)
     score: float = Field(ge=0, le=100)
     judge: str
+    fingerprint: str = Field("", description="Which fit of which judge made this grade.")
     usage: TokenUsage = Field(default_factory=TokenUsage)
     latency_ms: float = 0.0
     notes: list[str] = Field(default_factory=list, description="Why flags were set.")

@@ -1,0 +1,201 @@
+"""What the offline judge's verdict model sees: features of an answer against one target.
+
+A target is something the answer should state: a key point of a bank rubric (in Chinese
+and English), or a sentence group of an ad-hoc rubric's reference answer. The same
+features serve both, so one fitted model grades both paths:
+
+- meaning: the cosine of the whole answer and of its best unit with the target (USE
+  multilingual), and the cosine after removing the question's own direction from both
+  ("question demoting": restating the question earns nothing);
+- words: how many of the target's content words (stemmed English words, jieba words for
+  Chinese), not already in the question, the answer contains (recall), how many of the
+  answer's content words are in the target (precision), the same recall on Chinese
+  character bigrams, and a soft recall where each target word is matched to its nearest
+  answer word by embedding (so "expand" can stand for "grow");
+- evidence terms: the share of the target's evidence terms found (curated in the bank,
+  drawn from the target's own words for an ad-hoc rubric);
+- shape: answer and target length, and how much of the target the question already gives.
+
+Everything about the target is computed once and cached; everything about the answer is
+computed once per answer (`AnswerSide`), however many targets it is compared with.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import snowballstemmer
+
+from interviewer.judge.embed import Encoder, Matrix
+from interviewer.judge.normalize import nfkc
+from interviewer.judge.text import FUNCTION_EN, Unit, find_terms, is_function_word, segmenter
+
+NAMES: tuple[str, ...] = (
+    "cos_whole",
+    "cos_unit",
+    "cos_demoted",
+    "recall",
+    "precision",
+    "bigram_recall",
+    "soft_recall",
+    "soft_precision",
+    "terms",
+    "log_len_ratio",
+    "target_question_cos",
+    "target_in_question",
+    "log_target_words",
+    "log_answer_words",
+    "answer_question_cos",
+)
+MAX_SOFT_WORDS = 40  # answer words embedded for the soft recall (the rest count exactly)
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_EN_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_LATIN = re.compile(r"[A-Za-z0-9]+")
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return str(_STEMMER.stemWord(word))
+
+
+@lru_cache(maxsize=16384)
+def content_words(text: str) -> tuple[str, ...]:
+    """Content words in order, each once: stemmed English words and jieba words with a
+    Chinese character, without function words."""
+    t = nfkc(text).casefold()
+    out = [_stem(w) for w in _EN_WORD.findall(t) if w not in FUNCTION_EN]
+    for w in segmenter().cut(_LATIN.sub(" ", t)):
+        if _HAN.search(w) and not is_function_word(w):
+            out.append(w)
+    return tuple(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=16384)
+def bigrams(text: str) -> frozenset[str]:
+    han = "".join(_HAN.findall(text))
+    return frozenset(han[i : i + 2] for i in range(len(han) - 1))
+
+
+def _share(wanted: Sequence[str] | frozenset[str], have: frozenset[str] | set[str]) -> float:
+    return sum(1 for w in wanted if w in have) / len(wanted) if wanted else 0.0
+
+
+def _demote(v: Matrix, q: Matrix) -> Matrix:
+    """`v` with its component along the question removed, normalised again."""
+    w = v - (v @ q.T) * q
+    return w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-9)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class QuestionSide:
+    text: str
+    words: frozenset[str]
+    bigrams: frozenset[str]
+    vector: Matrix  # (1, 512)
+
+
+@dataclass(frozen=True)
+class AnswerSide:
+    """An answer as the features read it: computed once, compared with every target."""
+
+    text: str
+    unit_texts: tuple[str, ...]
+    words: frozenset[str]
+    bigrams: frozenset[str]
+    vector: Matrix  # the whole answer, (1, 512)
+    units: Matrix  # one row per unit
+    word_list: tuple[str, ...]  # content words embedded for the soft recall
+    word_vectors: Matrix
+
+
+def question_side(question: str, encoder: Encoder) -> QuestionSide:
+    return QuestionSide(
+        question, frozenset(content_words(question)), bigrams(question), encoder.encode([question])
+    )
+
+
+def answer_side(answer: str, units: Sequence[Unit], encoder: Encoder) -> AnswerSide:
+    """Embed the answer, its units and its content words in one encoder call."""
+    unit_texts = tuple(dict.fromkeys(u.text for u in units)) or (answer,)
+    words = content_words(answer)
+    soft = tuple(sorted(words, key=len, reverse=True)[:MAX_SOFT_WORDS])
+    vectors = encoder.encode([answer, *unit_texts, *soft])
+    n = len(unit_texts)
+    return AnswerSide(
+        text=answer,
+        unit_texts=unit_texts,
+        words=frozenset(words),
+        bigrams=bigrams(answer),
+        vector=vectors[:1],
+        units=vectors[1 : 1 + n],
+        word_list=soft,
+        word_vectors=vectors[1 + n :],
+    )
+
+
+def target_features(
+    answer: AnswerSide,
+    targets: Sequence[str],
+    terms: Sequence[str],
+    question: QuestionSide,
+    encoder: Encoder,
+) -> tuple[np.ndarray, int]:
+    """The feature vector of `answer` against the best of `targets` (the same statement in
+    several languages or wordings), and the index of the answer's unit closest to it."""
+    best: tuple[float, np.ndarray, int] | None = None
+    for target in targets:
+        vec, unit = _features_one(answer, target, terms, question, encoder)
+        rank = vec[1] + vec[3] + vec[5]  # cos_unit + recall + bigram recall
+        if best is None or rank > best[0]:
+            best = (rank, vec, unit)
+    assert best is not None, "a target needs at least one text"
+    return best[1], best[2]
+
+
+def _features_one(
+    answer: AnswerSide, target: str, terms: Sequence[str], q: QuestionSide, encoder: Encoder
+) -> tuple[np.ndarray, int]:
+    t_vec = encoder.encode([target])
+    unit_cos = (answer.units @ t_vec.T)[:, 0]
+    best_unit = int(np.argmax(unit_cos))
+    t_words = content_words(target)
+    demoted_t = [w for w in t_words if w not in q.words] or list(t_words)
+    demoted_a = [w for w in answer.words if w not in q.words]
+    t_bigrams = bigrams(target)
+    demoted_b = frozenset(b for b in t_bigrams if b not in q.bigrams) or t_bigrams
+    soft_r = soft_p = 0.0
+    if demoted_t and answer.word_list:
+        sims = encoder.encode(demoted_t) @ answer.word_vectors.T  # target words × answer words
+        exact = np.array([w in answer.words for w in demoted_t])
+        soft_r = float(np.mean(np.where(exact, 1.0, sims.max(axis=1))))
+        soft_p = float(np.mean(sims.max(axis=0)))
+    found = len({t.casefold() for t in find_terms(terms, answer.text)}) if terms else 0
+    n_answer = len(answer.words)
+    vec = np.array(
+        [
+            float((answer.vector @ t_vec.T)[0, 0]),
+            float(unit_cos[best_unit]),
+            float((_demote(answer.vector, q.vector) @ _demote(t_vec, q.vector).T)[0, 0]),
+            _share(demoted_t, answer.words),
+            _share(demoted_a, frozenset(t_words)) if demoted_a else 0.0,
+            _share(demoted_b, answer.bigrams) if demoted_b else 0.0,
+            soft_r,
+            soft_p,
+            found / len({t.casefold() for t in terms}) if terms else 0.0,
+            math.log((len(answer.text) + 5) / (len(target) + 5)),
+            float((t_vec @ q.vector.T)[0, 0]),
+            _share(t_words, q.words),
+            math.log1p(len(t_words)),
+            math.log1p(n_answer),
+            float((answer.vector @ q.vector.T)[0, 0]),
+        ],
+        dtype=np.float64,
+    )
+    return vec, best_unit
