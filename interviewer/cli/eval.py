@@ -50,6 +50,18 @@ def eval_command(
             help="Instead: agreement of each judge with reviewers' overrides in transcripts.",
         ),
     ] = False,
+    external: Annotated[
+        Path | None,
+        typer.Option(
+            "--external",
+            help="Instead: grade real graded answers (a JSONL file, or a folder of them) through "
+            "the batch path and report each set beside the naive baseline.",
+        ),
+    ] = None,
+    split: Annotated[
+        str | None,
+        typer.Option(help="With --external: only rows whose `split` is this (e.g. eval)."),
+    ] = None,
     reviews_dir: Annotated[
         Path | None,
         typer.Option("--dir", help="Transcripts folder for --from-reviews (default: settings)."),
@@ -64,9 +76,19 @@ def eval_command(
     Example: interviewer eval --judge offline --half held
 
     Example: interviewer eval --from-reviews --dir ./transcripts
+
+    With --external, grade sets of real graded answers (JSONL: question, reference or
+    references, answer, and label or score) the way `interviewer grade` grades ad-hoc rows,
+    and report per set: AUC and macro-F1 for labels, Pearson, Spearman and MAE for scores,
+    the share of correct answers a guard zeroed, and the naive word-overlap baseline.
+
+    Example: interviewer eval --external ../shared/asag/le-zh.jsonl --split eval
     """
     if from_reviews:
         _from_reviews(reviews_dir, as_json, out)
+        return
+    if external is not None:
+        _external(external, split, judge, as_json, out)
         return
     import asyncio
 
@@ -174,3 +196,50 @@ def _from_reviews(folder: Path | None, as_json: bool, out: Path | None) -> None:
     for j in report.judges:
         table.add_row(j.judge, str(j.agreed), str(j.compared), f"{j.rate:.1%}")
     console.print(table)
+
+
+def _external(path: Path, split: str | None, judge: str, as_json: bool, out: Path | None) -> None:
+    import json
+
+    from interviewer.errors import InterviewerError
+    from interviewer.judge.external import measure, offline_grader, read_set, set_files
+
+    if judge != "offline":
+        raise InterviewerError("--external measures the offline judge (use --judge offline)")
+    grade = offline_grader()
+    reports = []
+    for file in set_files(path):
+        try:
+            rows = read_set(file, split)
+        except InterviewerError as e:
+            if path.is_dir():
+                console.print(f"skipped {file.name}: {e.message}", markup=False, style="yellow")
+                continue
+            raise
+        with Progress(console=console, transient=True, disable=as_json) as progress:
+            task = progress.add_task(file.name, total=len(rows))
+            report = measure(
+                file.stem, rows, grade, lambda done, total: progress.update(task, completed=done)
+            )
+        reports.append(report)
+        if not as_json:
+            table = Table(title=f"{report.name}: {report.answers} answers ({report.kind})")
+            table.add_column("metric")
+            table.add_column("judge", justify="right")
+            table.add_column("naive baseline", justify="right")
+            for key, value in report.judge.items():
+                table.add_row(key, f"{value:.3f}", f"{report.naive[key]:.3f}")
+            table.add_row(
+                "correct answers zeroed by a guard",
+                f"{report.correct_zeroed_by_guard}/{report.correct_answers} "
+                f"({report.zeroed_share:.2%})",
+                "",
+            )
+            flags = ", ".join(f"{k} {v}" for k, v in sorted(report.flagged.items())) or "none"
+            table.add_row("flags", flags, "")
+            console.print(table)
+    payload = json.dumps([r.model_dump() for r in reports], indent=2, ensure_ascii=False)
+    if out:
+        out.write_text(payload, encoding="utf-8")
+    if as_json:
+        console.print_json(payload)

@@ -12,8 +12,8 @@ features serve both, so one fitted model grades both paths:
   answer's content words are in the target (precision), the same recall on Chinese
   character bigrams, and a soft recall where each target word is matched to its nearest
   answer word by embedding (so "expand" can stand for "grow");
-- evidence terms: the share of the target's evidence terms found (curated in the bank,
-  drawn from the target's own words for an ad-hoc rubric);
+- evidence terms: how many of the target's evidence terms are found, up to three (curated
+  in the bank, drawn from the target's own words for an ad-hoc rubric);
 - shape: answer and target length, and how much of the target the question already gives.
 
 Everything about the target is computed once and cached; everything about the answer is
@@ -51,7 +51,12 @@ NAMES: tuple[str, ...] = (
     "log_target_words",
     "log_answer_words",
     "answer_question_cos",
+    "han",
+    "han_x_bigram_recall",
+    "han_x_recall",
+    "han_x_cos_unit",
 )
+TERM_CAP = 3  # evidence terms found, counted up to this (aliases of one point repeat)
 MAX_SOFT_WORDS = 40  # answer words embedded for the soft recall (the rest count exactly)
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -188,7 +193,7 @@ def _features_one(
             _share(demoted_b, answer.bigrams) if demoted_b else 0.0,
             soft_r,
             soft_p,
-            found / len({t.casefold() for t in terms}) if terms else 0.0,
+            min(found, TERM_CAP, len(terms)) / min(TERM_CAP, len(terms)) if terms else 0.0,
             math.log((len(answer.text) + 5) / (len(target) + 5)),
             float((t_vec @ q.vector.T)[0, 0]),
             _share(t_words, q.words),
@@ -198,4 +203,8 @@ def _features_one(
         ],
         dtype=np.float64,
     )
+    # Chinese and English targets weigh the same evidence differently (bigrams carry
+    # Chinese, stems English): the model gets the language and its products.
+    han = float(len(_HAN.findall(target)) > 0.3 * len(target))
+    vec = np.concatenate([vec, [han, han * vec[5], han * vec[3], han * vec[1]]])
     return vec, best_unit

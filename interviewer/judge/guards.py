@@ -185,6 +185,12 @@ OFF_TOPIC_MIN_WORDS = 6
 OFF_TOPIC_SIMILARITY = 0.25
 
 
+# Flags that zero the whole answer. An instruction aimed at the grader anywhere in an
+# answer voids all of it (the calibration set's policy): the rest cannot be trusted to be
+# the candidate's own account rather than bait around the instruction.
+BLOCKING = frozenset({"empty", "gibberish", "off_topic", "injection"})
+
+
 @dataclass
 class GuardReport:
     """What the guards found and which units of the answer may earn credit."""
@@ -198,7 +204,7 @@ class GuardReport:
     @property
     def blocked(self) -> bool:
         """No part of the answer can earn credit."""
-        return bool({"empty", "gibberish", "off_topic"} & set(self.flags)) or not self.usable
+        return bool(BLOCKING & set(self.flags)) or not self.usable
 
     def flag(self, flag: Flag, note: str) -> None:
         if flag not in self.flags:
@@ -227,12 +233,23 @@ def _rubric_words(question: Question, rubric: Rubric) -> frozenset[str]:
     return frozenset(w for t in texts for w in content_words(t) if w not in q)
 
 
+def _mostly_in(text: str, words: frozenset[str]) -> bool:
+    """Most of `text`'s content words are in `words`: a list that matches the reference of
+    an ad-hoc rubric is the answer, not stuffing (the candidate never saw the reference)."""
+    mine = content_words(text)
+    return bool(mine) and sum(1 for w in mine if w in words) >= 0.6 * len(mine)
+
+
 def _reference_is_a_list(rubric: Rubric) -> bool:
     """A reference or key point that is itself a run of terms ("push, pop, peek, isEmpty"):
     an answer in the same shape is an answer, not keyword stuffing."""
     texts = [rubric.reference_answer.zh, rubric.reference_answer.en]
     texts += [t for kp in rubric.key_points for t in (kp.text.zh, kp.text.en)]
-    return any(is_keyword_list(t) for t in texts)
+    if any(is_keyword_list(t) for t in texts):
+        return True
+    # An ad-hoc reference is the answer key itself: a list in any of its sentences counts.
+    adhoc = rubric.question_id.startswith("adhoc-")
+    return adhoc and any(is_keyword_list(u.text) for t in texts for u in split_units(t))
 
 
 def run_guards(question: Question, rubric: Rubric, answer: str, encoder: Encoder) -> GuardReport:
@@ -253,6 +270,8 @@ def run_guards(question: Question, rubric: Rubric, answer: str, encoder: Encoder
     # found against each sentence costs much less than matching every rubric term again.
     terms = list(dict.fromkeys(find_terms(rubric_terms(rubric), answer)))
     list_ok = len(terms) >= 2 and _reference_is_a_list(rubric)
+    adhoc = rubric.question_id.startswith("adhoc-")
+    question_words = frozenset(content_words(question.prompt.zh + " " + question.prompt.en))
     for unit in report.units:
         if is_injection(unit.text):
             report.flag("injection", f"instruction aimed at the grader: {unit.text[:60]!r}")
@@ -265,6 +284,7 @@ def run_guards(question: Question, rubric: Rubric, answer: str, encoder: Encoder
             and len(terms) >= 2
             and len(find_terms(terms, unit.text)) >= 2
             and is_keyword_list(unit.text)
+            and not (adhoc and _mostly_in(unit.text, rubric_words | question_words))
         ):
             report.flag("keyword_stuffing", f"a list of terms, not statements: {unit.text[:60]!r}")
             continue
