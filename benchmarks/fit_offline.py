@@ -47,6 +47,7 @@ from interviewer.judge.verdict_model import MODEL_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
 ASAG = ROOT.parent / "shared" / "asag"
+CALIBRATION_WEIGHT = 3.0
 CREDIT = {"covered": 1.0, "partial": 0.5, "missed": 0.0}
 
 
@@ -144,11 +145,14 @@ def _bank_features(q: Question, rubric: Rubric, text: str) -> list[tuple[Any, np
 
 
 def _weights(source: np.ndarray) -> np.ndarray:
-    """Each source's rows share one total weight, so the small sets count as much."""
+    """Each kind of set shares one total weight, so the small sets count as much; the
+    calibration set, the only one graded key point by key point against a bank rubric,
+    counts `CALIBRATION_WEIGHT` times as much."""
     w = np.ones(len(source))
     for s in np.unique(source):
         kind = s.split("-")[0]
-        w[source == s] = 1.0 / np.sum([src.split("-")[0] == kind for src in source])
+        share = CALIBRATION_WEIGHT if kind == "calibration" else 1.0
+        w[source == s] = share / np.sum([src.split("-")[0] == kind for src in source])
     out: np.ndarray = w / w.mean()
     return out
 

@@ -75,7 +75,9 @@ def read_set(path: Path, split: str | None) -> list[ExternalRow]:
         if split is None or row.split is None or row.split == split:
             rows.append(row)
     if not rows:
-        raise InterviewerError(f"{path}: no answer rows" + (f" in split {split!r}" if split else ""))
+        raise InterviewerError(
+            f"{path}: no answer rows" + (f" in split {split!r}" if split else "")
+        )
     return rows
 
 
@@ -135,7 +137,9 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    return _pearson(np.argsort(np.argsort(a)).astype(float), np.argsort(np.argsort(b)).astype(float))
+    return _pearson(
+        np.argsort(np.argsort(a)).astype(float), np.argsort(np.argsort(b)).astype(float)
+    )
 
 
 def measure(

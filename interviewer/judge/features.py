@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -51,10 +52,6 @@ NAMES: tuple[str, ...] = (
     "log_target_words",
     "log_answer_words",
     "answer_question_cos",
-    "han",
-    "han_x_bigram_recall",
-    "han_x_recall",
-    "han_x_cos_unit",
 )
 TERM_CAP = 3  # evidence terms found, counted up to this (aliases of one point repeat)
 MAX_SOFT_WORDS = 40  # answer words embedded for the soft recall (the rest count exactly)
@@ -65,9 +62,13 @@ _LATIN = re.compile(r"[A-Za-z0-9]+")
 _STEMMER = snowballstemmer.stemmer("english")
 
 
+_STEM_LOCK = threading.Lock()  # a snowball stemmer keeps its state on the object
+
+
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    return str(_STEMMER.stemWord(word))
+    with _STEM_LOCK:
+        return str(_STEMMER.stemWord(word))
 
 
 @lru_cache(maxsize=16384)
@@ -203,8 +204,4 @@ def _features_one(
         ],
         dtype=np.float64,
     )
-    # Chinese and English targets weigh the same evidence differently (bigrams carry
-    # Chinese, stems English): the model gets the language and its products.
-    han = float(len(_HAN.findall(target)) > 0.3 * len(target))
-    vec = np.concatenate([vec, [han, han * vec[5], han * vec[3], han * vec[1]]])
     return vec, best_unit

@@ -121,8 +121,9 @@ def test_injection_never_earns(lora: Lora, judge: OfflineJudge) -> None:
     assert "injection" in grade.flags
     for v in grade.verdicts:
         assert "满分" not in v.evidence and "忽略" not in v.evidence
-    honest_only = judge.grade(q, r, "LoRA 冻结 W0，只训练低秩矩阵 A 和 B。")
-    assert grade.score == honest_only.score
+    # An instruction to the grader voids the whole answer, the honest part too.
+    assert grade.score == 0 and all(v.verdict == "missed" for v in grade.verdicts)
+    assert judge.grade(q, r, "LoRA 冻结 W0，只训练低秩矩阵 A 和 B。").score > 0
 
 
 def test_keyword_list_earns_nothing(lora: Lora, judge: OfflineJudge) -> None:
