@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from interviewer.cli.common import console, handles_errors
@@ -198,6 +199,10 @@ def _from_reviews(folder: Path | None, as_json: bool, out: Path | None) -> None:
     console.print(table)
 
 
+def _advance(progress: Progress, task: TaskID, done: int, total: int) -> None:
+    progress.update(task, completed=done, total=total)
+
+
 def _external(path: Path, split: str | None, judge: str, as_json: bool, out: Path | None) -> None:
     import json
 
@@ -218,9 +223,7 @@ def _external(path: Path, split: str | None, judge: str, as_json: bool, out: Pat
             raise
         with Progress(console=console, transient=True, disable=as_json) as progress:
             task = progress.add_task(file.name, total=len(rows))
-            report = measure(
-                file.stem, rows, grade, lambda done, total: progress.update(task, completed=done)
-            )
+            report = measure(file.stem, rows, grade, partial(_advance, progress, task))
         reports.append(report)
         if not as_json:
             table = Table(title=f"{report.name}: {report.answers} answers ({report.kind})")

@@ -66,7 +66,7 @@ def read_set(path: Path, split: str | None) -> list[ExternalRow]:
         except (json.JSONDecodeError, ValidationError) as e:
             raise InterviewerError(
                 f"{path}:{n}: not an answer row ({str(e).splitlines()[0]})",
-                hint="Each line needs question, reference or references, answer, and label or score.",
+                hint="Each line needs question, reference(s), answer, and label or score.",
             ) from e
         if row.label is None and row.score is None:
             raise InterviewerError(f"{path}:{n}: the row has neither `label` nor `score`")
