@@ -147,7 +147,7 @@ def _row(data: Any, line: int) -> Parsed:
         )
     if not _encodable(row_id):
         return RowError(
-            id=_printable(row_id),
+            id=printable(row_id),
             line=line,
             error=f"line {line}: `id` holds a lone surrogate (\\ud800-\\udfff), which is not "
             "text; fix the id",
@@ -207,9 +207,12 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _printable(text: str) -> str:
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
     """`text` with any lone surrogate replaced by U+FFFD, so that it can be written."""
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _unencodable_field(row: Row) -> str | None:
