@@ -58,9 +58,9 @@ class Row(BaseModel):
             try:
                 value = json.loads(value)
             except ValueError:
-                raise ValueError("give a JSON list of strings, e.g. [\"one\", \"two\"]") from None
+                raise ValueError('give a JSON list of strings, e.g. ["one", "two"]') from None
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError("give a JSON list of strings, e.g. [\"one\", \"two\"]")
+            raise ValueError('give a JSON list of strings, e.g. ["one", "two"]')
         return value
 
     @field_validator("key_points", mode="before")
