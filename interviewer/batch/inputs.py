@@ -83,6 +83,7 @@ class RowError(BaseModel):
     id: str
     line: int
     error: str
+    repeats: int | None = None  # the line of the earlier row with the same id
 
 
 Parsed = Row | RowError
@@ -288,6 +289,7 @@ def _repeated_ids(rows: list[Parsed]) -> list[Parsed]:
                     line=row.line,
                     error=f"line {row.line}: the id {row.id!r} was already used on line "
                     f"{first[row.id]}; give each row its own id",
+                    repeats=first[row.id],
                 )
             else:
                 first[row.id] = row.line

@@ -58,7 +58,9 @@ class Resolver:
             return self.bank.question(row.question_id), self.bank.rubric(row.question_id)
         references = row.all_references()
         if row.key_points or references:
-            return adhoc_rubric(row.question or "", row.key_points, (references or [None])[0])
+            return adhoc_rubric(
+                row.question or "", row.key_points, references[0] if references else None
+            )
         assert row.question is not None
         qid = self.match(row.question)
         if qid is None:

@@ -252,8 +252,9 @@ async def run(
     if abort is None:
         await everyone
     else:
-        aborted = asyncio.ensure_future(abort.wait())
-        await asyncio.wait({everyone, aborted}, return_when=asyncio.FIRST_COMPLETED)
+        aborted: asyncio.Future[Any] = asyncio.ensure_future(abort.wait())
+        either: set[asyncio.Future[Any]] = {everyone, aborted}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         aborted.cancel()
         if not everyone.done():
             everyone.cancel()

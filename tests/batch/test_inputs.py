@@ -143,7 +143,10 @@ def test_one_bad_line_never_loses_the_file_and_each_error_names_its_line(
         json.dumps({"id": {"x": 1}, "question_id": "q", "answer": "a"}),  # 7
         '{"id": "nan", "question_id": "q", "answer": "a", "max_score": NaN}',  # 8
         '{"id": "inf", "question_id": "q", "answer": "a", "max_score": 1e400}',  # 9
-        '{"id": "k", "question": "q", "key_points": ' + "[" * 5_000 + "]" * 5_000 + ', "answer": "a"}',
+        '{"id": "k", "question": "q", "key_points": '
+        + "[" * 5_000
+        + "]" * 5_000
+        + ', "answer": "a"}',
         good,  # 11
     ]
     rows = read_rows(write(tmp_path / "in.jsonl", "\n".join(lines) + "\n"))
@@ -187,7 +190,9 @@ def test_jsonl_is_split_on_newlines_only_not_on_unicode_line_separators(tmp_path
 def test_markdown_is_split_on_newlines_only(tmp_path: Path) -> None:
     rows = read_rows(write(tmp_path / "a.md", "## Q one\u2028## not a heading\nanswer\u2029more\n"))
     assert len(rows) == 1 and isinstance(rows[0], Row)
-    assert rows[0].question == "Q one\u2028## not a heading" and rows[0].answer == "answer\u2029more"
+    assert (
+        rows[0].question == "Q one\u2028## not a heading" and rows[0].answer == "answer\u2029more"
+    )
 
 
 def test_a_repeated_id_is_an_error_row_that_names_both_lines(tmp_path: Path) -> None:
@@ -197,7 +202,9 @@ def test_a_repeated_id_is_an_error_row_that_names_both_lines(tmp_path: Path) -> 
     rows = read_rows(write(tmp_path / "in.jsonl", text))
     assert [type(r) for r in rows] == [Row, Row, RowError, RowError]
     assert isinstance(rows[2], RowError)
-    assert rows[2].error == "line 3: the id 'x' was already used on line 1; give each row its own id"
+    assert (
+        rows[2].error == "line 3: the id 'x' was already used on line 1; give each row its own id"
+    )
     assert isinstance(rows[3], RowError) and rows[3].error.startswith("line 4: the id 'x'")
 
 

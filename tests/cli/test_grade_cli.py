@@ -175,3 +175,112 @@ def test_a_killed_run_resumes_without_grading_any_row_twice(
     assert [r["id"] for r in out] == [f"r{i}" for i in range(n)]
     assert all(r["error"] is None for r in out)
     assert cached_rows(tmp_path) == n
+
+
+def strict_results(path: Path) -> list[dict[str, object]]:
+    """The results file read strictly: UTF-8, split on \\n only, no NaN or Infinity."""
+
+    def refuse(token: str) -> None:
+        raise ValueError(f"non-standard JSON token {token}")
+
+    text = path.read_bytes().decode("utf-8")
+    assert text.endswith("\n")
+    return [json.loads(line, parse_constant=refuse) for line in text.split("\n")[:-1]]
+
+
+def no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in proc.stderr and "Error:" not in proc.stderr.replace("error:", "")
+
+
+def test_an_output_that_is_an_input_or_cannot_be_written_is_refused_before_grading(
+    tmp_path: Path, small_bank: Path
+) -> None:
+    src = tmp_path / "answers.jsonl"
+    text = json.dumps({"id": "a", "question_id": "lora-principle", "answer": GOOD}) + "\n"
+    src.write_text(text, encoding="utf-8")
+    os.link(src, tmp_path / "hard.jsonl")
+    (tmp_path / "soft.jsonl").symlink_to(src)
+    (tmp_path / "sub").mkdir()
+    if os.geteuid() == 0:  # root writes in a 0555 folder; sysfs refuses even root
+        read_only = Path("/sys/results.jsonl")
+    else:
+        (tmp_path / "ro").mkdir(mode=0o555)
+        read_only = tmp_path / "ro" / "results.jsonl"
+    cases = [
+        (["--out", "answers.jsonl"], "--out answers.jsonl: that is the input file"),
+        (["--out", "sub/../answers.jsonl"], "that is the input file"),
+        (["--csv", "hard.jsonl"], "--csv hard.jsonl: that is the input file"),
+        (["--report", "soft.jsonl"], "--report soft.jsonl: that is the input file"),
+        (["--out", "x.jsonl", "--csv", "sub/../x.jsonl"], "--csv sub/../x.jsonl: --out writes"),
+        (["--out", "/nonexistent/dir/out.jsonl"], "the folder /nonexistent/dir does not exist"),
+        (["--report", "missing/r.md"], f"--report missing/r.md: the folder {tmp_path}/missing"),
+        (["--csv", "answers.jsonl/x.csv"], "is not a folder"),
+        (["--out", "sub"], "--out sub: that is a folder"),
+        (["--out", str(read_only)], f"--out {read_only}: cannot write in the folder"),
+    ]
+    for args, message in cases:
+        proc = grade(tmp_path, small_bank, str(src), *args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert message in proc.stderr, (args, proc.stderr)
+        no_traceback(proc)
+    assert src.read_text(encoding="utf-8") == text  # the answers are untouched
+    assert not (tmp_path / "data" / "interviewer" / "grade-cache.sqlite").exists()  # no grading
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_bad_rows_never_lose_the_batch(tmp_path: Path, small_bank: Path) -> None:
+    def row(**fields: object) -> str:
+        return json.dumps({"question_id": "lora-principle", **fields}, ensure_ascii=False)
+
+    lines = [
+        row(id="first", answer=GOOD),
+        '{"id": "deep", "answer": ' + "[" * 100_000,
+        '{"id": "sur\\udfff", "question_id": "lora-principle", "answer": "x"}',
+        row(id="obj", answer={"text": GOOD}),
+        row(id="num", answer=123),
+        row(id="seps", answer=f"{GOOD}\u2028第二段\u2029第三段"),
+        row(id="first", answer=GOOD),
+        '{"id": "inf", "question_id": "lora-principle", "answer": "x", "max_score": 1e999}',
+        row(id="last", answer=GOOD, max_score=10),
+    ]
+    src = tmp_path / "bad.jsonl"
+    src.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    proc = grade(
+        tmp_path, small_bank, str(src), "--out", "out.jsonl", "--csv", "out.csv", "--report",
+        "r.md", "--no-cache",
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    no_traceback(proc)
+    out = strict_results(tmp_path / "out.jsonl")
+    assert [r["line"] for r in out] == list(range(1, 10))
+    graded = {r["id"] for r in out if r["error"] is None}
+    assert graded == {"first", "seps", "last"}
+    for r in out:
+        if r["error"] is not None:
+            assert str(r["error"]).startswith(f"line {r['line']}: "), r
+    assert out[2]["id"] == "sur\ufffd"
+    assert "line 7: the id 'first' was already used on line 1" in proc.stderr  # a warning
+    assert "9 rows: 3 graded (0 from cache), 6 failed" in proc.stderr
+    assert (tmp_path / "out.csv").exists() and (tmp_path / "r.md").exists()
+
+
+def test_concurrency_below_one_is_a_usage_error(tmp_path: Path, small_bank: Path) -> None:
+    src = tmp_path / "a.jsonl"
+    src.write_text(json.dumps({"question_id": "lora-principle", "answer": GOOD}), "utf-8")
+    for value in ("-1", "0"):
+        proc = grade(tmp_path, small_bank, str(src), "--concurrency", value)
+        assert proc.returncode == 2, proc.stderr
+        assert "--concurrency" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_help_documents_one_exit_code_per_meaning(tmp_path: Path, small_bank: Path) -> None:
+    proc = grade(tmp_path, small_bank, "--help")
+    text = " ".join(proc.stdout.replace("│", " ").split())
+    for phrase in (
+        "0 every row graded",
+        "1 some rows are error rows",
+        "2 nothing graded",
+        "3 graded and cached, but an output could not be written",
+        "130 interrupted",
+    ):
+        assert phrase in text, phrase
