@@ -13,6 +13,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from interviewer.batch.runner import INTERRUPTED, START_METHOD_ENV
+
 GOOD = "LoRA 冻结预训练权重 W0，把更新写成两个低秩矩阵 B 和 A 的乘积，只训练 A 和 B，推理时可以合并回 W0。"
 
 
@@ -284,3 +288,57 @@ def test_help_documents_one_exit_code_per_meaning(tmp_path: Path, small_bank: Pa
         "130 interrupted",
     ):
         assert phrase in text, phrase
+
+
+def many_rows(path: Path, n: int) -> Path:
+    path.write_text(
+        "\n".join(
+            json.dumps({"id": f"r{i}", "question_id": "lora-principle", "answer": f"{GOOD} ({i})"})
+            for i in range(n)
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def wait_for_cached(tmp: Path, proc: subprocess.Popen[str], rows: int) -> None:
+    deadline = time.monotonic() + 120
+    while cached_rows(tmp) < rows:
+        assert proc.poll() is None, "the run ended before it was interrupted"
+        assert time.monotonic() < deadline, "nothing was graded in time"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_ctrl_c_finishes_the_rows_in_flight_under_fork_and_spawn(
+    tmp_path: Path, small_bank: Path, method: str
+) -> None:
+    n = 400
+    src = many_rows(tmp_path / "many.jsonl", n)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "interviewer", "grade", str(src), "--out", "out.jsonl"],
+        cwd=tmp_path,
+        env={**env(tmp_path, small_bank), START_METHOD_ENV: method},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_for_cached(tmp_path, proc, 20)
+        os.killpg(proc.pid, signal.SIGINT)  # as Ctrl+C in a terminal: the whole group
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, stderr
+    assert "interrupted: the rows in flight were finished" in stderr
+    out = strict_results(tmp_path / "out.jsonl")
+    assert [r["id"] for r in out] == [f"r{i}" for i in range(n)]
+    graded = [r["id"] for r in out if r["error"] is None]
+    # Rows are handed out in order and every row handed out was finished: the graded rows
+    # are the first ones, each of them cached, and every other row says it was not graded.
+    assert graded == [f"r{i}" for i in range(len(graded))]
+    assert len(graded) == cached_rows(tmp_path) and 20 <= len(graded) < n
+    assert all(r["error"] == INTERRUPTED for r in out[len(graded) :])
