@@ -143,42 +143,68 @@ def cached_rows(tmp: Path) -> int:
         return 0
 
 
-def test_a_killed_run_resumes_without_grading_any_row_twice(
+def audited_cache(tmp: Path) -> Path:
+    """The grade cache, made before the first run with a log of every write to it.
+
+    GradeCache keeps an existing table; the trigger records each insert, a replace too, so
+    a row graded again after a resume shows up as a second write of its key.
+    """
+    db = tmp / "data" / "interviewer" / "grade-cache.sqlite"
+    db.parent.mkdir(parents=True)
+    with sqlite3.connect(db) as conn:
+        conn.executescript(
+            """
+            CREATE TABLE grades (key TEXT PRIMARY KEY, grade TEXT NOT NULL);
+            CREATE TABLE writes (key TEXT NOT NULL);
+            CREATE TRIGGER log_write AFTER INSERT ON grades
+            BEGIN INSERT INTO writes (key) VALUES (new.key); END;
+            """
+        )
+    conn.close()
+    return db
+
+
+def test_a_batch_killed_at_ten_points_resumes_without_losing_or_regrading_a_row(
     tmp_path: Path, small_bank: Path
 ) -> None:
-    n = 240
-    src = tmp_path / "many.jsonl"
-    src.write_text(
-        "\n".join(
-            json.dumps({"id": f"r{i}", "question_id": "lora-principle", "answer": f"{GOOD} ({i})"})
-            for i in range(n)
-        ),
-        encoding="utf-8",
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "interviewer", "grade", str(src), "--concurrency", "1"],
-        cwd=tmp_path,
-        env=env(tmp_path, small_bank),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    while cached_rows(tmp_path) < 20 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its worker processes
-    proc.wait()
-    done = cached_rows(tmp_path)
-    assert 20 <= done < n, "the kill should land mid-run"
-    assert not (tmp_path / "many.results.jsonl").exists()
+    """kill -9 (the CLI and its workers) at 10 points of a 500-row run, the same command
+    run again each time: every row once, in order, none graded twice, strict JSONL."""
+    n = 500
+    src = many_rows(tmp_path / "many.jsonl", n)
+    db = audited_cache(tmp_path)
+    command = [sys.executable, "-m", "interviewer", "grade", str(src), "--out", "out.jsonl"]
+    levels = []
+    for target in range(45, 46 * 10, 45):  # 45, 90, ... 450 rows cached at each kill
+        proc = subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            env=env(tmp_path, small_bank),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 120
+        while cached_rows(tmp_path) < target and proc.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert proc.returncode == -signal.SIGKILL, "the kill should land mid-run"
+        assert not (tmp_path / "out.jsonl").exists()
+        levels.append(cached_rows(tmp_path))
+    assert len(levels) == 10 and levels == sorted(levels) and levels[-1] < n, levels
 
-    again = grade(tmp_path, small_bank, str(src))
+    again = grade(tmp_path, small_bank, str(src), "--out", "out.jsonl")
     assert again.returncode == 0, again.stderr
-    assert f"{n} rows: {n} graded ({done} from cache), 0 failed" in again.stderr
-    out = results(tmp_path / "many.results.jsonl")
+    assert f"{n} rows: {n} graded ({levels[-1]} from cache), 0 failed" in again.stderr
+    out = strict_results(tmp_path / "out.jsonl")
     assert [r["id"] for r in out] == [f"r{i}" for i in range(n)]
-    assert all(r["error"] is None for r in out)
-    assert cached_rows(tmp_path) == n
+    assert all(r["error"] is None and isinstance(r["score"], float) for r in out)
+    with sqlite3.connect(db) as conn:
+        writes = conn.execute("SELECT count(*), count(DISTINCT key) FROM writes").fetchone()
+    conn.close()
+    assert writes == (n, n)  # every row graded and cached exactly once
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
 def strict_results(path: Path) -> list[dict[str, object]]:
