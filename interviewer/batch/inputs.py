@@ -10,8 +10,8 @@ Columns (JSONL keys or CSV headers), per DESIGN.md:
 - `max_score` (optional): results also carry the score on that scale.
 Markdown: each `## heading` is a question; the text under it, up to the next heading, is
 the answer. A row that cannot be used becomes an error row that names its line; the file
-as a whole is only refused when it cannot be read at all. Lines end at "\n" (or "\r\n"),
-never at the other characters `str.splitlines` treats as line ends (U+2028, U+2029...).
+as a whole is only refused when it cannot be read at all. Lines end at "\n", "\r\n" or
+"\r", never at the other characters `str.splitlines` treats as line ends (U+2028...).
 """
 
 from __future__ import annotations
@@ -240,12 +240,17 @@ def _first_error(exc: Exception) -> str:
     return str(exc)
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 def _lines(text: str) -> list[str]:
-    """The file's lines: split on "\n" only (a trailing "\r" dropped), never on U+2028 etc."""
-    lines = text.split("\n")
+    """The file's lines: split at "\n", "\r\n" or "\r" only, never at U+2028, U+2029 or the
+    other characters `str.splitlines` also takes for line ends (a JSON string may hold
+    those raw, but never a raw CR or LF)."""
+    lines = _LINE_END.split(text)
     if lines and lines[-1] == "":
         lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
+    return lines
 
 
 def _jsonl(text: str) -> list[Parsed]:
