@@ -368,3 +368,22 @@ def test_ctrl_c_finishes_the_rows_in_flight_under_fork_and_spawn(
     assert graded == [f"r{i}" for i in range(len(graded))]
     assert len(graded) == cached_rows(tmp_path) and 20 <= len(graded) < n
     assert all(r["error"] == INTERRUPTED for r in out[len(graded) :])
+
+
+def test_several_references_grade_against_the_best_match(tmp_path: Path, small_bank: Path) -> None:
+    lora = "LoRA 冻结预训练权重，只训练两个低秩矩阵 B 和 A，推理时可以把 BA 合并回原权重。"
+    kv = "KV cache 保存之前每个 token 的 key 和 value，生成新 token 时不用重新计算它们。"
+    question = "请解释这个概念。"
+    src = tmp_path / "refs.csv"
+    with src.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "question", "reference", "references", "answer"])
+        writer.writerow(["kv", question, "", json.dumps([lora, kv], ensure_ascii=False), kv])
+        writer.writerow(["lora", question, lora, json.dumps([kv], ensure_ascii=False), lora])
+        writer.writerow(["bad", question, "", "[1, 2]", kv])
+    proc = grade(tmp_path, small_bank, str(src), "--no-cache")
+    assert proc.returncode == 1, proc.stderr
+    out = {r["id"]: r for r in strict_results(tmp_path / "refs.results.jsonl")}
+    assert out["kv"]["reference_index"] == 1 and out["lora"]["reference_index"] == 0
+    assert isinstance(out["kv"]["score"], float) and out["kv"]["score"] >= 60
+    assert str(out["bad"]["error"]).startswith("line 4: references")
