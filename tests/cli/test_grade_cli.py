@@ -14,8 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from interviewer.batch.runner import INTERRUPTED, START_METHOD_ENV
+from interviewer.cli import app
 
 GOOD = "LoRA 冻结预训练权重 W0，把更新写成两个低秩矩阵 B 和 A 的乘积，只训练 A 和 B，推理时可以合并回 W0。"
 
@@ -172,7 +174,9 @@ def test_a_batch_killed_at_ten_points_resumes_without_losing_or_regrading_a_row(
     n = 500
     src = many_rows(tmp_path / "many.jsonl", n)
     db = audited_cache(tmp_path)
-    command = [sys.executable, "-m", "interviewer", "grade", str(src), "--out", "out.jsonl"]
+    # One worker: a run starts sooner, and the two cores are not fought over.
+    args = [str(src), "--out", "out.jsonl", "--concurrency", "1"]
+    command = [sys.executable, "-m", "interviewer", "grade", *args]
     levels = []
     for target in range(45, 46 * 10, 45):  # 45, 90, ... 450 rows cached at each kill
         proc = subprocess.Popen(
@@ -194,7 +198,7 @@ def test_a_batch_killed_at_ten_points_resumes_without_losing_or_regrading_a_row(
         levels.append(cached_rows(tmp_path))
     assert len(levels) == 10 and levels == sorted(levels) and levels[-1] < n, levels
 
-    again = grade(tmp_path, small_bank, str(src), "--out", "out.jsonl")
+    again = grade(tmp_path, small_bank, *args)
     assert again.returncode == 0, again.stderr
     assert f"{n} rows: {n} graded ({levels[-1]} from cache), 0 failed" in again.stderr
     out = strict_results(tmp_path / "out.jsonl")
@@ -223,8 +227,11 @@ def no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
 
 
 def test_an_output_that_is_an_input_or_cannot_be_written_is_refused_before_grading(
-    tmp_path: Path, small_bank: Path
+    tmp_path: Path, small_bank: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # In-process (the check comes before anything is loaded); the data folder is isolated.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INTERVIEWER_BANK_DIR", str(small_bank))
     src = tmp_path / "answers.jsonl"
     text = json.dumps({"id": "a", "question_id": "lora-principle", "answer": GOOD}) + "\n"
     src.write_text(text, encoding="utf-8")
@@ -249,10 +256,11 @@ def test_an_output_that_is_an_input_or_cannot_be_written_is_refused_before_gradi
         (["--out", str(read_only)], f"--out {read_only}: cannot write in the folder"),
     ]
     for args, message in cases:
-        proc = grade(tmp_path, small_bank, str(src), *args)
-        assert proc.returncode == 2, (args, proc.stderr)
-        assert message in proc.stderr, (args, proc.stderr)
-        no_traceback(proc)
+        result = CliRunner().invoke(app, ["grade", str(src), *args])
+        stderr = " ".join(result.stderr.split())  # the console wraps long lines
+        assert result.exit_code == 2, (args, stderr)
+        assert message in stderr, (args, stderr)
+        assert result.exception is None or isinstance(result.exception, SystemExit)
     assert src.read_text(encoding="utf-8") == text  # the answers are untouched
     assert not (tmp_path / "data" / "interviewer" / "grade-cache.sqlite").exists()  # no grading
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
