@@ -1,14 +1,22 @@
-"""Batch outputs: results JSONL (the contract), CSV, and a Markdown or HTML report."""
+"""Batch outputs: results JSONL (the contract), CSV, and a Markdown or HTML report.
+
+Results are strict JSON (no NaN or Infinity) in UTF-8: a result that cannot be written so
+(a lone surrogate in its id, a score that is not a number) is written as an error row
+that names its line, so one bad row never costs the others. CSV cells that a spreadsheet
+would run as a formula (starting with = + - @, a tab or a CR) are prefixed with `'`.
+"""
 
 from __future__ import annotations
 
 import csv
 import html
 import json
+import os
 import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from interviewer.batch.inputs import printable
 from interviewer.batch.runner import BatchResult
 
 BANDS = [(0, 20), (20, 40), (40, 60), (60, 80), (80, 101)]
@@ -22,53 +30,80 @@ STYLE = (
 )
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _json_line(result: BatchResult) -> str:
+    data = result.model_dump(exclude_none=True)
+    data.setdefault("error", None)
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    text.encode("utf-8")  # a lone surrogate cannot be written as UTF-8
+    return text
+
+
+def safe_results(results: list[BatchResult]) -> list[BatchResult]:
+    """The results, each one that cannot be written as strict JSON made an error row."""
+    out: list[BatchResult] = []
+    for r in results:
+        try:
+            _json_line(r)
+        except UnicodeEncodeError:
+            r = _unwritable(r, "a lone surrogate in its text")
+        except ValueError:
+            r = _unwritable(r, "a number that is NaN or infinite")
+        out.append(r)
+    return out
+
+
+def _unwritable(r: BatchResult, reason: str) -> BatchResult:
+    return BatchResult(
+        id=printable(r.id),
+        line=r.line,
+        error=f"line {r.line}: the result could not be written ({reason}); fix the row and "
+        "run again",
+    )
+
+
 def write_jsonl(results: list[BatchResult], path: Path) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for r in results:
-            data = r.model_dump(exclude_none=True)
-            data.setdefault("error", None)
-            f.write(json.dumps(data, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    """Write the results atomically: a temporary file beside `path`, then a rename."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            for r in safe_results(results):
+                f.write(_json_line(r) + "\n")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _cell(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    value = printable(value)
+    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def write_csv(results: list[BatchResult], path: Path) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(
-            [
-                "id",
-                "line",
-                "question_id",
-                "score",
-                "scaled_score",
-                "covered",
-                "partial",
-                "missed",
-                "misconceptions",
-                "flags",
-                "judge",
-                "error",
-            ]
-        )
+        writer.writerow(CSV_COLUMNS)
         for r in results:
             counts = Counter(v.verdict for v in r.verdicts)
-            writer.writerow(
-                [
-                    r.id,
-                    r.line,
-                    r.question_id or "",
-                    "" if r.score is None else r.score,
-                    "" if r.scaled_score is None else r.scaled_score,
-                    counts["covered"],
-                    counts["partial"],
-                    counts["missed"],
-                    ";".join(r.misconceptions),
-                    ";".join(r.flags),
-                    r.judge or "",
-                    r.error or "",
-                ]
-            )
+            row: list[object] = [
+                r.id,
+                r.line,
+                r.question_id or "",
+                "" if r.score is None else r.score,
+                "" if r.scaled_score is None else r.scaled_score,
+                counts["covered"],
+                counts["partial"],
+                counts["missed"],
+                ";".join(r.misconceptions),
+                ";".join(r.flags),
+                r.judge or "",
+                r.error or "",
+            ]
+            writer.writerow([_cell(v) for v in row])
 
 
 def summary(results: list[BatchResult]) -> dict[str, object]:
@@ -147,8 +182,9 @@ def markdown_report(results: list[BatchResult], source: str) -> str:
     for r in flagged:
         score = "" if r.score is None else f"{r.score:g}"
         error = (r.error or "").replace("|", "\\|")
-        out.append(f"| {r.id} | {r.line} | {score} | {', '.join(r.flags)} | {error} |")
-    return "\n".join(out) + "\n"
+        row_id = r.id.replace("|", "\\|")
+        out.append(f"| {row_id} | {r.line} | {score} | {', '.join(r.flags)} | {error} |")
+    return printable("\n".join(out) + "\n")
 
 
 def html_report(results: list[BatchResult], source: str) -> str:

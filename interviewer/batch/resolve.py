@@ -1,7 +1,8 @@
 """Which question and rubric a batch row is graded against.
 
 `question_id` names a bank question; `key_points` and/or `reference` make an ad-hoc
-rubric; question text alone is matched to the bank: an exact match of a prompt (after
+rubric (with several references, `reference` and `references` together, one rubric per
+reference); question text alone is matched to the bank: an exact match of a prompt (after
 normalisation) first, then the most similar prompt by meaning if it is close enough and
 clearly the best. A row that matches nothing is an error row that says what to add.
 """
@@ -40,6 +41,13 @@ class Resolver:
                 self._ids.append(q.id)
                 self._prompts.append(text)
 
+    def resolve_all(self, row: Row) -> list[tuple[Question, Rubric]]:
+        """Every rubric to grade the row against: one per reference when it gives several."""
+        references = row.all_references()
+        if row.question_id or len(references) < 2:
+            return [self.resolve(row)]
+        return [adhoc_rubric(row.question or "", row.key_points, ref) for ref in references]
+
     def resolve(self, row: Row) -> tuple[Question, Rubric]:
         if row.question_id:
             if row.question_id not in self.bank.questions:
@@ -48,8 +56,11 @@ class Resolver:
                     "(`interviewer bank list` shows them)"
                 )
             return self.bank.question(row.question_id), self.bank.rubric(row.question_id)
-        if row.key_points or row.reference:
-            return adhoc_rubric(row.question or "", row.key_points, row.reference)
+        references = row.all_references()
+        if row.key_points or references:
+            return adhoc_rubric(
+                row.question or "", row.key_points, references[0] if references else None
+            )
         assert row.question is not None
         qid = self.match(row.question)
         if qid is None:

@@ -7,15 +7,24 @@
 - Every grade goes into the cache as soon as it is made, so a run that is killed loses
   nothing already graded, and a re-run grades only what is left.
 - Ctrl+C stops handing out rows, lets the rows in flight finish, and returns; the rows not
-  graded carry an error saying so.
+  graded carry an error saying so. `abort` (a second Ctrl+C) stops waiting at once.
+- A worker process that dies (killed, out of memory, a crash) breaks the pool: every row
+  it had, and every row after it, is settled as an error row, so the run always ends.
+- A row with several references is graded against each (one ad-hoc rubric per reference)
+  and keeps the best grade; the result says which (`reference_index`).
+- The cache key holds the judge's fingerprint (its fitted parameters and versions), so a
+  refitted judge never serves an older judge's grades.
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
+import signal
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,11 +34,17 @@ from interviewer.bank.schema import Question, Rubric
 from interviewer.batch.cache import GradeCache, cache_key
 from interviewer.batch.inputs import Parsed, Row, RowError
 from interviewer.batch.resolve import Resolver, Unresolved
+from interviewer.errors import InterviewerError
 from interviewer.judge.guards import GuardReport, run_guards
 from interviewer.judge.schema import Grade
 
 MAX_ANSWER_CHARS = 20_000
 INTERRUPTED = "interrupted before this row was graded; run again to finish (graded rows are cached)"
+WORKER_DIED = (
+    "a grading worker process died (killed, or out of memory) before this row was graded; "
+    "run again to grade it"
+)
+START_METHOD_ENV = "INTERVIEWER_MP_START"  # fork, spawn or forkserver; the platform's default
 
 
 class VerdictOut(BaseModel):
@@ -51,35 +66,68 @@ class BatchResult(BaseModel):
     misconceptions: list[str] = Field(default_factory=list)
     flags: list[str] = Field(default_factory=list)
     judge: str | None = None
+    reference_index: int | None = None
     error: str | None = None
     cached: bool = Field(False, exclude=True)
+
+
+@dataclass
+class Target:
+    """One rubric a row is graded against, and its cache key."""
+
+    question: Question
+    rubric: Rubric
+    key: str
 
 
 @dataclass
 class Job:
     index: int
     row: Row
-    question: Question
-    rubric: Rubric
+    targets: list[Target]
     answer: str
     truncated: bool
-    key: str
+    several: bool = False  # the row gave `references`: its result records which one won
+
+    @property
+    def question(self) -> Question:
+        return self.targets[0].question
+
+    @property
+    def rubric(self) -> Rubric:
+        return self.targets[0].rubric
+
+    @property
+    def key(self) -> str:
+        return self.targets[0].key
 
 
 GradeFn = Callable[[Question, Rubric, str], Awaitable[Grade]]
 
 
+def judge_key(judge: Any) -> str:
+    """What the cache keys on: the judge's fingerprint, else its spec (or a spec string)."""
+    if isinstance(judge, str):
+        return judge
+    return str(getattr(judge, "fingerprint", judge.spec))
+
+
 def distinct_rubrics(jobs: list[Job]) -> list[tuple[Question, Rubric]]:
     seen: dict[tuple[str, int], tuple[Question, Rubric]] = {}
     for job in jobs:
-        seen.setdefault((job.question.id, id(job.rubric)), (job.question, job.rubric))
+        for t in job.targets:
+            seen.setdefault((t.question.id, id(t.rubric)), (t.question, t.rubric))
     return list(seen.values())
 
 
 def plan(
-    rows: list[Parsed], resolver: Resolver, judge_spec: str
+    rows: list[Parsed], resolver: Resolver, judge: Any
 ) -> tuple[list[Job], dict[int, BatchResult]]:
-    """Resolve every row: jobs to grade, and error results for rows that cannot be graded."""
+    """Resolve every row: jobs to grade, and error results for rows that cannot be graded.
+
+    `judge` is the judge (its fingerprint keys the cache) or a spec string.
+    """
+    key_of = judge_key(judge)
     jobs: list[Job] = []
     errors: dict[int, BatchResult] = {}
     for index, row in enumerate(rows):
@@ -87,26 +135,33 @@ def plan(
             errors[index] = BatchResult(id=row.id, line=row.line, error=row.error)
             continue
         try:
-            question, rubric = resolver.resolve(row)
+            pairs = resolver.resolve_all(row)
         except Unresolved as exc:
             errors[index] = BatchResult(id=row.id, line=row.line, error=str(exc))
             continue
+        except InterviewerError as exc:
+            errors[index] = BatchResult(
+                id=row.id, line=row.line, error=f"line {row.line}: {exc.message}"
+            )
+            continue
         truncated = len(row.answer) > MAX_ANSWER_CHARS
         answer = row.answer[:MAX_ANSWER_CHARS] if truncated else row.answer
-        key = cache_key(judge_spec, rubric, answer)
-        jobs.append(Job(index, row, question, rubric, answer, truncated, key))
+        targets = [Target(q, r, cache_key(key_of, r, answer)) for q, r in pairs]
+        several = bool(row.references) and not row.question_id
+        jobs.append(Job(index, row, targets, answer, truncated, several))
     return jobs, errors
 
 
-def to_result(job: Job, grade: Grade, cached: bool) -> BatchResult:
+def to_result(job: Job, grade: Grade, cached: bool, chosen: int = 0) -> BatchResult:
     flags = list(grade.flags)
     if job.truncated and "truncated" not in flags:
         flags.append("truncated")
     max_score = job.row.max_score
+    question = job.targets[chosen].question
     return BatchResult(
         id=job.row.id,
         line=job.row.line,
-        question_id=None if job.question.id.startswith("adhoc-") else job.question.id,
+        question_id=None if question.id.startswith("adhoc-") else question.id,
         score=grade.score,
         max_score=max_score,
         scaled_score=round(grade.score * max_score / 100, 2) if max_score else None,
@@ -117,8 +172,16 @@ def to_result(job: Job, grade: Grade, cached: bool) -> BatchResult:
         misconceptions=[m.id for m in grade.misconceptions],
         flags=flags,
         judge=grade.judge,
+        reference_index=chosen if job.several else None,
         cached=cached,
     )
+
+
+def _best(job: Job, grades: dict[int, tuple[Grade, bool]]) -> BatchResult:
+    """The best-scoring grade (the first reference on a tie)."""
+    chosen = max(grades, key=lambda i: (grades[i][0].score, -i))
+    cached = all(was_cached for _, was_cached in grades.values())
+    return to_result(job, grades[chosen][0], cached=cached, chosen=chosen)
 
 
 async def run(
@@ -129,13 +192,21 @@ async def run(
     concurrency: int,
     on_done: Callable[[BatchResult], None] | None = None,
     stop: asyncio.Event | None = None,
+    abort: asyncio.Event | None = None,
 ) -> dict[int, BatchResult]:
+    """Grade the jobs; every job gets a result, even when stopped, aborted or a worker dies.
+
+    `stop` ends handing out rows (the rows in flight finish); `abort` stops waiting for
+    the rows in flight too. Rows not graded carry INTERRUPTED.
+    """
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, not {concurrency}")
     results: dict[int, BatchResult] = {}
     pending: list[Job] = []
     for job in jobs:
-        hit = cache.get(job.key) if cache else None
-        if hit is not None:
-            results[job.index] = to_result(job, hit, cached=True)
+        hits = [cache.get(t.key) if cache else None for t in job.targets]
+        if all(h is not None for h in hits):
+            results[job.index] = _best(job, {i: (h, True) for i, h in enumerate(hits) if h})
             if on_done:
                 on_done(results[job.index])
         else:
@@ -151,20 +222,43 @@ async def run(
                 job = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            try:
-                graded = await grade(job.question, job.rubric, job.answer)
-            except Exception as exc:
-                results[job.index] = BatchResult(
-                    id=job.row.id, line=job.row.line, error=f"line {job.row.line}: {exc}"
-                )
-            else:
-                if cache:
-                    cache.put(job.key, graded)
-                results[job.index] = to_result(job, graded, cached=False)
+            results[job.index] = await grade_job(job)
             if on_done:
                 on_done(results[job.index])
 
-    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    async def grade_job(job: Job) -> BatchResult:
+        grades: dict[int, tuple[Grade, bool]] = {}
+        failure: Exception | None = None
+        for i, target in enumerate(job.targets):
+            hit = cache.get(target.key) if cache else None
+            if hit is not None:
+                grades[i] = (hit, True)
+                continue
+            try:
+                graded = await grade(target.question, target.rubric, job.answer)
+            except Exception as exc:
+                failure = failure or exc
+                continue
+            if cache:
+                cache.put(target.key, graded)
+            grades[i] = (graded, False)
+        if not grades:
+            return BatchResult(
+                id=job.row.id, line=job.row.line, error=f"line {job.row.line}: {failure}"
+            )
+        return _best(job, grades)
+
+    everyone = asyncio.gather(*(worker() for _ in range(concurrency)))
+    if abort is None:
+        await everyone
+    else:
+        aborted: asyncio.Future[Any] = asyncio.ensure_future(abort.wait())
+        either: set[asyncio.Future[Any]] = {everyone, aborted}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        aborted.cancel()
+        if not everyone.done():
+            everyone.cancel()
+            await asyncio.gather(everyone, return_exceptions=True)
     for job in pending:
         if job.index not in results:
             results[job.index] = BatchResult(
@@ -185,6 +279,12 @@ def _init_worker(terms: list[str], vectors: dict[str, Any]) -> None:
     from interviewer.judge.offline import OfflineJudge
     from interviewer.judge.text import segmenter
 
+    # Ctrl+C is the parent's to handle: it stops handing out rows and waits for the rows in
+    # flight, which the workers must finish. Without this a spawned worker (macOS, and
+    # Linux from Python 3.14) dies of KeyboardInterrupt and breaks the pool; a forked one
+    # would also write the signal to the parent's wake-up fd it inherited.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.set_wakeup_fd(-1)
     # One BLAS thread per worker: with a worker per core, more threads only fight.
     threadpool_limits(1)
     _worker_judge = OfflineJudge()
@@ -225,16 +325,23 @@ class OfflinePool:
         workers: int | None = None,
         chunk: int = 16,
         rubrics: list[tuple[Question, Rubric]] | None = None,
+        start_method: str | None = None,
     ) -> None:
         from interviewer.judge import offline_judge
 
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
         self.workers = workers or os.cpu_count() or 1
         self.chunk = chunk
         # The rubrics' own embeddings are made once here (or read from the disk store) and
         # handed to every worker, instead of each worker embedding every rubric again.
         vectors = offline_judge().prepare_all(rubrics) if rubrics else {}
+        method = start_method or os.environ.get(START_METHOD_ENV) or None
         self.pool = ProcessPoolExecutor(
-            max_workers=self.workers, initializer=_init_worker, initargs=(terms, vectors)
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_init_worker,
+            initargs=(terms, vectors),
         )
         self._waiting: list[tuple[Question, Rubric, str, asyncio.Future[Grade]]] = []
         self._flush_scheduled = False
@@ -265,13 +372,29 @@ class OfflinePool:
         waiting, self._waiting = self._waiting, []
         for i in range(0, len(waiting), self.chunk):
             part = waiting[i : i + self.chunk]
-            done = asyncio.get_running_loop().run_in_executor(
-                self.pool, _grade_in_worker, [(q, r, a) for q, r, a, _ in part]
-            )
+            try:
+                done = asyncio.get_running_loop().run_in_executor(
+                    self.pool, _grade_in_worker, [(q, r, a) for q, r, a, _ in part]
+                )
+            except Exception as exc:  # a broken pool refuses work: settle, never strand
+                for *_, future in waiting[i:]:
+                    if not future.done():
+                        future.set_exception(_worker_error(exc))
+                return
             done.add_done_callback(lambda f, part=part: _settle(f, part))  # type: ignore[misc]
 
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, now: bool = False) -> None:
+        """Shut the workers down; `now` ends them at once instead of waiting for them."""
+        if now:
+            for process in list(getattr(self.pool, "_processes", {}).values()):
+                process.terminate()
+        self.pool.shutdown(wait=not now, cancel_futures=True)
+
+
+def _worker_error(exc: BaseException) -> Exception:
+    if isinstance(exc, BrokenProcessPool):
+        return RuntimeError(WORKER_DIED)
+    return exc if isinstance(exc, Exception) else RuntimeError(repr(exc))
 
 
 def _settle(
@@ -279,6 +402,8 @@ def _settle(
     part: list[tuple[Question, Rubric, str, asyncio.Future[Grade]]],
 ) -> None:
     exc = done.exception() if not done.cancelled() else asyncio.CancelledError()
+    if exc is not None and not isinstance(exc, asyncio.CancelledError):
+        exc = _worker_error(exc)
     for i, (*_, future) in enumerate(part):
         if future.done():
             continue

@@ -21,15 +21,24 @@ from rich.progress import (
 )
 
 from interviewer.cli.common import handles_errors
-from interviewer.config import JudgeSpec
+from interviewer.config import JudgeSpec, Settings
+from interviewer.errors import ConfigError
 
 if TYPE_CHECKING:
     # Only for type hints: the batch modules import the judges (numpy and more), which
     # the other commands, and the TUI's first screen, do not need.
     from interviewer.batch.inputs import Parsed
     from interviewer.batch.runner import BatchResult, Job
+    from interviewer.judge import Judge
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# One exit code per meaning (also in the command's help).
+EXIT_GRADED = 0  # every row graded
+EXIT_ROWS_FAILED = 1  # some rows are error rows; the others were graded
+EXIT_USAGE = 2  # nothing graded: a bad option, an unusable file or output path
+EXIT_NOT_WRITTEN = 3  # graded (and cached), but an output could not be written
+EXIT_INTERRUPTED = 130  # Ctrl+C: the rows in flight were finished, the rest are marked
 
 
 @handles_errors
@@ -45,6 +54,7 @@ def grade_command(
     concurrency: Annotated[
         int | None,
         typer.Option(
+            min=1,
             help="Offline: worker processes (default: one per core). LLM judges: requests "
             "in flight (default 8).",
         ),
@@ -56,17 +66,25 @@ def grade_command(
     """Grade a file of written answers and write one result per row, in input order.
 
     Each row names a bank question (`question_id`), gives question text to match to the
-    bank (`question`), or carries its own rubric (`key_points` and/or `reference`).
-    A row that cannot be graded becomes an error row; the others are graded anyway.
-    Exit 0 when every row was graded, 1 when any failed, 2 when the file is unusable.
-    A re-run skips rows already graded (cached by question, rubric, answer and judge).
+    bank (`question`), or carries its own rubric (`key_points` and/or `reference`, or
+    `references`: a JSON list of acceptable answers, graded against each, best kept).
+    A row that cannot be graded becomes an error row naming its line; the others are
+    graded anyway. A row whose id an earlier row used is an error row (with a warning).
+    A re-run skips rows already graded (cached by rubric, answer and judge fingerprint).
+
+    Exit codes: 0 every row graded; 1 some rows are error rows, the others graded;
+    2 nothing graded: a bad option, an unusable input file, or an output (--out, --csv,
+    --report) that is an input file or cannot be written; 3 graded and cached, but an
+    output could not be written (run again); 130 interrupted by Ctrl+C (rows in flight
+    finished, the rest marked; run again to finish; a second Ctrl+C stops at once).
 
     Example: interviewer grade examples/answers.jsonl --report report.md
     """
     from interviewer.bank.loader import load_bank
     from interviewer.batch.cache import GradeCache
-    from interviewer.batch.inputs import read_rows
-    from interviewer.batch.report import html_report, markdown_report, write_csv, write_jsonl
+    from interviewer.batch.inputs import RowError, read_rows
+    from interviewer.batch.paths import check_outputs
+    from interviewer.batch.report import safe_results
     from interviewer.batch.resolve import Resolver
     from interviewer.batch.runner import OfflinePool, distinct_rubrics, plan, run
     from interviewer.config import load_settings
@@ -77,19 +95,30 @@ def grade_command(
 
     settings = load_settings(judge=judge or None, openai_base_url=base_url, bank_dir=bank_dir)
     spec = JudgeSpec.parse(settings.judge)
+    out = out or file.with_name(file.stem + ".results.jsonl")
+    outputs = {"--out": out, "--csv": csv_out, "--report": report}
+    check_outputs([file], {k: v for k, v in outputs.items() if v is not None})
     rows = read_rows(file)
+    for row in rows:
+        if isinstance(row, RowError) and row.repeats is not None:
+            err.print(f"warning: {row.error}", markup=False)
     bank = load_bank(settings.bank_dir)
     encoder = offline_judge().encoder
-    jobs, errors = plan(rows, Resolver(bank, encoder), str(spec))
+    offline = spec.provider == "offline"
+    if offline:
+        judge_: Judge | str = offline_judge()
+    elif dry_run:
+        judge_ = _judge_or_spec(spec, settings)
+    else:
+        judge_ = make_judge(spec, settings, gate=RateGate())
+    jobs, errors = plan(rows, Resolver(bank, encoder), judge_)
     cache = None if no_cache else GradeCache(settings.data_dir / "grade-cache.sqlite")
-    cached = sum(1 for j in jobs if cache and cache.get(j.key) is not None)
+    cached = sum(1 for j in jobs if cache and all(cache.get(t.key) is not None for t in j.targets))
 
     if dry_run:
         _dry_run(rows, jobs, errors, cached, spec)
         return
 
-    out = out or file.with_name(file.stem + ".results.jsonl")
-    offline = spec.provider == "offline"
     terms = [t for r in bank.rubrics.values() for t in rubric_terms(r)]  # for the workers
     workers = concurrency or (None if offline else 8)
     pool = None
@@ -98,7 +127,7 @@ def grade_command(
         grade = pool.grade
         in_flight = pool.concurrency  # whole chunks queued for every worker
     else:
-        judge_ = make_judge(spec, settings, gate=RateGate())
+        assert not isinstance(judge_, str)
         if isinstance(judge_, LLMJudge):
             # The guards' CPU work goes to a worker process, so that it does not hold up
             # the requests in flight.
@@ -108,7 +137,7 @@ def grade_command(
         grade = judge_.agrade
         in_flight = workers or 1
 
-    stop = asyncio.Event()
+    stop, abort = asyncio.Event(), asyncio.Event()
     progress = Progress(
         TextColumn("grading"),
         BarColumn(),
@@ -123,7 +152,15 @@ def grade_command(
 
     async def main() -> dict[int, BatchResult]:
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGINT, stop.set)
+
+        def interrupted() -> None:
+            if stop.is_set():
+                abort.set()  # a second Ctrl+C: stop waiting for the rows in flight
+            else:
+                stop.set()
+                err.print("stopping: finishing the rows in flight (Ctrl+C again to stop now)")
+
+        loop.add_signal_handler(signal.SIGINT, interrupted)
         task = progress.add_task("grade", total=len(jobs), rate="")
         started = loop.time()
 
@@ -134,7 +171,13 @@ def grade_command(
 
         with progress:
             results = await run(
-                jobs, grade, cache=cache, concurrency=in_flight, on_done=done, stop=stop
+                jobs,
+                grade,
+                cache=cache,
+                concurrency=in_flight,
+                on_done=done,
+                stop=stop,
+                abort=abort,
             )
         return results
 
@@ -142,18 +185,12 @@ def grade_command(
         graded = asyncio.run(main())
     finally:
         if pool:
-            pool.close()
+            pool.close(now=abort.is_set())
         if cache:
             cache.close()
     merged = {**errors, **graded}
-    results = [merged[i] for i in range(len(rows))]
-    write_jsonl(results, out)
-    if csv_out:
-        write_csv(results, csv_out)
-    if report:
-        html = report.suffix.lower() in (".html", ".htm")
-        text = html_report(results, file.name) if html else markdown_report(results, file.name)
-        report.write_text(text, encoding="utf-8")
+    results = safe_results([merged[i] for i in range(len(rows))])
+    _write_outputs(results, file, out, csv_out, report)
     failed = [r for r in results if r.error]
     from_cache = sum(1 for r in results if r.cached)
     err.print(
@@ -163,9 +200,46 @@ def grade_command(
     for r in failed[:10]:
         err.print(f"  {r.error}", markup=False)
     if stop.is_set():
-        err.print("interrupted: the rows in flight were finished; run again to grade the rest.")
-        raise typer.Exit(130)
-    raise typer.Exit(1 if failed else 0)
+        done = "were finished" if not abort.is_set() else "were abandoned (not graded)"
+        err.print(f"interrupted: the rows in flight {done}; run again to grade the rest.")
+        raise typer.Exit(EXIT_INTERRUPTED)
+    raise typer.Exit(EXIT_ROWS_FAILED if failed else EXIT_GRADED)
+
+
+def _write_outputs(
+    results: list[BatchResult], file: Path, out: Path, csv_out: Path | None, report: Path | None
+) -> None:
+    """Write the results; a write that fails (disk full...) exits 3, the grades are cached."""
+    from interviewer.batch.report import html_report, markdown_report, write_csv, write_jsonl
+
+    option, path = "--out", out
+    try:
+        write_jsonl(results, out)
+        if csv_out:
+            option, path = "--csv", csv_out
+            write_csv(results, csv_out)
+        if report:
+            option, path = "--report", report
+            html = report.suffix.lower() in (".html", ".htm")
+            text = html_report(results, file.name) if html else markdown_report(results, file.name)
+            report.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        err.print(
+            f"error: {option} {path}: could not write ({exc.strerror or exc}). Every grade is "
+            "cached: fix that and run the same command again.",
+            markup=False,
+        )
+        raise typer.Exit(EXIT_NOT_WRITTEN) from None
+
+
+def _judge_or_spec(spec: JudgeSpec, settings: Settings) -> Judge | str:
+    """For --dry-run: the judge if it can be made (for its fingerprint), else its spec."""
+    from interviewer.judge import make_judge
+
+    try:
+        return make_judge(spec, settings)
+    except ConfigError:
+        return str(spec)
 
 
 def _dry_run(

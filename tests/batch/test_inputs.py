@@ -119,3 +119,107 @@ def test_markdown_without_headings_and_unknown_suffix_are_unusable(tmp_path: Pat
         read_rows(write(tmp_path / "a.md", "just text\n"))
     with pytest.raises(FileError, match=r"unknown input format \.xlsx"):
         read_rows(write(tmp_path / "a.xlsx", "x"))
+
+
+def surrogate_free(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def test_one_bad_line_never_loses_the_file_and_each_error_names_its_line(
+    tmp_path: Path,
+) -> None:
+    good = json.dumps({"id": "good", "question_id": "q", "answer": "fine"})
+    lines = [
+        '{"id": "deep", "question_id": "q", "answer": ' + "[" * 100_000,  # 1
+        '{"id": "sur\\udfff", "question_id": "q", "answer": "a"}',  # 2: lone surrogate id
+        '{"id": "s2", "question_id": "q", "answer": "bad \\ud800 text"}',  # 3
+        json.dumps({"id": "obj", "question_id": "q", "answer": {"text": "hello"}}),  # 4
+        json.dumps({"id": "num", "question_id": "q", "answer": 123}),  # 5
+        json.dumps({"id": "list", "question_id": "q", "answer": ["a", "b"]}),  # 6
+        json.dumps({"id": {"x": 1}, "question_id": "q", "answer": "a"}),  # 7
+        '{"id": "nan", "question_id": "q", "answer": "a", "max_score": NaN}',  # 8
+        '{"id": "inf", "question_id": "q", "answer": "a", "max_score": 1e400}',  # 9
+        '{"id": "k", "question": "q", "key_points": '
+        + "[" * 5_000
+        + "]" * 5_000
+        + ', "answer": "a"}',
+        good,  # 11
+    ]
+    rows = read_rows(write(tmp_path / "in.jsonl", "\n".join(lines) + "\n"))
+    assert len(rows) == 11
+    *bad, last = rows
+    assert isinstance(last, Row) and last.id == "good" and last.line == 11
+    for line, row in enumerate(bad, 1):
+        assert isinstance(row, RowError), (line, row)
+        assert row.line == line and row.error.startswith(f"line {line}:"), row.error
+        assert surrogate_free(row.id) and surrogate_free(row.error)
+    assert "nested too deeply" in bad[0].error
+    assert "id" in bad[1].error and "surrogate" in bad[1].error
+    assert "answer" in bad[2].error
+    for row in bad[3:6]:
+        assert "`answer` must be a string" in row.error, row.error
+    assert "`id` must be a string or a whole number" in bad[6].error
+    assert "max_score" in bad[7].error and "max_score" in bad[8].error
+
+
+def test_a_number_id_is_kept_as_text(tmp_path: Path) -> None:
+    rows = read_rows(write(tmp_path / "in.jsonl", '{"id": 7, "question_id": "q", "answer": "a"}\n'))
+    assert isinstance(rows[0], Row) and rows[0].id == "7"
+
+
+def test_jsonl_is_split_on_newlines_only_not_on_unicode_line_separators(tmp_path: Path) -> None:
+    seps = "\u2028 \u2029 \x85 \x0b \x0c \x1c \x1d \x1e"
+    text = (
+        json.dumps({"id": "a", "question_id": "q", "answer": f"one{seps}two"}, ensure_ascii=False)
+        + "\r\n"
+        + json.dumps({"id": "b", "question_id": "q", "answer": "three"})
+        + "\r\n\n"
+        + "\ufeff"  # a BOM at the start of a later line (files joined with cat)
+        + json.dumps({"id": "c", "question_id": "q", "answer": "four"})
+        + "\n"
+    )
+    rows = read_rows(write(tmp_path / "in.jsonl", "\ufeff" + text))
+    assert [(type(r), r.id, r.line) for r in rows] == [(Row, "a", 1), (Row, "b", 2), (Row, "c", 4)]
+    assert isinstance(rows[0], Row) and rows[0].answer == f"one{seps}two"
+
+
+def test_markdown_is_split_on_newlines_only(tmp_path: Path) -> None:
+    rows = read_rows(write(tmp_path / "a.md", "## Q one\u2028## not a heading\nanswer\u2029more\n"))
+    assert len(rows) == 1 and isinstance(rows[0], Row)
+    assert (
+        rows[0].question == "Q one\u2028## not a heading" and rows[0].answer == "answer\u2029more"
+    )
+
+
+def test_a_repeated_id_is_an_error_row_that_names_both_lines(tmp_path: Path) -> None:
+    text = "\n".join(
+        json.dumps({"id": i, "question_id": "q", "answer": "a"}) for i in ["x", "y", "x", "x"]
+    )
+    rows = read_rows(write(tmp_path / "in.jsonl", text))
+    assert [type(r) for r in rows] == [Row, Row, RowError, RowError]
+    assert isinstance(rows[2], RowError)
+    assert (
+        rows[2].error == "line 3: the id 'x' was already used on line 1; give each row its own id"
+    )
+    assert isinstance(rows[3], RowError) and rows[3].error.startswith("line 4: the id 'x'")
+
+
+def test_references_as_a_json_list_in_jsonl_and_csv(tmp_path: Path) -> None:
+    line = {"question": "q", "references": ["push", "add to the top"], "answer": "push"}
+    rows = read_rows(write(tmp_path / "in.jsonl", json.dumps(line)))
+    assert isinstance(rows[0], Row) and rows[0].references == ["push", "add to the top"]
+    text = (
+        "question,reference,references,answer\n"
+        'q,push,"[""add to the top"", ""push""]",push\n'
+        "q,,not a list,push\n"
+        'q,,"[1, 2]",push\n'
+    )
+    rows = read_rows(write(tmp_path / "in.csv", text))
+    assert isinstance(rows[0], Row) and rows[0].reference == "push"
+    assert rows[0].all_references() == ["push", "add to the top"]  # the union, in order
+    for row, line in zip(rows[1:], (3, 4), strict=True):
+        assert isinstance(row, RowError) and row.error.startswith(f"line {line}: references")

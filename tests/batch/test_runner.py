@@ -7,7 +7,9 @@ function; the offline judge runs for real in tests/cli/test_grade_cli.py.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import signal
 from pathlib import Path
 
 from interviewer.bank.loader import load_bank
@@ -15,7 +17,15 @@ from interviewer.bank.schema import Question, Rubric
 from interviewer.batch.cache import GradeCache
 from interviewer.batch.inputs import Parsed, Row, RowError
 from interviewer.batch.resolve import Resolver
-from interviewer.batch.runner import INTERRUPTED, MAX_ANSWER_CHARS, OfflinePool, plan, run
+from interviewer.batch.runner import (
+    INTERRUPTED,
+    MAX_ANSWER_CHARS,
+    WORKER_DIED,
+    BatchResult,
+    OfflinePool,
+    plan,
+    run,
+)
 from interviewer.judge import offline_judge
 from interviewer.judge.schema import Grade, Verdict
 from interviewer.judge.text import segmenter
@@ -142,3 +152,118 @@ def test_an_answer_over_the_limit_is_graded_on_its_first_part_and_flagged(
     assert results[0].error is None
     assert "truncated" in results[0].flags
     assert results[0].score is not None and results[0].score > 0
+
+
+def test_a_worker_killed_mid_run_settles_every_row_and_the_run_ends(small_bank: Path) -> None:
+    bank = load_bank(small_bank)
+    jobs, _ = plan(rows_for(300), Resolver(bank, offline_judge().encoder), "offline")
+    pool = OfflinePool(terms=[], workers=2, chunk=4)
+    killed: list[int] = []
+
+    def on_done(_: BatchResult) -> None:
+        if not killed:
+            pid = next(iter(pool.pool._processes))  # type: ignore[attr-defined]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    async def main() -> dict[int, BatchResult]:
+        return await asyncio.wait_for(
+            run(jobs, pool.grade, cache=None, concurrency=pool.concurrency, on_done=on_done), 60
+        )
+
+    try:
+        results = asyncio.run(main())  # before the fix: the wait never ended
+    finally:
+        pool.close(now=True)
+    assert killed and sorted(results) == list(range(300))
+    died = [r for r in results.values() if r.error and "worker process died" in r.error]
+    assert died and all(r.error == f"line {r.line}: {WORKER_DIED}" for r in died)
+    assert all((r.score is None) == (r.error is not None) for r in results.values())
+
+
+def test_abort_stops_waiting_for_rows_in_flight(small_bank: Path) -> None:
+    bank = load_bank(small_bank)
+    jobs, _ = plan(rows_for(6), Resolver(bank, offline_judge().encoder), "fake")
+    hung = asyncio.Event()
+
+    async def grade(question: Question, rubric: Rubric, answer: str) -> Grade:
+        await hung.wait()  # a worker that never answers
+        raise AssertionError("unreachable")
+
+    async def main() -> dict[int, BatchResult]:
+        stop, abort = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(
+            run(jobs, grade, cache=None, concurrency=2, stop=stop, abort=abort)
+        )
+        await asyncio.sleep(0.05)
+        stop.set()  # first Ctrl+C: the two rows in flight would be waited for
+        await asyncio.sleep(0.05)
+        assert not task.done()
+        abort.set()  # second Ctrl+C
+        return await asyncio.wait_for(task, 5)
+
+    results = asyncio.run(main())
+    assert [results[i].error for i in range(6)] == [INTERRUPTED] * 6
+
+
+def reference_grade(log: list[str]):  # type: ignore[no-untyped-def]
+    async def grade(question: Question, rubric: Rubric, answer: str) -> Grade:
+        reference = rubric.reference_answer.en
+        log.append(reference)
+        score = 90.0 if reference == answer else 20.0
+        return Grade(verdicts=[], score=score, judge="fake")
+
+    return grade
+
+
+def test_several_references_keep_the_best_grade_and_say_which(small_bank: Path) -> None:
+    bank = load_bank(small_bank)
+    rows: list[Parsed] = [
+        Row(id="a", line=1, question="q?", references=["pop", "push", "peek"], answer="push"),
+        Row(id="b", line=2, question="q?", reference="push", references=["pop"], answer="pop"),
+        Row(id="c", line=3, question="q?", references=["push"], answer="push"),
+        Row(id="d", line=4, question="q?", reference="push", answer="pull"),
+        Row(id="e", line=5, question="q?", references=["x", "y"], answer="z"),
+    ]
+    jobs, errors = plan(rows, Resolver(bank, offline_judge().encoder), "fake")
+    assert not errors and [len(j.targets) for j in jobs] == [3, 2, 1, 1, 2]
+    log: list[str] = []
+    results = asyncio.run(run(jobs, reference_grade(log), cache=None, concurrency=2))
+    assert (results[0].score, results[0].reference_index) == (90.0, 1)
+    assert (results[1].score, results[1].reference_index) == (90.0, 1)  # reference first
+    assert (results[2].score, results[2].reference_index) == (90.0, 0)
+    assert (results[3].score, results[3].reference_index) == (20.0, None)  # one `reference`
+    assert (results[4].score, results[4].reference_index) == (20.0, 0)  # a tie: the first
+    assert sorted(log) == sorted(["pop", "push", "peek", "push", "pop", "push", "push", "x", "y"])
+
+
+class FakeJudge:
+    spec = "fake"
+
+    def __init__(self, fingerprint: str) -> None:
+        self.fingerprint = fingerprint
+
+
+class SpecOnlyJudge:
+    spec = "fake"
+
+
+def test_the_cache_keys_on_the_judge_fingerprint(small_bank: Path, tmp_path: Path) -> None:
+    bank = load_bank(small_bank)
+    resolver = Resolver(bank, offline_judge().encoder)
+    cache = GradeCache(tmp_path / "cache.sqlite")
+
+    def graded_by(judge: object) -> list[str]:
+        jobs, _ = plan(rows_for(3), resolver, judge)
+        log: list[str] = []
+        grade, _ = fake_grade({}, log)
+        asyncio.run(run(jobs, grade, cache=cache, concurrency=2))
+        return log
+
+    assert len(graded_by(FakeJudge("fit-1"))) == 3
+    assert graded_by(FakeJudge("fit-1")) == []  # cached
+    assert len(graded_by(FakeJudge("fit-2"))) == 3  # refitted: graded again
+    assert graded_by(FakeJudge("fit-1")) == []
+    assert len(graded_by(SpecOnlyJudge())) == 3  # no fingerprint: the spec
+    assert graded_by("fake") == []
+    cache.close()
