@@ -61,11 +61,11 @@ def private_file(path: Path) -> Path:
 def atomic_write(path: Path, data: bytes | str, mode: int = FILE_MODE) -> Path:
     """Replace `path` with `data` (str is written as UTF-8), created with `mode`.
 
-    The folder is made (0700) if missing. Raises OSError when the folder cannot be written;
-    no temporary file is left behind then.
+    The folder must exist (`private_dir` makes one). Raises OSError when it cannot be
+    written; no temporary file is left behind then.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    folder = private_dir(path.parent)
+    folder = path.parent
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         os.fchmod(fd, mode)

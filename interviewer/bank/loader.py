@@ -131,7 +131,7 @@ class AliasRefused(MarkedYAMLError):
     """A YAML alias (`*name`) in a bank file."""
 
 
-class _NoAliasComposer(Composer):  # type: ignore[misc]
+class _NoAliasComposer(Composer):
     """Composes nodes as ruamel's does, but stops at the first alias, before it expands."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
