@@ -109,7 +109,14 @@ class TranscriptStore:
             ) from None
         except (OSError, ValueError) as exc:
             raise InterviewerError(f"{path}: cannot read the transcript ({exc})") from None
-        transcript = parse(data, str(path))
+        try:
+            transcript = parse(data, str(path))
+        except InterviewerError:
+            raise
+        except Exception as exc:  # a shape the migrations do not expect
+            raise InterviewerError(
+                f"{path}: not a valid transcript ({type(exc).__name__}: {exc})"
+            ) from None
         if transcript.id != interview_id:
             raise InterviewerError(
                 f"{path}: holds interview {transcript.id!r}, not {interview_id!r}",
