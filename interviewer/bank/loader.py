@@ -3,6 +3,11 @@
 Files are parsed with ruamel.yaml's round-trip loader, which keeps the line of every key
 and item, so that a pydantic error location such as `(2, 'key_points', 1, 'weight')` can
 be reported at the line where that value is written.
+
+Bank files are often shared, so they are parsed as untrusted text: YAML aliases (`*name`)
+are refused, since a few lines of nested aliases expand to gigabytes ("billion laughs"),
+and nesting deeper than MAX_DEPTH is refused; tags never run code (the round-trip loader
+builds no Python objects).
 """
 
 from __future__ import annotations
@@ -10,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +25,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer, MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
 
 from interviewer.bank.schema import (
     CalibrationFile,
@@ -31,10 +37,12 @@ from interviewer.bank.schema import (
     Rubric,
 )
 from interviewer.errors import InterviewerError
+from interviewer.fsutil import atomic_write, private_dir
 
 M = TypeVar("M", bound=BaseModel)
 
 MIN_KEY_POINTS, MAX_KEY_POINTS, MIN_FOLLOW_UPS = 3, 7, 2
+MAX_DEPTH = 40  # nesting levels; the bank's own files use 5
 
 
 @dataclass(frozen=True, order=True)
@@ -119,6 +127,33 @@ def inventory_ids() -> frozenset[str]:
 # --- parsing -------------------------------------------------------------------------
 
 
+class AliasRefused(MarkedYAMLError):
+    """A YAML alias (`*name`) in a bank file."""
+
+
+class _NoAliasComposer(Composer):
+    """Composes nodes as ruamel's does, but stops at the first alias, before it expands."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.parser.check_event(AliasEvent):
+            event = self.parser.get_event()
+            raise AliasRefused(
+                None,
+                None,
+                f"YAML alias *{event.anchor} refused: bank files cannot use anchors and "
+                f"aliases (&{event.anchor} / *{event.anchor}); write the value out in full",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
+def _parser() -> YAML:
+    yaml = YAML(typ="rt", pure=True)
+    yaml.Composer = _NoAliasComposer
+    yaml.max_depth = MAX_DEPTH
+    return yaml
+
+
 def _read_yaml(path: Path, display: str) -> Any:
     try:
         raw = path.read_bytes()
@@ -138,13 +173,17 @@ def _read_yaml(path: Path, display: str) -> Any:
             ]
         ) from None
     try:
-        return YAML(typ="rt", pure=True).load(text)
+        return _parser().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        what = exc.problem or exc.context or "malformed YAML"
-        raise BankError([Problem(display, line, f"malformed YAML: {what}")]) from None
-    except (YAMLError, ValueError, TypeError, RecursionError) as exc:
+        what = f"malformed YAML: {exc.problem or exc.context or 'cannot parse'}"
+        if isinstance(exc, AliasRefused):
+            what = str(exc.problem)
+        elif isinstance(exc, MaxDepthExceededError):
+            what = f"nested more than {MAX_DEPTH} levels deep; a bank file needs a few"
+        raise BankError([Problem(display, line, what)]) from None
+    except (YAMLError, ValueError, TypeError, RecursionError, MemoryError) as exc:
         raise BankError([Problem(display, 1, f"malformed YAML: {exc}")]) from None
 
 
@@ -237,7 +276,7 @@ def load_bank(root: Path | None = None, *, strict_content: bool = True) -> Bank:
     """Load `root/questions/*.yaml` and `root/rubrics/*.yaml`, check every cross-reference.
 
     Raises BankError listing every problem found (not just the first). A bank that loaded
-    cleanly is kept, pickled, in the cache directory, keyed by the name, size and time of
+    cleanly is kept, as JSON, in the cache directory, keyed by the name, size and time of
     every file it was read from and of this loader's own code: parsing 100+ files with line
     numbers takes seconds, and the interview should start at once.
     """
@@ -268,34 +307,52 @@ def _fingerprint(root: Path, strict_content: bool) -> str | None:
     return h.hexdigest()
 
 
+class _CachedBank(BaseModel):
+    """The JSON form of a loaded bank in the cache folder (JSON: loading it runs no code)."""
+
+    root: str
+    questions: dict[str, Question]
+    rubrics: dict[str, Rubric]
+    where: dict[str, tuple[str, int]]
+
+
 def _cache_path(key: str) -> Path:
     from interviewer.config import cache_dir
 
-    return cache_dir() / f"bank-{key[:32]}.pickle"
+    return cache_dir() / f"bank-{key[:32]}.json"
 
 
 def _cached_bank(key: str | None) -> Bank | None:
     if key is None:
         return None
     try:
-        bank = pickle.loads(_cache_path(key).read_bytes())
-    except Exception:  # missing, unreadable or from another version: load the files
+        cached = _CachedBank.model_validate_json(_cache_path(key).read_bytes())
+    except (OSError, ValueError):  # missing, unreadable or from another version: load the files
         return None
-    return bank if isinstance(bank, Bank) else None
+    return Bank(
+        root=Path(cached.root),
+        questions=cached.questions,
+        rubrics=cached.rubrics,
+        where={qid: Located(Path(p), line) for qid, (p, line) in cached.where.items()},
+    )
 
 
 def _cache_bank(key: str | None, bank: Bank) -> None:
     if key is None:
         return
     path = _cache_path(key)
+    cached = _CachedBank(
+        root=str(bank.root),
+        questions=bank.questions,
+        rubrics=bank.rubrics,
+        where={qid: (str(w.path), w.line) for qid, w in bank.where.items()},
+    )
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for old in path.parent.glob("bank-*.pickle"):  # one entry per bank is enough
+        private_dir(path.parent)
+        for old in path.parent.glob("bank-*.*"):  # one entry per bank is enough
             if old != path and old.stat().st_mtime < time.time() - 86_400:
                 old.unlink(missing_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(bank, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, path)
+        atomic_write(path, cached.model_dump_json())
     except OSError:
         pass
 

@@ -11,6 +11,7 @@ import sqlite3
 from pathlib import Path
 
 from interviewer.bank.schema import Rubric
+from interviewer.fsutil import private_file
 from interviewer.judge.schema import Grade
 
 
@@ -24,8 +25,7 @@ def cache_key(judge: str, rubric: Rubric, answer: str) -> str:
 
 class GradeCache:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path)
+        self.conn = sqlite3.connect(private_file(path))  # 0600: it holds answers' quotes
         self.conn.execute("PRAGMA journal_mode=WAL")
         # Every grade is committed as soon as it is made; in WAL mode NORMAL keeps each
         # commit safe from a crash of this process without an fsync per row.

@@ -143,6 +143,10 @@ def interview(
             focus=focus,
             follow_up_limit=follow_ups,
         )
+    if ctx is not None and not tui:
+        from interviewer.interview.preflight import check_choices
+
+        check_choices(settings, ctx)  # before the first question, not after the first answer
     if tui:
         # Options given: straight to the interview; none: the set-up screen.
         from interviewer.tui.app import InterviewerApp
@@ -155,6 +159,10 @@ def interview(
 
     session = Session.open(settings, ctx, resume=resume)
     try:
+        if resume:
+            from interviewer.interview.preflight import check_choices
+
+            check_choices(settings, session.ctx)  # the judge it was saved with
         raise typer.Exit(run_plain(session, sys.stdin, sys.stdout, resumed=bool(resume)))
     finally:
         session.close()

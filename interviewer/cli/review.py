@@ -12,6 +12,7 @@ from rich.text import Text
 from interviewer.bank.loader import Bank
 from interviewer.cli.common import console, err_console, handles_errors
 from interviewer.errors import InterviewerError
+from interviewer.fsutil import atomic_write
 
 if TYPE_CHECKING:
     from interviewer.transcript.schema import Attempt, Transcript, Turn
@@ -266,7 +267,7 @@ def export(
         typer.echo(text, nl=False)
         return
     try:
-        out.write_text(text, encoding="utf-8")
+        atomic_write(out, text)  # 0600: an export holds the answers
     except OSError as exc:
         raise InterviewerError(f"cannot write {out}: {exc.strerror}") from None
     console.print(f"wrote {out}", markup=False)

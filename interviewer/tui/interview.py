@@ -153,9 +153,14 @@ class InterviewScreen(Screen[None]):
         self.set_interval(1.0, self.tick)
         self.set_interval(AUTOSAVE_SECONDS, self.autosave)
         if self.resumed:
-            for m in self.live.values.get("messages", []):
+            try:
+                values = self.live.values
+            except Exception as exc:  # the checkpoint database cannot be read
+                self.tui.cannot_start(exc)
+                return
+            for m in values.get("messages", []):
                 self.add_message(m)
-            self.refresh_panel()
+            self.refresh_panel(values)
         elif self.opening is not None:
             self.show_preview()
             self.busy = True
@@ -223,10 +228,15 @@ class InterviewScreen(Screen[None]):
                 messages = session.start(on_chunk=None if self.preview else chunk)
             else:
                 messages = session.send(action, text, on_chunk=chunk)
-        except Exception as exc:  # provider errors and the like: tell, keep the answer
+        except Exception as exc:  # provider, file and SQLite errors: tell, keep the answer
             self.app.call_from_thread(self.failed, action, text, exc)
             return
-        self.app.call_from_thread(self.after_step, action, messages)
+        try:
+            values = session.values  # (read here: SQLite, off the event loop)
+        except Exception as exc:  # the step is taken, but its state cannot be read back
+            self.app.call_from_thread(self.failed, action, "", exc)
+            return
+        self.app.call_from_thread(self.after_step, action, messages, values)
 
     def failed(self, action: str, text: str, exc: Exception) -> None:
         self.busy = False
@@ -249,9 +259,10 @@ class InterviewScreen(Screen[None]):
         self.streaming.update(Text.assemble(("» ", "bold cyan"), self.streamed))
         log.scroll_end(animate=False)
 
-    def after_step(self, action: str, messages: list[Message]) -> None:
+    def after_step(self, action: str, messages: list[Message], values: dict[str, Any]) -> None:
         self.busy = False
         self.set_status("")
+        self.tell_set_aside()
         if self.streaming is not None:
             self.streaming.remove()
             self.streaming = None
@@ -259,7 +270,7 @@ class InterviewScreen(Screen[None]):
             shown, self.preview = self.preview, []
             queued, self.submit_when_open = self.submit_when_open, False
             if _words(shown) == _words(messages):
-                self.refresh_panel()  # the opening on screen is the graph's own
+                self.refresh_panel(values)  # the opening on screen is the graph's own
                 if queued:
                     self.submit_answer()
                 return
@@ -271,9 +282,17 @@ class InterviewScreen(Screen[None]):
                 self.question_started = self.clock()
         if any(m["role"] == "candidate" for m in messages):
             self.dirty = False
-        self.refresh_panel()
-        if self.live.done:
-            self.tui.show_report(self.live)
+        self.refresh_panel(values)
+        if values.get("done"):
+            self.tui.show_report(self.live, values)
+
+    def tell_set_aside(self) -> None:
+        """Say so when the saved transcript could not be read and was kept beside the new."""
+        if self.session is None:
+            return
+        aside = self.session.store.set_aside.pop(self.interview_id, None)
+        if aside is not None:
+            self.notify(str(aside), title="Saved transcript unreadable", severity="error")
 
     def add_message(self, message: Message) -> None:
         log = self.query_one("#log", VerticalScroll)
@@ -345,6 +364,8 @@ class InterviewScreen(Screen[None]):
             self.app.call_from_thread(
                 self.notify, f"could not save the draft: {exc}", severity="error"
             )
+            return
+        self.app.call_from_thread(self.tell_set_aside)
 
     def tick(self) -> None:
         elapsed = int(self.clock() - self.question_started)
@@ -353,8 +374,7 @@ class InterviewScreen(Screen[None]):
     def set_status(self, text: str) -> None:
         self.query_one("#status", Label).update(text)
 
-    def refresh_panel(self) -> None:
-        values = self.live.values
+    def refresh_panel(self, values: dict[str, Any]) -> None:
         current = values.get("current")
         finished = values.get("finished") or []
         item: dict[str, Any] | None = dict(current) if current else None

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
+from interviewer.fsutil import atomic_write, private_dir
 from interviewer.interview.context import InterviewContext
 
 
@@ -34,11 +34,9 @@ def load(data_dir: Path, defaults: Choices) -> Choices:
 
 
 def save(data_dir: Path, choices: Choices) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    target = path(data_dir)
-    tmp = target.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(choices.model_dump(), ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, target)
+    """Raises OSError when the data folder cannot be written."""
+    private_dir(data_dir)
+    atomic_write(path(data_dir), json.dumps(choices.model_dump(), ensure_ascii=False))
 
 
 def to_context(choices: Choices, seed: int, interviewer: str) -> InterviewContext:

@@ -14,6 +14,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Markdown, Static
 
+from interviewer.errors import InterviewerError
+
 if TYPE_CHECKING:
     from interviewer.tui.app import InterviewerApp
 
@@ -101,14 +103,26 @@ class ReportScreen(Screen[None]):
             )
 
     def action_export(self, fmt: str) -> None:
+        from interviewer.fsutil import atomic_write
         from interviewer.transcript.export import export
         from interviewer.transcript.store import TranscriptStore
 
         settings = self.tui.settings
-        transcript = TranscriptStore(settings.transcripts_dir).load(self.interview_id)
-        text = export(transcript, fmt, self.tui.bank)  # type: ignore[arg-type]
         target = Path(settings.transcripts_dir) / f"{self.interview_id}.report.{fmt}"
-        target.write_text(text, encoding="utf-8")
+        try:
+            transcript = TranscriptStore(settings.transcripts_dir).load(self.interview_id)
+            text = export(transcript, fmt, self.tui.bank)  # type: ignore[arg-type]
+            atomic_write(target, text)  # 0600: an export holds the answers
+        except InterviewerError as exc:
+            self.notify(str(exc), title="Export failed", severity="error")
+            return
+        except OSError as exc:
+            self.notify(
+                f"cannot write {target}: {exc.strerror or exc}",
+                title="Export failed",
+                severity="error",
+            )
+            return
         self.notify(f"saved {target}", title="Exported")
 
     def action_new(self) -> None:

@@ -55,7 +55,11 @@ class ReviewListScreen(Screen[None]):
         table = self.query_one("#transcripts", DataTable)
         table.clear(columns=True)
         table.add_columns("id", "date", "score", "questions", "topics", "status")
-        rows = review.summaries(self.tui.settings.transcripts_dir, self.tui.bank)
+        try:
+            rows = review.summaries(self.tui.settings.transcripts_dir, self.tui.bank)
+        except Exception as exc:
+            self.notify(str(exc), title="Cannot list the transcripts", severity="error")
+            rows = []
         for s in rows:
             if s.error:
                 table.add_row(s.id, "", "", "", s.error[:40], "unreadable", key=s.id)
@@ -183,7 +187,16 @@ class TranscriptScreen(Screen[None]):
         self.reload()
 
     def reload(self) -> None:
-        self.transcript = self.store.load(self.interview_id)
+        try:
+            self.transcript = self.store.load(self.interview_id)
+        except Exception as exc:  # damaged, from a newer version, unreadable: show why
+            self.transcript = None
+            self.sub_title = f"{self.interview_id} · cannot be read"
+            message = f"Cannot open this transcript.\n\n{exc}\n\nThe file is left as it is."
+            self.plain = message
+            self.query_one("#turn", Static).update(Text(message, style="red"))
+            self.notify(str(exc), title="Cannot open the transcript", severity="error")
+            return
         self.render_turn()
 
     def action_turn(self, step: int) -> None:
@@ -260,7 +273,11 @@ class TranscriptScreen(Screen[None]):
             if choice is None:
                 return
             kp, verdict, note = choice
-            review.override(self.store, self.interview_id, self.turn, kp, verdict, note)
+            try:
+                review.override(self.store, self.interview_id, self.turn, kp, verdict, note)
+            except Exception as exc:  # the file changed under us, or cannot be written
+                self.notify(str(exc), title="Override not saved", severity="error")
+                return
             self.notify(f"{kp} → {verdict}", title="Override saved")
             self.reload()
 

@@ -133,7 +133,11 @@ class SetupScreen(Screen[None]):
 
         options = self.query_one("#resume", OptionList)
         options.clear_options()
-        pending = unfinished(self.tui.settings)
+        try:
+            pending = unfinished(self.tui.settings)
+        except Exception as exc:  # an unreadable folder: say so, the set-up still works
+            self.notify(str(exc), title="Cannot list unfinished interviews", severity="error")
+            pending = []
         for t in pending:
             label = f"{t.id}  {t.updated[:16].replace('T', ' ')}  {len(t.turns)} answered"
             options.add_option(Option(label, id=t.id))
@@ -161,7 +165,13 @@ class SetupScreen(Screen[None]):
         choices = self.read_choices()
         tui = self.tui
         tui.choices = choices
-        prefs.save(tui.settings.data_dir, choices)
+        try:
+            prefs.save(tui.settings.data_dir, choices)
+        except OSError as exc:  # not remembered for next time; the interview still starts
+            self.notify(
+                f"cannot save your choices in {tui.settings.data_dir}: {exc.strerror or exc}",
+                severity="warning",
+            )
         ctx = prefs.to_context(choices, secrets.randbelow(1_000_000), tui.settings.interviewer)
         tui.start_interview(ctx)
 

@@ -1,0 +1,105 @@
+"""Files that hold a user's answers: private by default, written atomically.
+
+Every file this program writes for the user (transcripts, the checkpoint database, the
+grade cache, exports, caches) is created 0600 and every folder it creates 0700, whatever
+the umask. `atomic_write` is the one way files are replaced: a temporary file in the same
+folder (a unique name, so two threads or processes never share it), fsynced, then renamed
+over the target, so a crash leaves the old file or the new one, never a torn one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def private_dir(folder: Path) -> Path:
+    """Make `folder` (and missing parents) if it is missing; a folder made here is 0700.
+
+    An existing folder keeps its mode: it may be one the user chose and shares on purpose.
+    """
+    if folder.is_dir():
+        return folder
+    missing = []
+    here = folder
+    while not here.exists() and here != here.parent:
+        missing.append(here)
+        here = here.parent
+    folder.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    for made in missing:  # mkdir's mode is masked by the umask; this is not
+        with contextlib.suppress(OSError):
+            os.chmod(made, DIR_MODE)
+    return folder
+
+
+def private_file(path: Path) -> Path:
+    """Make sure `path` exists and is 0600 before another library opens it (SQLite, which
+    creates its database, -wal and -shm files with the database file's mode). An existing
+    file of ours is tightened to 0600; someone else's is left alone."""
+    private_dir(path.parent)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+    try:
+        st = os.fstat(fd)
+        if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) != FILE_MODE:
+            os.fchmod(fd, FILE_MODE)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm", "-journal"):  # left by an older version, 0644
+        side = path.with_name(path.name + suffix)
+        with contextlib.suppress(OSError):
+            if side.stat().st_uid == os.getuid():
+                os.chmod(side, FILE_MODE)
+    return path
+
+
+def atomic_write(path: Path, data: bytes | str, mode: int = FILE_MODE) -> Path:
+    """Replace `path` with `data` (str is written as UTF-8), created with `mode`.
+
+    The folder must exist (`private_dir` makes one). Raises OSError when it cannot be
+    written; no temporary file is left behind then.
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    folder = path.parent
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    return path
+
+
+def temp_files(path: Path) -> list[Path]:
+    """The temporary files `atomic_write` makes for `path` (left behind only by a kill)."""
+    return list(path.parent.glob(f".{path.name}.*.tmp"))
+
+
+def trusted(path: Path) -> bool:
+    """Whether `path` and its folder are owned by this user and writable by no one else,
+    so that loading code-bearing data from it (a pickle) cannot run someone else's code."""
+    try:
+        uid = os.getuid()
+        for p in (path.parent, path):
+            st = os.stat(p)
+            if st.st_uid != uid or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                return False
+    except OSError:
+        return False
+    return True

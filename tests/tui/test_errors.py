@@ -1,0 +1,250 @@
+"""The TUI shows file, SQLite and set-up errors on screen and goes on; it never exits with
+a traceback, and it never overwrites a transcript it cannot read."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import TextArea
+from typer.testing import CliRunner
+
+from interviewer.config import Settings
+from interviewer.interview.context import InterviewContext
+from interviewer.transcript.store import TranscriptStore
+from interviewer.tui.app import InterviewerApp
+from interviewer.tui.interview import InterviewScreen
+from interviewer.tui.report import ReportScreen
+from interviewer.tui.review import ReviewListScreen, TranscriptScreen
+from interviewer.tui.setup import SetupScreen
+from tests.conftest import REPO
+
+EXAMPLE = "20261123-091153-1a34"
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def errors(app: InterviewerApp) -> list[str]:
+    """The error notifications on screen, as `title: message`."""
+    return [f"{n.title}: {n.message}" for n in app._notifications if n.severity == "error"]
+
+
+def alive(app: InterviewerApp) -> bool:
+    return app.is_running and app.return_code is None
+
+
+def with_example(settings: Settings) -> Path:
+    settings.transcripts_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "transcripts" / f"{EXAMPLE}.json", settings.transcripts_dir)
+    return settings.transcripts_dir / f"{EXAMPLE}.json"
+
+
+DAMAGED = b'{"version": 99, "id": "x", "turns": "from a newer version"}'
+
+
+async def test_unreadable_transcript_in_review_is_shown_as_an_error(settings: Settings) -> None:
+    path = with_example(settings)
+    path.write_bytes(DAMAGED)
+    app = InterviewerApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.action_review()
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewListScreen)
+        await pilot.press("enter")  # the row marked "unreadable"
+        await settle(pilot)
+        assert alive(app)
+        screen = app.screen
+        assert isinstance(screen, TranscriptScreen)
+        assert "Cannot open this transcript" in screen.plain
+        assert any(EXAMPLE in e for e in errors(app))
+        await pilot.press("o", "g", "right")  # nothing to act on: no crash either
+        await pilot.press("escape")
+        await settle(pilot)
+        assert alive(app)
+    assert path.read_bytes() == DAMAGED
+
+
+async def test_failed_override_is_shown_and_the_screen_stays(settings: Settings) -> None:
+    path = with_example(settings)
+    app = InterviewerApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.push_screen(TranscriptScreen(EXAMPLE))
+        await settle(pilot)
+        assert isinstance(app.screen, TranscriptScreen)
+        path.write_bytes(DAMAGED)  # changed under the open screen
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.click("#save")
+        await settle(pilot)
+        assert alive(app)
+        assert isinstance(app.screen, TranscriptScreen)
+        assert any(e.startswith("Override not saved") for e in errors(app))
+    assert path.read_bytes() == DAMAGED
+
+
+async def test_export_that_cannot_be_written_is_shown(settings: Settings) -> None:
+    with_example(settings)
+    blocked = settings.transcripts_dir / f"{EXAMPLE}.report.md"
+    blocked.mkdir()  # (a folder in the way: a read-only folder fails alike, but not for root)
+    transcript = TranscriptStore(settings.transcripts_dir).load(EXAMPLE)
+    assert transcript.report is not None
+    app = InterviewerApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        report = transcript.report.model_dump(mode="json")
+        app.push_screen(ReportScreen(EXAMPLE, report, "zh"))
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        assert alive(app)
+        assert any(e.startswith("Export failed") and str(blocked) in e for e in errors(app))
+        await pilot.press("h")  # another format still works
+        await settle(pilot)
+        assert (settings.transcripts_dir / f"{EXAMPLE}.report.html").is_file()
+    assert blocked.is_dir()
+
+
+async def test_export_to_a_folder_that_is_gone_is_shown(settings: Settings) -> None:
+    with_example(settings)
+    transcript = TranscriptStore(settings.transcripts_dir).load(EXAMPLE)
+    assert transcript.report is not None
+    app = InterviewerApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.push_screen(ReportScreen(EXAMPLE, transcript.report.model_dump(mode="json"), "zh"))
+        await settle(pilot)
+        shutil.rmtree(settings.transcripts_dir)
+        await pilot.press("j")
+        await settle(pilot)
+        assert alive(app)
+        assert any(e.startswith("Export failed") for e in errors(app))
+
+
+async def test_damaged_checkpoint_database_is_shown_on_the_set_up_screen(
+    settings: Settings,
+) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "interviews.sqlite").write_bytes(b"not a database " * 100)
+    app = InterviewerApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert alive(app)
+        assert isinstance(app.screen, SetupScreen)
+        assert any("not a database" in e for e in errors(app))
+
+
+async def test_sqlite_error_after_a_step_is_shown_not_raised(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from interviewer.interview.session import Session
+
+    app = InterviewerApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, InterviewScreen)
+        real = Session.values.fget  # type: ignore[attr-defined]
+        calls = {"n": 0}
+
+        def locked(self: Session) -> object:
+            """The step itself reads the state 3 times (and saves); reading it back once
+            the step is taken fails, as when another process holds the database."""
+            calls["n"] += 1
+            if calls["n"] > 3:
+                raise sqlite3.OperationalError("database is locked")
+            return real(self)
+
+        monkeypatch.setattr(Session, "values", property(locked))
+        area = app.screen.query_one("#answer", TextArea)
+        area.insert("zero_grad, forward, backward, step")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert alive(app)
+        assert any("database is locked" in e for e in errors(app))
+        # The graph took the answer (it is in the saved transcript), so it is not put back
+        # in the box to be sent twice.
+        assert area.text == ""
+        monkeypatch.undo()
+        session = app.session
+        assert session is not None
+        answers = [m["text"] for m in session.values["messages"] if m["role"] == "candidate"]
+        assert answers == ["zero_grad, forward, backward, step"]
+
+
+async def test_unreadable_transcript_on_resume_is_kept_and_a_new_one_saved(
+    settings: Settings,
+) -> None:
+    app = InterviewerApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.session is not None
+        interview_id = app.session.interview_id
+    path = settings.transcripts_dir / f"{interview_id}.json"
+    path.write_bytes(DAMAGED)
+
+    again = InterviewerApp(settings, resume=interview_id)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(again.screen, InterviewScreen)
+        await pilot.click("#answer")
+        await pilot.press(*"draft")
+        await pilot.pause(2.0)  # the autosave runs every 1.5 s
+        await settle(pilot)
+        assert alive(again)
+        assert any("kept as" in e and interview_id in e for e in errors(again))
+    [kept] = settings.transcripts_dir.glob(f"{interview_id}.unreadable-*.json")
+    assert kept.read_bytes() == DAMAGED
+    assert TranscriptStore(settings.transcripts_dir).load(interview_id).draft == "draft"
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"judge": "gpt4"}, "judge spec 'gpt4'"),
+        ({"judge": "openai:gpt-4o-mini"}, "needs an OpenAI API key"),
+        ({"persona": "nobody"}, "no persona named 'nobody'"),
+        ({"interviewer": "anthropic:claude-x"}, "API key"),
+    ],
+)
+async def test_bad_judge_key_or_persona_is_refused_before_the_first_question(
+    settings: Settings, change: dict[str, str], said: str
+) -> None:
+    ctx = InterviewContext(topics=["coding"], questions=2, seed=1, **change)
+    app = InterviewerApp(settings, ctx=ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert alive(app)
+        assert isinstance(app.screen, SetupScreen)
+        assert any(said in e for e in errors(app)), errors(app)
+        assert app.session is None
+    assert not settings.transcripts_dir.exists() or not list(settings.transcripts_dir.iterdir())
+
+
+def test_plain_cli_refuses_a_bad_judge_before_the_first_question(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from interviewer.cli.app import app
+
+    monkeypatch.setenv("INTERVIEWER_TRANSCRIPTS_DIR", str(settings.transcripts_dir))
+    monkeypatch.setenv("INTERVIEWER_BANK_DIR", str(REPO))
+    args = ["interview", "--plain", "--topic", "coding", "--judge", "gpt4"]
+    result = CliRunner().invoke(app, args, input="an answer\n\n")
+    assert result.exit_code == 2, result.output
+    assert "judge spec 'gpt4'" in result.output
+    assert "题" not in result.output  # no question was asked
+    assert not settings.transcripts_dir.exists() or not list(settings.transcripts_dir.iterdir())
