@@ -4,6 +4,7 @@ progress over time."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from interviewer.bank.loader import Bank
 from interviewer.errors import InterviewerError
 from interviewer.judge import OfflineJudge, offline_judge
-from interviewer.judge.offline import OfflineParams
+from interviewer.judge.verdict_model import load_model
 from interviewer.judge.schema import Grade, Verdict
 from interviewer.judge.scoring import score
 from interviewer.transcript.history import progress, topic_averages, weak_topics
@@ -174,10 +175,11 @@ def test_regrade_needs_the_questions_rubrics(interview: Interview, bank: Bank) -
 def test_agreement_per_judge_from_overrides_and_regrades(
     interview: Interview, store: TranscriptStore, bank: Bank
 ) -> None:
-    """Two real judges: the offline judge as fitted (live) and the same judge with its
-    unfitted default parameters (a regrade); a reviewer decides three key points."""
+    """Two real judges: the offline judge as fitted (live) and the same judge with much
+    stricter thresholds (a regrade); a reviewer decides three key points."""
     t = interview(questions=1, seed=4, follow_ups=0)
-    second = OfflineJudge(params=OfflineParams(), spec="offline:defaults")
+    strict = replace(load_model(), partial_at=0.9, covered_at=0.97)
+    second = OfflineJudge(model=strict, spec="offline:defaults")
     regrade(t, second, bank)
     store.save(t)
     turn = t.turns[0]
