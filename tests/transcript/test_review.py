@@ -12,9 +12,9 @@ import pytest
 from interviewer.bank.loader import Bank
 from interviewer.errors import InterviewerError
 from interviewer.judge import OfflineJudge, offline_judge
-from interviewer.judge.verdict_model import load_model
 from interviewer.judge.schema import Grade, Verdict
 from interviewer.judge.scoring import score
+from interviewer.judge.verdict_model import load_model
 from interviewer.transcript.history import progress, topic_averages, weak_topics
 from interviewer.transcript.review import (
     agreement,
