@@ -158,7 +158,7 @@ async def run(
                     id=job.row.id, line=job.row.line, error=f"line {job.row.line}: {exc}"
                 )
             else:
-                if cache:
+                if cache and "judge_fallback" not in graded.flags:  # never cache a fallback
                     cache.put(job.key, graded)
                 results[job.index] = to_result(job, graded, cached=False)
             if on_done:

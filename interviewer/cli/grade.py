@@ -20,7 +20,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from interviewer.cli.common import handles_errors
+from interviewer.cli.common import ApiKeyEnvOpt, handles_errors
 from interviewer.config import JudgeSpec
 
 if TYPE_CHECKING:
@@ -40,6 +40,15 @@ def grade_command(
     ] = None,
     judge: Annotated[str, typer.Option(help="offline, openai:M, anthropic:M, compatible:M")] = "",
     base_url: Annotated[str | None, typer.Option(help="Base URL for compatible:MODEL.")] = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    allow_fallback: Annotated[
+        bool,
+        typer.Option(
+            "--allow-fallback",
+            help="Exit 0 even if the LLM judge failed on some rows and the offline judge "
+            "graded them (flagged judge_fallback; never cached).",
+        ),
+    ] = False,
     csv_out: Annotated[Path | None, typer.Option("--csv", help="Also write a CSV.")] = None,
     report: Annotated[Path | None, typer.Option(help="Write a report: .md or .html.")] = None,
     concurrency: Annotated[
@@ -58,8 +67,11 @@ def grade_command(
     Each row names a bank question (`question_id`), gives question text to match to the
     bank (`question`), or carries its own rubric (`key_points` and/or `reference`).
     A row that cannot be graded becomes an error row; the others are graded anyway.
-    Exit 0 when every row was graded, 1 when any failed, 2 when the file is unusable.
-    A re-run skips rows already graded (cached by question, rubric, answer and judge).
+    Exit 0 when every row was graded, 1 when any failed, 2 when the file is unusable or
+    the judge cannot be used (checked with one cheap request before any row), 3 when an
+    LLM judge failed on some rows and they were graded offline (unless --allow-fallback).
+    A re-run skips rows already graded (cached by question, rubric, answer and judge);
+    offline fallback grades are never cached.
 
     Example: interviewer grade examples/answers.jsonl --report report.md
     """
@@ -70,17 +82,19 @@ def grade_command(
     from interviewer.batch.resolve import Resolver
     from interviewer.batch.runner import OfflinePool, distinct_rubrics, plan, run
     from interviewer.config import load_settings
-    from interviewer.judge import make_judge, offline_judge
+    from interviewer.judge import cache_name, make_judge, offline_judge
     from interviewer.judge.guards import rubric_terms
-    from interviewer.judge.llm import LLMJudge
+    from interviewer.judge.llm import JudgeUnavailable, LLMJudge
     from interviewer.llm.retry import RateGate
 
-    settings = load_settings(judge=judge or None, openai_base_url=base_url, bank_dir=bank_dir)
+    settings = load_settings(
+        judge=judge or None, openai_base_url=base_url, api_key_env=api_key_env, bank_dir=bank_dir
+    )
     spec = JudgeSpec.parse(settings.judge)
     rows = read_rows(file)
     bank = load_bank(settings.bank_dir)
     encoder = offline_judge().encoder
-    jobs, errors = plan(rows, Resolver(bank, encoder), str(spec))
+    jobs, errors = plan(rows, Resolver(bank, encoder), cache_name(spec, settings))
     cache = None if no_cache else GradeCache(settings.data_dir / "grade-cache.sqlite")
     cached = sum(1 for j in jobs if cache and cache.get(j.key) is not None)
 
@@ -93,6 +107,7 @@ def grade_command(
     terms = [t for r in bank.rubrics.values() for t in rubric_terms(r)]  # for the workers
     workers = concurrency or (None if offline else 8)
     pool = None
+    llm: LLMJudge | None = None
     if offline:
         pool = OfflinePool(terms, workers, rubrics=distinct_rubrics(jobs))
         grade = pool.grade
@@ -100,6 +115,7 @@ def grade_command(
     else:
         judge_ = make_judge(spec, settings, gate=RateGate())
         if isinstance(judge_, LLMJudge):
+            llm = judge_
             # The guards' CPU work goes to a worker process, so that it does not hold up
             # the requests in flight.
             cores = os.cpu_count() or 1
@@ -122,6 +138,25 @@ def grade_command(
     )
 
     async def main() -> dict[int, BatchResult]:
+        try:
+            if llm is not None and cached < len(jobs):
+                await preflight(llm)
+            return await grade_all()
+        finally:
+            if llm is not None:
+                await llm.aclose()
+
+    async def preflight(llm: LLMJudge) -> None:
+        # One cheap request before any row: a wrong key, model or URL is an error now,
+        # not a file graded offline.
+        try:
+            await llm.preflight()
+        except JudgeUnavailable as exc:
+            if not allow_fallback:
+                raise
+            err.print(f"warning: {exc.message}; grading anyway (--allow-fallback)", markup=False)
+
+    async def grade_all() -> dict[int, BatchResult]:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, stop.set)
         task = progress.add_task("grade", total=len(jobs), rate="")
@@ -156,16 +191,28 @@ def grade_command(
         report.write_text(text, encoding="utf-8")
     failed = [r for r in results if r.error]
     from_cache = sum(1 for r in results if r.cached)
+    fell_back = sum(1 for r in results if "judge_fallback" in r.flags)
+    fallback_note = f", {fell_back} graded offline after {spec} failed" if fell_back else ""
     err.print(
         f"{len(results)} rows: {len(results) - len(failed)} graded "
-        f"({from_cache} from cache), {len(failed)} failed → {out}"
+        f"({from_cache} from cache){fallback_note}, {len(failed)} failed → {out}"
     )
     for r in failed[:10]:
         err.print(f"  {r.error}", markup=False)
     if stop.is_set():
         err.print("interrupted: the rows in flight were finished; run again to grade the rest.")
         raise typer.Exit(130)
-    raise typer.Exit(1 if failed else 0)
+    if failed:
+        raise typer.Exit(1)
+    if fell_back and not allow_fallback:
+        err.print(
+            f"{fell_back} rows were graded by the offline judge because {spec} failed on them "
+            "(flag judge_fallback; not cached, so a re-run asks the model again). "
+            "Pass --allow-fallback to accept them.",
+            markup=False,
+        )
+        raise typer.Exit(3)
+    raise typer.Exit(0)
 
 
 def _dry_run(
