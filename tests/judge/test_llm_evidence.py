@@ -50,7 +50,10 @@ def credited(grade: Grade) -> dict[str, str]:
 # Replies whose quote proves nothing: every verdict must become missed, its quote dropped.
 WORTHLESS = {
     "fabricated": (ANSWER, "B 初始化为零，A 随机初始化，推理时合并回 W0"),
-    "real-start-invented-tail": (ANSWER, "LoRA 冻结预训练权重，只训练两个低秩矩阵，推理时合并回 W0"),
+    "real-start-invented-tail": (
+        ANSWER,
+        "LoRA 冻结预训练权重，只训练两个低秩矩阵，推理时合并回 W0",
+    ),
     "A-and-B-changed-to-C-and-D": (ANSWER, "LoRA 冻结预训练权重，只训练两个低秩矩阵 C 和 D。"),
     "one-letter": (ANSWER, "A"),
     "function-word": (ANSWER, "和"),
