@@ -72,6 +72,7 @@ async def test_hung_endpoint_costs_the_deadline_not_minutes(
     lora: Lora, judge: OfflineJudge
 ) -> None:
     q, r = lora
+    judge.grade(q, r, STRONG)  # warm: the model loads once, outside the timing
     with ScriptedServer([Step(delay=60, body=chat_reply("{}"))]) as srv:
         llm = openai_judge(srv.url, judge, timeout=30.0)
         llm.deadline = 1.5
@@ -87,6 +88,7 @@ async def test_hung_endpoint_costs_the_deadline_not_minutes(
 async def test_deadline_is_total_across_the_second_ask(lora: Lora, judge: OfflineJudge) -> None:
     """An unusable reply is asked for once more, within what is left of the same deadline."""
     q, r = lora
+    judge.grade(q, r, STRONG)  # warm: the model loads once, outside the timing
     steps = [Step(delay=1.5, body=chat_reply("{not json")), Step(delay=60, body=chat_reply("{}"))]
     with ScriptedServer(steps) as srv:
         llm = openai_judge(srv.url, judge, timeout=30.0)
