@@ -305,8 +305,12 @@ def regrade(
     grader = make_judge(judge, settings)
     if isinstance(grader, LLMJudge):
         grader.check()  # a wrong key or model: an error now, not every answer graded offline
-    with console.status(f"regrading with {grader.spec}"):
-        result = run_regrade(transcript, grader, bank)
+    try:
+        with console.status(f"regrading with {grader.spec}"):
+            result = run_regrade(transcript, grader, bank)
+    finally:
+        if isinstance(grader, LLMJudge):
+            grader.close()
     store.save(transcript)
     table = Table("turn", "question", "before", "after", "change", "verdicts changed")
     for r in result.turns:

@@ -118,3 +118,22 @@ def test_local_server_needs_no_key() -> None:
 def test_base_url_must_be_an_http_url() -> None:
     with pytest.raises(ConfigError, match="not an http"):
         load_settings(openai_base_url="localhost:11434/v1")
+
+
+def test_toml_sets_the_endpoint_and_config_show_masks_the_compatible_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from interviewer.cli import app
+    from interviewer.config import config_file
+
+    path = config_file()
+    path.parent.mkdir(parents=True)
+    path.write_text('openai_base_url = "http://127.0.0.1:9/v1"\n', "utf-8")
+    monkeypatch.setenv("INTERVIEWER_COMPATIBLE_API_KEY", "sk-compat-secret-4567")
+    assert load_settings().openai_base_url == "http://127.0.0.1:9/v1"
+    shown = CliRunner().invoke(app, ["config", "show", "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert "secret" not in shown.output
+    assert json.loads(shown.output)["compatible_api_key"] == "sk-…4567"
