@@ -3,15 +3,22 @@
 Precedence, highest first: command-line options, `INTERVIEWER_*` variables (and the
 providers' own `OPENAI_API_KEY`, `ANTHROPIC_API_KEY`, `OPENAI_BASE_URL`), the TOML file
 at `$XDG_CONFIG_HOME/interviewer/config.toml`, then the defaults below.
+
+Keys go only where they belong: `OPENAI_API_KEY` to api.openai.com, `ANTHROPIC_API_KEY`
+to Anthropic's API (or `ANTHROPIC_BASE_URL`), and a `compatible:` server gets
+`INTERVIEWER_COMPATIBLE_API_KEY` or the variable `--api-key-env` names. Only
+`OPENAI_BASE_URL` (or `INTERVIEWER_OPENAI_BASE_URL`, `--base-url`) sets the endpoint of a
+`compatible:` judge; a generic `BASE_URL` variable means nothing here.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +29,12 @@ from pydantic_settings import (
 from interviewer.errors import ConfigError
 
 Provider = Literal["offline", "openai", "anthropic", "compatible"]
+
+_URL = re.compile(r"^https?://[^\s/?#@]+(/[^\s]*)?$", re.IGNORECASE)
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Model names as providers spell them: gpt-4o-mini, claude-3-5-haiku-latest, qwen2.5:7b,
+# Qwen/Qwen2.5-7B-Instruct, models/gemini-pro. No spaces, quotes or control characters.
+_MODEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+\-]{0,199}$")
 
 
 def config_dir() -> Path:
@@ -70,9 +83,18 @@ class Settings(BaseSettings):
     transcripts_dir: Path = Field(
         Path("transcripts"), description="Where interviews are saved (relative to the cwd)."
     )
-    timeout: float = Field(60.0, gt=0, description="Seconds per model request.")
-    deadline: float = Field(180.0, gt=0, description="Seconds for one grade, retries included.")
+    timeout: float = Field(30.0, gt=0, description="Seconds per model request.")
+    deadline: float = Field(
+        60.0, gt=0, description="Seconds for one LLM grade, every request and retry included."
+    )
     max_retries: int = Field(4, ge=0, le=10, description="Retries on 429, 5xx and timeouts.")
+    breaker_timeouts: int = Field(
+        3,
+        ge=1,
+        le=1000,
+        description="After this many timeouts or connection failures in a row, LLM grades "
+        "fall back to the offline judge at once (flagged judge_fallback) for a minute.",
+    )
 
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("INTERVIEWER_OPENAI_API_KEY", "OPENAI_API_KEY")
@@ -85,11 +107,43 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("INTERVIEWER_ANTHROPIC_BASE_URL", "ANTHROPIC_BASE_URL"),
         description="Base URL of the Anthropic API (a proxy or gateway); default: Anthropic's.",
     )
+    # No bare `base_url` alias: pydantic-settings reads aliases as variable names, and a
+    # generic BASE_URL (set by Vite, CI systems...) must not redirect anything.
     openai_base_url: str | None = Field(
         None,
-        validation_alias=AliasChoices("INTERVIEWER_OPENAI_BASE_URL", "OPENAI_BASE_URL", "base_url"),
+        validation_alias=AliasChoices(
+            "INTERVIEWER_OPENAI_BASE_URL", "OPENAI_BASE_URL", "openai_base_url"
+        ),
         description="Base URL of an OpenAI-compatible server (for compatible:MODEL).",
     )
+    compatible_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("INTERVIEWER_COMPATIBLE_API_KEY", "compatible_api_key"),
+        description="Key for a compatible:MODEL server (never OPENAI_API_KEY, unless the "
+        "server is api.openai.com).",
+    )
+    api_key_env: str | None = Field(
+        None,
+        description="Name of the environment variable that holds the key for "
+        "compatible:MODEL (instead of INTERVIEWER_COMPATIBLE_API_KEY).",
+    )
+
+    @field_validator("openai_base_url", "anthropic_base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not _URL.match(value):
+            raise ValueError(f"{value!r} is not an http(s) URL such as http://localhost:11434/v1")
+        return value
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError(f"{value!r} is not an environment variable name (like MY_API_KEY)")
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -161,5 +215,12 @@ class JudgeSpec(BaseModel):
                 "compatible:MODEL",
                 hint="Example: --judge openai:gpt-4o-mini, or --judge compatible:qwen2.5 "
                 "--base-url http://localhost:11434/v1",
+            )
+        model = model.strip()
+        if not _MODEL.match(model):
+            raise ConfigError(
+                f"judge spec {spec!r}: {model!r} is not a model name (letters, digits and "
+                ". _ : / @ + -, no spaces, at most 200 characters)",
+                hint="Example: --judge openai:gpt-4o-mini, --judge compatible:qwen2.5:7b",
             )
         return cls.model_validate({"provider": provider, "model": model})

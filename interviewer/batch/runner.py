@@ -239,7 +239,7 @@ async def run(
             except Exception as exc:
                 failure = failure or exc
                 continue
-            if cache:
+            if cache and "judge_fallback" not in graded.flags:  # never cache a fallback
                 cache.put(target.key, graded)
             grades[i] = (graded, False)
         if not grades:

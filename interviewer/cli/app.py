@@ -9,7 +9,7 @@ import typer
 
 from interviewer import __version__
 from interviewer.cli import bank, review
-from interviewer.cli.common import console, handles_errors
+from interviewer.cli.common import ApiKeyEnvOpt, console, handles_errors
 from interviewer.cli.eval import eval_command
 from interviewer.cli.grade import grade_command
 from interviewer.cli.stats import stats_command
@@ -75,6 +75,7 @@ def interview(
     judge: Annotated[str | None, typer.Option(help="offline, openai:M, anthropic:M...")] = None,
     interviewer: Annotated[str | None, typer.Option(help="scripted, or a model spec.")] = None,
     base_url: Annotated[str | None, typer.Option(help="Base URL for compatible:MODEL.")] = None,
+    api_key_env: ApiKeyEnvOpt = None,
     seed: Annotated[int | None, typer.Option(help="Same seed, same questions.")] = None,
     follow_ups: Annotated[int, typer.Option(min=0, max=5, help="Follow-ups per question.")] = 2,
     focus_weak: Annotated[bool, typer.Option(help="Favour your weak topics.")] = False,
@@ -106,7 +107,14 @@ def interview(
         mode=mode,
         questions=questions,
         openai_base_url=base_url,
+        api_key_env=api_key_env,
     )
+    if settings.judge != "offline" or settings.interviewer != "scripted":
+        # The spec, key and URL are checked now, not after the first answer.
+        from interviewer.judge import check_model_spec
+
+        check_model_spec(settings.judge, settings)
+        check_model_spec(settings.interviewer, settings, what="interviewer")
     if resume == RESUME_LIST:
         from interviewer.interview.session import unfinished
 

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -16,6 +16,17 @@ from interviewer.errors import InterviewerError
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+ApiKeyEnvOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key-env",
+        metavar="VAR",
+        help="For compatible:MODEL: the environment variable that holds the server's key "
+        "(default INTERVIEWER_COMPATIBLE_API_KEY; OPENAI_API_KEY is never sent elsewhere "
+        "than api.openai.com).",
+    ),
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -10,7 +10,7 @@ import typer
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from interviewer.cli.common import console, handles_errors
+from interviewer.cli.common import ApiKeyEnvOpt, console, handles_errors
 
 HalfOpt = Annotated[
     str,
@@ -38,6 +38,7 @@ def eval_command(
     ] = 3,
     concurrency: Annotated[int, typer.Option(help="Answers graded at once.")] = 4,
     base_url: Annotated[str | None, typer.Option(help="Base URL for compatible:MODEL.")] = None,
+    api_key_env: ApiKeyEnvOpt = None,
     bank_dir: Annotated[Path | None, typer.Option("--bank", help="Bank folder.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON report here.")] = None,
@@ -97,12 +98,13 @@ def eval_command(
     from interviewer.config import load_settings
     from interviewer.errors import InterviewerError
     from interviewer.judge import make_judge
-    from interviewer.judge.evaluate import evaluate
+    from interviewer.judge.evaluate import EvalReport, evaluate
+    from interviewer.judge.llm import LLMJudge
     from interviewer.judge.offline import OfflineJudge
 
     if half not in ("tune", "held", "all"):
         raise InterviewerError(f"--half must be tune, held or all, not {half!r}")
-    settings = load_settings(openai_base_url=base_url, bank_dir=bank_dir)
+    settings = load_settings(openai_base_url=base_url, api_key_env=api_key_env, bank_dir=bank_dir)
     bank = load_bank(settings.bank_dir)
     items = load_calibration(set_path or bank.root / "calibration", bank)
     grader = make_judge(judge, settings)
@@ -112,10 +114,11 @@ def eval_command(
     async def grade(qid: str, text: str):  # type: ignore[no-untyped-def]
         return await grader.agrade(bank.question(qid), bank.rubric(qid), text)
 
-    with Progress(console=console, transient=True, disable=as_json) as progress:
-        task = progress.add_task("grading", total=None)
-        report = asyncio.run(
-            evaluate(
+    async def measure(progress: Progress, task: TaskID) -> EvalReport:
+        if isinstance(grader, LLMJudge):
+            await grader.preflight()  # a wrong key or model: an error, not a run graded offline
+        try:
+            return await evaluate(
                 bank,
                 items,
                 grade,
@@ -125,7 +128,13 @@ def eval_command(
                 concurrency=concurrency,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
-        )
+        finally:
+            if isinstance(grader, LLMJudge):
+                await grader.aclose()
+
+    with Progress(console=console, transient=True, disable=as_json) as progress:
+        task = progress.add_task("grading", total=None)
+        report = asyncio.run(measure(progress, task))
     if out:
         out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
     if as_json:

@@ -20,7 +20,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from interviewer.cli.common import handles_errors
+from interviewer.cli.common import ApiKeyEnvOpt, handles_errors
 from interviewer.config import JudgeSpec, Settings
 from interviewer.errors import ConfigError
 
@@ -38,6 +38,7 @@ EXIT_GRADED = 0  # every row graded
 EXIT_ROWS_FAILED = 1  # some rows are error rows; the others were graded
 EXIT_USAGE = 2  # nothing graded: a bad option, an unusable file or output path
 EXIT_NOT_WRITTEN = 3  # graded (and cached), but an output could not be written
+EXIT_FALLBACK = 4  # the LLM judge failed on some rows; the offline judge graded them
 EXIT_INTERRUPTED = 130  # Ctrl+C: the rows in flight were finished, the rest are marked
 
 
@@ -49,6 +50,15 @@ def grade_command(
     ] = None,
     judge: Annotated[str, typer.Option(help="offline, openai:M, anthropic:M, compatible:M")] = "",
     base_url: Annotated[str | None, typer.Option(help="Base URL for compatible:MODEL.")] = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    allow_fallback: Annotated[
+        bool,
+        typer.Option(
+            "--allow-fallback",
+            help="Exit 0 even if the LLM judge failed on some rows and the offline judge "
+            "graded them (flagged judge_fallback; never cached).",
+        ),
+    ] = False,
     csv_out: Annotated[Path | None, typer.Option("--csv", help="Also write a CSV.")] = None,
     report: Annotated[Path | None, typer.Option(help="Write a report: .md or .html.")] = None,
     concurrency: Annotated[
@@ -70,13 +80,18 @@ def grade_command(
     `references`: a JSON list of acceptable answers, graded against each, best kept).
     A row that cannot be graded becomes an error row naming its line; the others are
     graded anyway. A row whose id an earlier row used is an error row (with a warning).
-    A re-run skips rows already graded (cached by rubric, answer and judge fingerprint).
+    A re-run skips rows already graded (cached by rubric, answer and judge fingerprint);
+    grades the offline judge made after an LLM judge failed are never cached. An LLM
+    judge is checked with one cheap request before any row.
 
     Exit codes: 0 every row graded; 1 some rows are error rows, the others graded;
-    2 nothing graded: a bad option, an unusable input file, or an output (--out, --csv,
-    --report) that is an input file or cannot be written; 3 graded and cached, but an
-    output could not be written (run again); 130 interrupted by Ctrl+C (rows in flight
-    finished, the rest marked; run again to finish; a second Ctrl+C stops at once).
+    2 nothing graded: a bad option, an unusable input file, a judge that cannot be used
+    (wrong key, model or URL), or an output (--out, --csv, --report) that is an input
+    file or cannot be written; 3 graded and cached, but an output could not be written
+    (run again); 4 the LLM judge failed on some rows and the offline judge graded them
+    (flag judge_fallback; exit 0 with --allow-fallback); 130 interrupted by Ctrl+C (rows
+    in flight finished, the rest marked; run again to finish; a second Ctrl+C stops at
+    once).
 
     Example: interviewer grade examples/answers.jsonl --report report.md
     """
@@ -90,10 +105,12 @@ def grade_command(
     from interviewer.config import load_settings
     from interviewer.judge import make_judge, offline_judge
     from interviewer.judge.guards import rubric_terms
-    from interviewer.judge.llm import LLMJudge
+    from interviewer.judge.llm import JudgeUnavailable, LLMJudge
     from interviewer.llm.retry import RateGate
 
-    settings = load_settings(judge=judge or None, openai_base_url=base_url, bank_dir=bank_dir)
+    settings = load_settings(
+        judge=judge or None, openai_base_url=base_url, api_key_env=api_key_env, bank_dir=bank_dir
+    )
     spec = JudgeSpec.parse(settings.judge)
     out = out or file.with_name(file.stem + ".results.jsonl")
     outputs = {"--out": out, "--csv": csv_out, "--report": report}
@@ -122,6 +139,7 @@ def grade_command(
     terms = [t for r in bank.rubrics.values() for t in rubric_terms(r)]  # for the workers
     workers = concurrency or (None if offline else 8)
     pool = None
+    llm: LLMJudge | None = None
     if offline:
         pool = OfflinePool(terms, workers, rubrics=distinct_rubrics(jobs))
         grade = pool.grade
@@ -129,6 +147,7 @@ def grade_command(
     else:
         assert not isinstance(judge_, str)
         if isinstance(judge_, LLMJudge):
+            llm = judge_
             # The guards' CPU work goes to a worker process, so that it does not hold up
             # the requests in flight.
             cores = os.cpu_count() or 1
@@ -151,6 +170,25 @@ def grade_command(
     )
 
     async def main() -> dict[int, BatchResult]:
+        try:
+            if llm is not None and cached < len(jobs):
+                await preflight(llm)
+            return await grade_all()
+        finally:
+            if llm is not None:
+                await llm.aclose()
+
+    async def preflight(llm: LLMJudge) -> None:
+        # One cheap request before any row: a wrong key, model or URL is an error now,
+        # not a file graded offline.
+        try:
+            await llm.preflight()
+        except JudgeUnavailable as exc:
+            if not allow_fallback:
+                raise
+            err.print(f"warning: {exc.message}; grading anyway (--allow-fallback)", markup=False)
+
+    async def grade_all() -> dict[int, BatchResult]:
         loop = asyncio.get_running_loop()
 
         def interrupted() -> None:
@@ -193,9 +231,11 @@ def grade_command(
     _write_outputs(results, file, out, csv_out, report)
     failed = [r for r in results if r.error]
     from_cache = sum(1 for r in results if r.cached)
+    fell_back = sum(1 for r in results if "judge_fallback" in r.flags)
+    fallback_note = f", {fell_back} graded offline after {spec} failed" if fell_back else ""
     err.print(
         f"{len(results)} rows: {len(results) - len(failed)} graded "
-        f"({from_cache} from cache), {len(failed)} failed → {out}"
+        f"({from_cache} from cache){fallback_note}, {len(failed)} failed → {out}"
     )
     for r in failed[:10]:
         err.print(f"  {r.error}", markup=False)
@@ -203,7 +243,17 @@ def grade_command(
         done = "were finished" if not abort.is_set() else "were abandoned (not graded)"
         err.print(f"interrupted: the rows in flight {done}; run again to grade the rest.")
         raise typer.Exit(EXIT_INTERRUPTED)
-    raise typer.Exit(EXIT_ROWS_FAILED if failed else EXIT_GRADED)
+    if failed:
+        raise typer.Exit(EXIT_ROWS_FAILED)
+    if fell_back and not allow_fallback:
+        err.print(
+            f"{fell_back} rows were graded by the offline judge because {spec} failed on them "
+            "(flag judge_fallback; not cached, so a re-run asks the model again). "
+            "Pass --allow-fallback to accept them.",
+            markup=False,
+        )
+        raise typer.Exit(EXIT_FALLBACK)
+    raise typer.Exit(EXIT_GRADED)
 
 
 def _write_outputs(

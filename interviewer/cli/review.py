@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from interviewer.bank.loader import Bank
-from interviewer.cli.common import console, err_console, handles_errors
+from interviewer.cli.common import ApiKeyEnvOpt, console, err_console, handles_errors
 from interviewer.errors import InterviewerError
 from interviewer.fsutil import atomic_write
 
@@ -281,6 +281,7 @@ def regrade(
         str, typer.Option(help="offline, openai:MODEL, anthropic:MODEL, compatible:MODEL")
     ],
     base_url: Annotated[str | None, typer.Option(help="Base URL for compatible:MODEL.")] = None,
+    api_key_env: ApiKeyEnvOpt = None,
     folder: DirOpt = None,
     bank_dir: BankOpt = None,
 ) -> None:
@@ -292,18 +293,25 @@ def regrade(
     """
     from interviewer.config import load_settings
     from interviewer.judge import make_judge
+    from interviewer.judge.llm import LLMJudge
     from interviewer.transcript.review import regrade as run_regrade
 
     store = store_of(folder)
     transcript = store.load(interview_id)
     if not transcript.turns:
         raise InterviewerError(f"interview {interview_id!r} has no finished questions to regrade")
-    settings = load_settings(openai_base_url=base_url, bank_dir=bank_dir)
+    settings = load_settings(openai_base_url=base_url, api_key_env=api_key_env, bank_dir=bank_dir)
     bank = bank_of(bank_dir, required=True)
     assert bank is not None
     grader = make_judge(judge, settings)
-    with console.status(f"regrading with {grader.spec}"):
-        result = run_regrade(transcript, grader, bank)
+    if isinstance(grader, LLMJudge):
+        grader.check()  # a wrong key or model: an error now, not every answer graded offline
+    try:
+        with console.status(f"regrading with {grader.spec}"):
+            result = run_regrade(transcript, grader, bank)
+    finally:
+        if isinstance(grader, LLMJudge):
+            grader.close()
     store.save(transcript)
     table = Table("turn", "question", "before", "after", "change", "verdicts changed")
     for r in result.turns:

@@ -13,7 +13,16 @@ from interviewer.judge.schema import Grade, Verdict
 if TYPE_CHECKING:
     from interviewer.llm.retry import RateGate
 
-__all__ = ["Grade", "Judge", "OfflineJudge", "Verdict", "make_judge", "offline_judge"]
+__all__ = [
+    "Grade",
+    "Judge",
+    "OfflineJudge",
+    "Verdict",
+    "cache_name",
+    "check_model_spec",
+    "make_judge",
+    "offline_judge",
+]
 
 
 class Judge(Protocol):
@@ -38,12 +47,42 @@ def make_judge(spec: str | JudgeSpec, settings: Settings, gate: RateGate | None 
         return offline_judge()
     from interviewer.judge.llm import LLMJudge
     from interviewer.llm.providers import make_provider
+    from interviewer.llm.retry import Breaker
 
+    # The provider checks its key and URL here, at open, not at the first answer.
     return LLMJudge(
         provider=make_provider(parsed, settings),
         offline=offline_judge(),
         max_retries=settings.max_retries,
         deadline=settings.deadline,
         gate=gate,
+        breaker=Breaker(settings.breaker_timeouts, cooldown=max(60.0, settings.deadline)),
         bounded_schema=parsed.provider == "compatible",
     )
+
+
+def check_model_spec(spec: str, settings: Settings, what: str = "judge") -> None:
+    """Fail now, with a clear message, if `spec` is malformed or its key or URL is missing:
+    the checks `make_judge` makes, without a request and without loading any model."""
+    if spec == "scripted" and what == "interviewer":
+        return
+    parsed = JudgeSpec.parse(spec)
+    if parsed.provider == "offline":
+        return
+    from interviewer.llm.loop import run_sync
+    from interviewer.llm.providers import make_provider
+
+    run_sync(make_provider(parsed, settings).aclose())
+
+
+def cache_name(spec: JudgeSpec, settings: Settings) -> str:
+    """The name grades are cached under: an LLM judge's spec and fingerprint (spec,
+    endpoint, prompt and evidence versions, package version), so that a changed judge
+    never serves an older one's grades. Needs no key."""
+    if spec.provider == "offline":
+        return str(spec)
+    from interviewer.judge.llm import fingerprint_of
+    from interviewer.llm.providers import endpoint_of
+
+    endpoint = endpoint_of(spec, settings)
+    return f"{spec}@{fingerprint_of(str(spec), endpoint, spec.provider == 'compatible')}"

@@ -3,16 +3,25 @@
 1. The shared guards run first. An empty, gibberish or off-topic answer is not sent at all.
    Sentences aimed at the grader, and keyword lists, are cut out before the answer is sent.
 2. The provider is called with the rubric first and the fenced answer last, temperature 0,
-   under our retry policy.
+   under our retry policy. One deadline bounds the whole grade (every request, retry and
+   wait), and a breaker shared by every grade stops asking an endpoint that keeps timing
+   out.
 3. The reply is validated against the schema; a malformed reply is asked for once more.
-4. Every quote is checked against the answer; a quote that is not there lowers its verdict.
+4. Every quote is checked against the candidate's own words (`interviewer.judge.evidence`);
+   a quote that does not prove its verdict is dropped and the verdict becomes missed.
 5. If the provider keeps failing, or the reply stays unusable, the offline judge grades the
-   answer and the grade is flagged `judge_fallback`. The user never sees an exception.
+   answer; the grade is flagged `judge_fallback` and its `judge` names the offline judge
+   ("offline (fallback from openai:...)"). The user never sees an exception, and callers
+   that must not accept such grades (batch grading) can tell them apart.
+
+`preflight()` makes one cheap call first, so a wrong key, model or URL is a clear error
+before anything is graded, not a batch of silent fallbacks.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
@@ -23,16 +32,24 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
+import interviewer
 from interviewer.bank.schema import Question, Rubric
+from interviewer.errors import ConfigError, InterviewerError
+from interviewer.judge.evidence import EVIDENCE_VERSION, EvidenceChecker, Target
 from interviewer.judge.guards import GuardReport, run_guards
-from interviewer.judge.normalize import verify
 from interviewer.judge.offline import OfflineJudge
-from interviewer.judge.prompts import fence, reply_schema, retry_note, system_prompt
+from interviewer.judge.prompts import (
+    PROMPT_VERSION,
+    fence,
+    reply_schema,
+    retry_note,
+    system_prompt,
+)
 from interviewer.judge.schema import Flag, Grade, MisconceptionFound, TokenUsage, Verdict
 from interviewer.judge.scoring import score
 from interviewer.llm.loop import run_sync
 from interviewer.llm.providers import Completion, Provider
-from interviewer.llm.retry import RateGate, call_with_retries
+from interviewer.llm.retry import Breaker, CircuitOpen, RateGate, call_with_retries, status_of
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +74,22 @@ class ReplyError(Exception):
     """The model's reply is not JSON, or does not match the schema."""
 
 
+class JudgeUnavailable(InterviewerError):
+    """The preflight call failed for a reason other than the key, the model or the URL:
+    the server is down, overloaded or too slow. Grading now would mostly fall back."""
+
+
+def fingerprint_of(spec: str, endpoint: str, bounded_schema: bool) -> str:
+    """What identifies an LLM judge's grades: spec (provider and model), endpoint, prompt
+    and evidence-rule versions, package version. 12 hex digits of their sha256."""
+    h = hashlib.sha256()
+    parts = (spec, endpoint, PROMPT_VERSION, EVIDENCE_VERSION, interviewer.__version__)
+    for part in (*parts, str(bounded_schema)):
+        h.update(part.encode("utf-8"))
+        h.update(b"\x00")
+    return h.hexdigest()[:12]
+
+
 GuardRunner = Callable[[Question, Rubric, str], Awaitable[GuardReport]]
 
 
@@ -65,8 +98,9 @@ class LLMJudge:
     provider: Provider
     offline: OfflineJudge
     max_retries: int = 4
-    deadline: float = 180.0
+    deadline: float = 60.0  # seconds for one grade: every request, retry and wait
     gate: RateGate | None = None
+    breaker: Breaker | None = None
     bounded_schema: bool = False
     retry_wait: float = 1.0  # first back-off in seconds; doubles each retry, with jitter
     # Where the guards run: a thread by default; batch grading passes a process pool's
@@ -77,6 +111,40 @@ class LLMJudge:
     @property
     def spec(self) -> str:
         return self.provider.spec
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint_of(self.spec, self.provider.endpoint, self.bounded_schema)
+
+    async def preflight(self) -> None:
+        """One cheap call (a one-token request): 401, 403 and 404 become a ConfigError
+        that says what to fix; no answer at all, or 429/5xx after the usual retries,
+        becomes JudgeUnavailable. A 400 passes: the key and model were accepted, and the
+        real requests have their own ways around a refused parameter."""
+        try:
+            await call_with_retries(
+                self.provider.ping,
+                max_retries=min(self.max_retries, 2),
+                deadline=min(self.deadline, 30.0),
+                gate=self.gate,
+                initial_wait=self.retry_wait,
+            )
+        except Exception as exc:
+            status = status_of(exc)
+            if status == 400:
+                log.info("%s: preflight got 400 (%s); going on", self.spec, exc)
+                return
+            raise _preflight_error(self.spec, self.provider.endpoint, exc, status) from None
+
+    def check(self) -> None:
+        """`preflight` for synchronous callers (on the loop that `grade` uses)."""
+        run_sync(self.preflight())
+
+    async def aclose(self) -> None:
+        await self.provider.aclose()
+
+    def close(self) -> None:
+        run_sync(self.aclose())
 
     def grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
         # Not asyncio.run: the SDK client must stay on one loop across calls.
@@ -95,10 +163,12 @@ class LLMJudge:
             return self._grade(rubric, missed, [], report, TokenUsage(), started, [])
         sent = _redacted(answer, report)
         usage = TokenUsage()
+        until = time.monotonic() + self.deadline
         try:
-            reply, usage = await self._ask(question, rubric, sent)
+            reply, usage = await self._ask(question, rubric, sent, until)
         except Exception as exc:
             return await self._fallback(question, rubric, answer, exc, usage, started)
+        checker = EvidenceChecker(answer, _blocked(report), self.offline.encoder)
         flags: list[Flag] = []
         verdicts: list[Verdict] = []
         for kp in rubric.key_points:
@@ -106,24 +176,35 @@ class LLMJudge:
             if got is None:
                 verdicts.append(Verdict(key_point=kp.id, verdict="missed", reason="not graded"))
                 continue
-            label, verified = verify(got.evidence, sent, got.verdict)
-            if not verified:
+            if got.verdict == "missed":
+                verdicts.append(Verdict(key_point=kp.id, verdict="missed", reason=got.reason))
+                continue
+            target = Target(kp.evidence.terms(), [kp.text.zh, kp.text.en])
+            problem = checker.problem(got.evidence, target)
+            if problem is None:
+                verdicts.append(
+                    Verdict(
+                        key_point=kp.id,
+                        verdict=got.verdict,
+                        evidence=got.evidence,
+                        reason=got.reason,
+                    )
+                )
+                continue
+            if "unverified_evidence" not in flags:
                 flags.append("unverified_evidence")
             verdicts.append(
                 Verdict(
                     key_point=kp.id,
-                    verdict=label,
-                    evidence=got.evidence if label != "missed" else "",
-                    reason=got.reason
-                    if verified
-                    else f"quote not found in the answer; {got.reason}",
+                    verdict="missed",
+                    reason=f"the judge said {got.verdict}, but {problem}; {got.reason}"[:500],
                 )
             )
-        found = self._misconceptions(rubric, reply, sent)
+        found = self._misconceptions(rubric, reply, checker)
         return self._grade(rubric, verdicts, found, report, usage, started, flags)
 
     async def _ask(
-        self, question: Question, rubric: Rubric, answer: str
+        self, question: Question, rubric: Rubric, answer: str, until: float
     ) -> tuple[_Reply, TokenUsage]:
         system = system_prompt(question, rubric)
         user = fence(answer)
@@ -134,8 +215,9 @@ class LLMJudge:
             completion: Completion = await call_with_retries(
                 partial(self.provider.structured, system, user, schema, "record_grade", notes),
                 max_retries=self.max_retries,
-                deadline=self.deadline,
+                deadline=until - time.monotonic(),  # what is left of the one deadline
                 gate=self.gate,
+                breaker=self.breaker,
                 initial_wait=self.retry_wait,
             )
             usage = usage + completion.usage
@@ -150,17 +232,18 @@ class LLMJudge:
         raise AssertionError("unreachable")
 
     def _misconceptions(
-        self, rubric: Rubric, reply: _Reply, answer: str
+        self, rubric: Rubric, reply: _Reply, checker: EvidenceChecker
     ) -> list[MisconceptionFound]:
-        penalties = {mc.id: mc.penalty for mc in rubric.misconceptions}
+        by_id = {mc.id: mc for mc in rubric.misconceptions}
         found: dict[str, MisconceptionFound] = {}
         for item in reply.misconceptions:
-            if item.id not in penalties or item.id in found:
+            mc = by_id.get(item.id)
+            if mc is None or item.id in found:
                 continue
-            _, verified = verify(item.evidence, answer, "covered")
-            if verified:
+            target = Target(mc.evidence.terms(), [mc.text.zh, mc.text.en])
+            if checker.problem(item.evidence, target) is None:
                 found[item.id] = MisconceptionFound(
-                    id=item.id, evidence=item.evidence, penalty=penalties[item.id]
+                    id=item.id, evidence=item.evidence, penalty=mc.penalty
                 )
         return list(found.values())
 
@@ -173,7 +256,7 @@ class LLMJudge:
         usage: TokenUsage,
         started: float,
     ) -> Grade:
-        reason = _describe(exc)
+        reason = self._describe(exc)
         log.warning("%s failed (%s); graded offline instead", self.spec, reason)
         grade = await asyncio.to_thread(self.offline.grade, question, rubric, answer)
         return grade.model_copy(
@@ -185,6 +268,18 @@ class LLMJudge:
                 "latency_ms": round((time.perf_counter() - started) * 1000, 2),
             }
         )
+
+    def _describe(self, exc: BaseException) -> str:
+        if isinstance(exc, CircuitOpen):
+            return str(exc)
+        if isinstance(exc, TimeoutError):
+            return f"no usable answer within the deadline of {self.deadline:g}s"
+        status = status_of(exc)
+        name = type(exc).__name__
+        if status:
+            return f"{name}: HTTP {status}"
+        detail = str(exc)[:160]
+        return f"{name}: {detail}" if detail else name
 
     def _grade(
         self,
@@ -207,25 +302,64 @@ class LLMJudge:
             notes=list(report.notes),
             score=score(rubric, verdicts, found),
             judge=self.spec,
+            fingerprint=self.fingerprint,
             usage=usage,
             latency_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
 
+def _blocked(report: GuardReport) -> list[tuple[int, int]]:
+    """Spans of the sentences the guards set aside (none of their words may earn)."""
+    usable = {(u.start, u.end) for u in report.usable}
+    return [
+        (unit.start, unit.end)
+        for unit in report.units
+        if unit.kind == "sentence" and not any(unit.start <= s and e <= unit.end for s, e in usable)
+    ]
+
+
 def _redacted(answer: str, report: GuardReport) -> str:
     """The answer with sentences the guards blocked replaced by a marker."""
-    usable = {(u.start, u.end) for u in report.usable}
     out, last = [], 0
-    for unit in report.units:
-        if unit.kind != "sentence":
-            continue
-        inside = any(unit.start <= s and e <= unit.end for s, e in usable)
-        if not inside:
-            out.append(answer[last : unit.start])
-            out.append("[removed by the guards]")
-            last = unit.end
+    for start, end in _blocked(report):
+        out.append(answer[last:start])
+        out.append("[removed by the guards]")
+        last = end
     out.append(answer[last:])
     return "".join(out)
+
+
+def _preflight_error(
+    spec: str, endpoint: str, exc: BaseException, status: int | None
+) -> InterviewerError:
+    where = f"{spec} at {endpoint}"
+    if status == 401:
+        return ConfigError(
+            f"{where}: the key was refused (HTTP 401)",
+            hint="Check the key: OPENAI_API_KEY for openai:, ANTHROPIC_API_KEY for "
+            "anthropic:, INTERVIEWER_COMPATIBLE_API_KEY or --api-key-env for compatible:.",
+        )
+    if status == 403:
+        return ConfigError(
+            f"{where}: the key has no access to this model (HTTP 403)",
+            hint="Use a model the key may call, or another key.",
+        )
+    if status == 404:
+        return ConfigError(
+            f"{where}: model or endpoint not found (HTTP 404)",
+            hint="Check the model name (e.g. openai:gpt-4o-mini) and, for compatible:, the "
+            "base URL (it usually ends in /v1).",
+        )
+    if isinstance(exc, CircuitOpen | TimeoutError) or status is None:
+        reason = f"no answer ({type(exc).__name__}{': ' + str(exc)[:120] if str(exc) else ''})"
+    else:
+        reason = f"HTTP {status}"
+    return JudgeUnavailable(
+        f"{where} is not answering: {reason}",
+        hint="Check that the server is up and the URL is right; or grade with --judge "
+        "offline; or pass --allow-fallback to grade anyway (rows it fails on are graded "
+        "offline and flagged judge_fallback).",
+    )
 
 
 def _parse(completion: Completion, rubric: Rubric) -> _Reply:
@@ -248,9 +382,3 @@ def _parse(completion: Completion, rubric: Rubric) -> _Reply:
     if missing:
         raise ReplyError(f"no verdict for key points {missing}")
     return reply
-
-
-def _describe(exc: BaseException) -> str:
-    status = getattr(exc, "status_code", None)
-    name = type(exc).__name__
-    return f"{name} {status}" if status else f"{name}: {str(exc)[:120]}"

@@ -65,8 +65,10 @@ class Grade(BaseModel):
     misconceptions: list[MisconceptionFound] = Field(default_factory=list)
     flags: list[Flag] = Field(default_factory=list)
     score: float = Field(ge=0, le=100)
-    judge: str
-    fingerprint: str = Field("", description="Which fit of which judge made this grade.")
+    judge: str = Field(
+        description="The judge that graded: 'offline (fallback from X)' if X failed."
+    )
+    fingerprint: str = Field("", description="Hash identifying that judge's version and setup.")
     usage: TokenUsage = Field(default_factory=TokenUsage)
     latency_ms: float = 0.0
     notes: list[str] = Field(default_factory=list, description="Why flags were set.")

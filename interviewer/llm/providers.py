@@ -2,8 +2,14 @@
 
 - `openai:MODEL`: Chat Completions with a strict json_schema response format.
 - `compatible:MODEL`: the same API at another base URL (Ollama, vLLM, llama.cpp, DeepSeek,
-  Qwen...); json_schema first, json_object when the server refuses it.
+  Qwen...); json_schema first, json_object for a request the server refuses json_schema.
 - `anthropic:MODEL`: Messages with one forced tool whose input schema is the reply schema.
+
+Keys: `openai:` always talks to api.openai.com with OPENAI_API_KEY. `compatible:` talks to
+OPENAI_BASE_URL / --base-url with INTERVIEWER_COMPATIBLE_API_KEY or the variable that
+--api-key-env names, and with OPENAI_API_KEY only when that URL is api.openai.com itself;
+a local server needs no key. The SDKs' own environment lookups (OPENAI_BASE_URL,
+OPENAI_ORG_ID...) are overridden, so nothing else reaches another host.
 
 The system prompt (instructions + rubric) comes first and the answer last, so the prefix
 is the same for every answer to one question and providers' prompt caches can reuse it.
@@ -13,17 +19,24 @@ SDK retries are off: `interviewer.llm.retry` decides.
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import anthropic
 import openai
 from openai.types.chat import ChatCompletion
 
 from interviewer.config import JudgeSpec, Settings
-from interviewer.errors import NeedsKeyError
+from interviewer.errors import ConfigError, NeedsKeyError
 from interviewer.judge.schema import TokenUsage
+
+
+class ProviderReplyError(Exception):
+    """The provider answered, but not with a reply we can use (no choices, no content)."""
 
 
 @dataclass
@@ -36,8 +49,58 @@ class Completion:
     usage: TokenUsage = field(default_factory=TokenUsage)
 
 
+OPENAI_API = "https://api.openai.com/v1"
+# A 400 that says the server cannot do the json_schema response format (and not, say,
+# that the prompt is too long): only then is the request sent again with json_object.
+_FORMAT_REFUSED = re.compile(
+    r"response_format|response format|json_schema|json schema|structured output", re.IGNORECASE
+)
+
+
+def is_openai_host(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" and (parts.hostname or "").lower() == "api.openai.com"
+
+
+def compatible_key(settings: Settings, base_url: str) -> str | None:
+    """The key for a compatible server: never OPENAI_API_KEY unless it is OpenAI's own."""
+    if settings.api_key_env:
+        value = os.environ.get(settings.api_key_env, "").strip()
+        if not value:
+            raise NeedsKeyError(
+                f"--api-key-env names {settings.api_key_env}, which is not set or empty",
+                hint=f"Set {settings.api_key_env} to the server's key, or drop --api-key-env "
+                "for a server that needs none.",
+            )
+        return value
+    if settings.compatible_api_key:
+        return settings.compatible_api_key.get_secret_value()
+    if is_openai_host(base_url) and settings.openai_api_key:
+        return settings.openai_api_key.get_secret_value()
+    if is_openai_host(base_url):
+        raise NeedsKeyError(
+            "api.openai.com needs an OpenAI API key",
+            hint="Set OPENAI_API_KEY, or use --judge openai:MODEL.",
+        )
+    return None
+
+
+def endpoint_of(spec: JudgeSpec, settings: Settings) -> str:
+    """The URL a spec's requests go to (no key needed to know it)."""
+    if spec.provider == "compatible":
+        return settings.openai_base_url or ""
+    if spec.provider == "anthropic":
+        return settings.anthropic_base_url or "https://api.anthropic.com"
+    return OPENAI_API
+
+
 class Provider(Protocol):
     spec: str
+
+    @property
+    def endpoint(self) -> str: ...
+
+    async def ping(self) -> None: ...
 
     async def structured(
         self, system: str, user: str, schema: dict[str, Any], name: str, extra: list[str]
@@ -55,26 +118,39 @@ class OpenAIProvider:
         self.spec = str(spec)
         self.model = spec.model
         self.compatible = spec.provider == "compatible"
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        base_url = settings.openai_base_url
-        if self.compatible and not base_url:
-            raise NeedsKeyError(
-                f"{self.spec} needs the server's base URL",
-                hint="Set OPENAI_BASE_URL or pass --base-url, e.g. http://localhost:11434/v1",
-            )
-        if not self.compatible and not key:
-            raise NeedsKeyError(
-                f"{self.spec} needs an OpenAI API key",
-                hint="Set OPENAI_API_KEY, or use --judge offline (no key needed).",
-            )
+        base_url = endpoint_of(spec, settings)
+        if self.compatible:
+            if not base_url:
+                raise ConfigError(
+                    f"{self.spec} needs the server's base URL",
+                    hint="Set OPENAI_BASE_URL or pass --base-url, e.g. http://localhost:11434/v1",
+                )
+            key = compatible_key(settings, base_url)
+        else:
+            # Always OpenAI's own API: OPENAI_BASE_URL is for compatible servers, and the
+            # SDK would otherwise read it (and send OPENAI_API_KEY there) by itself.
+            key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+            if not key:
+                raise NeedsKeyError(
+                    f"{self.spec} needs an OpenAI API key",
+                    hint="Set OPENAI_API_KEY, or use --judge offline (no key needed).",
+                )
+        self.base_url = base_url
         self.client = openai.AsyncOpenAI(
             api_key=key or "not-needed",
-            base_url=base_url if (self.compatible or base_url) else None,
+            base_url=base_url,
             max_retries=0,
             timeout=settings.timeout,
         )
-        self.json_object_only = False  # set when a compatible server refuses json_schema
+        if self.compatible:
+            # The SDK fills these from OPENAI_ORG_ID / OPENAI_PROJECT_ID: not for others.
+            self.client.organization = None
+            self.client.project = None
         self.dropped: set[str] = set()  # sampling parameters the model refused
+
+    @property
+    def endpoint(self) -> str:
+        return self.base_url
 
     def _options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"temperature": 0, "seed": 0}
@@ -89,8 +165,9 @@ class OpenAIProvider:
         ]
         for note in extra:
             messages.append({"role": "user", "content": note})
+        json_object = False  # this request only: the next one tries json_schema again
         while True:
-            if self.json_object_only:
+            if json_object:
                 fmt: dict[str, Any] = {"type": "json_object"}
             else:
                 fmt = {
@@ -114,8 +191,14 @@ class OpenAIProvider:
                 )
                 break
             except openai.BadRequestError as exc:
-                if not self._adapt(exc):
-                    raise
+                if self._drop_refused(exc):
+                    continue
+                if self.compatible and not json_object and _FORMAT_REFUSED.search(str(exc)):
+                    json_object = True
+                    continue
+                raise
+        if not response.choices:
+            raise ProviderReplyError(f"{self.spec} replied with no choices")
         choice = response.choices[0]
         usage = TokenUsage()
         if response.usage is not None:
@@ -132,17 +215,27 @@ class OpenAIProvider:
             usage=usage,
         )
 
-    def _adapt(self, exc: openai.BadRequestError) -> bool:
-        """Adjust to a 400 we can work around; False when there is nothing left to try."""
+    def _drop_refused(self, exc: openai.BadRequestError) -> bool:
+        """Drop a sampling parameter the model refuses (o-series: temperature); True when
+        there was one to drop, for the rest of the run: the model will refuse it again."""
         message = str(exc).lower()
         for param in ("temperature", "seed"):
             if param in message and param not in self.dropped:
                 self.dropped.add(param)
                 return True
-        if self.compatible and not self.json_object_only:
-            self.json_object_only = True
-            return True
         return False
+
+    async def ping(self) -> None:
+        """One request of one token: a wrong key, model or URL fails here, not on row 1."""
+        await self.client.post(
+            "/chat/completions",
+            body={
+                "model": self.model,
+                "messages": [{"role": "user", "content": "ping"}],
+                "max_tokens": 1,
+            },
+            cast_to=ChatCompletion,
+        )
 
     async def stream(self, system: str, messages: list[dict[str, str]]) -> AsyncIterator[str]:
         chat = [{"role": "system", "content": system}, *messages]
@@ -175,8 +268,19 @@ class AnthropicProvider:
                 f"{self.spec} needs an Anthropic API key",
                 hint="Set ANTHROPIC_API_KEY, or use --judge offline (no key needed).",
             )
+        self.base_url = base_url or endpoint_of(spec, settings)
         self.client = anthropic.AsyncAnthropic(
-            api_key=key, base_url=base_url, max_retries=0, timeout=settings.timeout
+            api_key=key, base_url=self.base_url, max_retries=0, timeout=settings.timeout
+        )
+
+    @property
+    def endpoint(self) -> str:
+        return self.base_url
+
+    async def ping(self) -> None:
+        """One request of one token: a wrong key, model or URL fails here, not on row 1."""
+        await self.client.messages.create(
+            model=self.model, max_tokens=1, messages=[{"role": "user", "content": "ping"}]
         )
 
     async def structured(
@@ -234,7 +338,7 @@ class AnthropicProvider:
 
 def make_provider(spec: JudgeSpec, settings: Settings) -> Provider:
     if spec.provider == "anthropic":
-        return AnthropicProvider(spec, settings, base_url=settings.anthropic_base_url)
+        return AnthropicProvider(spec, settings)
     if spec.provider in ("openai", "compatible"):
         return OpenAIProvider(spec, settings)
     raise ValueError(f"no provider for {spec}")

@@ -2,16 +2,22 @@
 
 SDK retries are off (max_retries=0 on every client); these are the ones that count:
 429, 5xx, timeouts and dropped connections are retried with exponential back-off and
-jitter, a Retry-After header is honoured, and a total deadline bounds the whole call.
+jitter, a Retry-After header is honoured (capped, and never past the deadline), and a
+total deadline bounds the whole call.
 A `RateGate` shared by concurrent calls makes them all wait when any one sees a 429.
+A `Breaker` shared by concurrent calls stops asking an endpoint that has timed out (or
+refused the connection) several times in a row: calls fail at once with `CircuitOpen`
+until a cool-down has passed, and then one call at a time tries again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import math
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC
 from typing import Any, TypeVar
 
 import anthropic
@@ -29,7 +35,11 @@ from tenacity import (
 T = TypeVar("T")
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
-MAX_RETRY_AFTER = 120.0
+MAX_RETRY_AFTER = 60.0  # the longest wait a Retry-After header can ask for
+
+
+class CircuitOpen(Exception):
+    """The endpoint timed out too often in a row: the call was not made."""
 
 
 def status_of(exc: BaseException) -> int | None:
@@ -38,41 +48,60 @@ def status_of(exc: BaseException) -> int | None:
     return None
 
 
-def is_retryable(exc: BaseException) -> bool:
-    if isinstance(
+def is_unreachable(exc: BaseException) -> bool:
+    """A timeout or a failed connection: the endpoint did not answer at all."""
+    return isinstance(
         exc,
-        openai.APITimeoutError
-        | openai.APIConnectionError
-        | anthropic.APITimeoutError
+        openai.APIConnectionError  # APITimeoutError is one
         | anthropic.APIConnectionError
         | httpx.TransportError
         | asyncio.TimeoutError,
-    ):
+    )
+
+
+def is_retryable(exc: BaseException) -> bool:
+    if is_unreachable(exc):
         return True
     status = status_of(exc)
     return status is not None and status in RETRY_STATUS
 
 
 def retry_after(exc: BaseException | None) -> float | None:
-    """Seconds the server asked us to wait (Retry-After / retry-after-ms), if it said."""
+    """Seconds the server asked us to wait (retry-after-ms, else Retry-After), if it said
+    so in a form we understand: seconds, or an HTTP date. Garbage, negative and NaN values
+    count as not said (the exponential back-off applies); huge ones are capped at
+    MAX_RETRY_AFTER."""
     response: Any = getattr(exc, "response", None)
     headers = getattr(response, "headers", None)
     if not headers:
         return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value:
+            seconds = _seconds(str(value).strip(), scale, dates=name == "retry-after")
+            if seconds is not None:
+                return seconds
+    return None
+
+
+def _seconds(value: str, scale: float, dates: bool) -> float | None:
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is not None:
+        if math.isnan(number) or number < 0:
+            return None
+        return min(number / scale, MAX_RETRY_AFTER)
+    if not dates:
         return None
     try:
-        return max(0.0, float(value))
-    except ValueError:
         when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time()) if when else None
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)  # RFC 9110 dates are GMT
+    return min(max(0.0, when.timestamp() - time.time()), MAX_RETRY_AFTER)
 
 
 class RateGate:
@@ -90,6 +119,46 @@ class RateGate:
             await asyncio.sleep(delay)
 
 
+class Breaker:
+    """Shared by every call to one endpoint: after `threshold` timeouts or connection
+    failures in a row it opens, and calls fail at once (`CircuitOpen`) for `cooldown`
+    seconds; then one call is let through to try, and an answer of any kind closes it."""
+
+    def __init__(self, threshold: int = 3, cooldown: float = 60.0) -> None:
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self.failures = 0
+        self._open_until = 0.0
+
+    @property
+    def is_open(self) -> bool:
+        return self.failures >= self.threshold and time.monotonic() < self._open_until
+
+    def allow(self) -> bool:
+        if self.failures < self.threshold:
+            return True
+        now = time.monotonic()
+        if now < self._open_until:
+            return False
+        self._open_until = now + self.cooldown  # this call tries; the others wait
+        return True
+
+    def failed(self) -> None:
+        self.failures += 1
+        if self.failures >= self.threshold:
+            self._open_until = time.monotonic() + self.cooldown
+
+    def answered(self) -> None:
+        self.failures = 0
+        self._open_until = 0.0
+
+    def describe(self) -> str:
+        return (
+            f"the endpoint timed out or refused {self.failures} times in a row; "
+            f"not asking it again for up to {self.cooldown:g}s"
+        )
+
+
 class _Wait:
     """Retry-After when given (capped), else exponential back-off with jitter."""
 
@@ -99,8 +168,11 @@ class _Wait:
 
     def __call__(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        asked = retry_after(exc)
-        delay = min(asked, MAX_RETRY_AFTER) if asked is not None else self._fallback(state)
+        try:
+            asked = retry_after(exc)
+        except Exception:  # a header we cannot read must not stop the retries
+            asked = None
+        delay = asked if asked is not None else self._fallback(state)
         if self._gate is not None and exc is not None and status_of(exc) == 429:
             self._gate.close_for(delay)
         return float(delay)
@@ -112,11 +184,16 @@ async def call_with_retries(
     max_retries: int,
     deadline: float,
     gate: RateGate | None = None,
+    breaker: Breaker | None = None,
     initial_wait: float = 1.0,
     max_wait: float = 30.0,
 ) -> T:
-    """Run `call`, retrying what is worth retrying; re-raise the last error when out of tries."""
+    """Run `call`, retrying what is worth retrying; re-raise the last error when out of
+    tries. `deadline` bounds everything: the requests, the waits between them, and a
+    Retry-After that would end past it is not waited for."""
     started = time.monotonic()
+    if deadline <= 0:
+        raise TimeoutError("no time left before the deadline")
     retrying = AsyncRetrying(
         retry=retry_if_exception(is_retryable),
         wait=_Wait(initial_wait, max_wait, gate),
@@ -125,10 +202,23 @@ async def call_with_retries(
     )
     async for attempt in retrying:
         with attempt:
+            if breaker is not None and not breaker.allow():
+                raise CircuitOpen(breaker.describe())
             if gate is not None:
                 await gate.wait()
             remaining = deadline - (time.monotonic() - started)
             if remaining <= 0:
                 raise TimeoutError(f"deadline of {deadline:g}s reached")
-            return await asyncio.wait_for(call(), timeout=remaining)
+            try:
+                result = await asyncio.wait_for(call(), timeout=remaining)
+            except Exception as exc:
+                if breaker is not None:
+                    if is_unreachable(exc):
+                        breaker.failed()
+                    elif status_of(exc) is not None:
+                        breaker.answered()
+                raise
+            if breaker is not None:
+                breaker.answered()
+            return result
     raise AssertionError("unreachable: tenacity re-raises")  # pragma: no cover

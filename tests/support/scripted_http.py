@@ -1,7 +1,8 @@
 """A scripted HTTP server on loopback, for fault injection through the real SDKs.
 
 Each request pops the next step of the script: a status, headers and a JSON body, a delay,
-or a dropped connection. When the script runs out, the last step repeats.
+or a dropped connection. When the script runs out, the last step repeats. Every request is
+recorded: method, path, JSON body and headers (lower-cased names).
 """
 
 from __future__ import annotations
@@ -44,12 +45,24 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def do_GET(self) -> None:
+        self._answer({})
+
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
-        payload = json.loads(self.rfile.read(length) or b"{}")
+        self._answer(json.loads(self.rfile.read(length) or b"{}"))
+
+    def _answer(self, payload: Any) -> None:
         script = self.server.script
         with script.lock:
-            script.requests.append({"path": self.path, "body": payload})
+            script.requests.append(
+                {
+                    "method": self.command,
+                    "path": self.path,
+                    "body": payload,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                }
+            )
             script.times.append(time.monotonic())
         step = script.next_step()
         if step.delay:
