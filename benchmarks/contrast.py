@@ -8,48 +8,70 @@ as an answer to its question by the offline judge:
 - recall: the share of stating sentences charged with their misconception;
 - near misses kept: the share of correct near misses charged with nothing.
 
+Each figure is given per half: a question's half is its calibration item's half (a
+question without one takes the half its id hashes to), so the misconception threshold can
+be chosen on the tuning half (`--similarity`) and reported on the held one.
+
     python -m benchmarks.contrast
+    python -m benchmarks.contrast --similarity 0.7
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from interviewer.bank.loader import load_bank
+from interviewer.bank.loader import load_bank, load_calibration
 from interviewer.judge import offline_judge
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--similarity", type=float, default=None, help="threshold to try")
+    args = parser.parse_args()
     bank = load_bank(None)
     judge = offline_judge()
+    if args.similarity is not None:
+        judge.model = replace(judge.model, misconception_similarity=args.similarity)
     judge.learn_terms(list(bank.rubrics.values()))
+    halves = {i.question_id: i.half for i in load_calibration(bank.root / "calibration", bank)}
+
+    def half(qid: str) -> str:
+        digest = int(hashlib.sha256(qid.encode()).hexdigest(), 16)
+        return halves.get(qid) or ("tune" if digest % 2 else "held")
+
     yaml = YAML(typ="safe")
-    stated = charged = near = kept = 0
-    by_kind: Counter[str] = Counter()
-    kept_by_kind: Counter[str] = Counter()
+    count: Counter[tuple[str, str]] = Counter()
     for path in sorted((ROOT / "calibration" / "contrast").glob("*.yaml")):
         for entry in yaml.load(path.read_text(encoding="utf-8")) or []:
             qid, mid = entry["question_id"], entry["misconception"]
             q, r = bank.question(qid), bank.rubric(qid)
+            h, kind = half(qid), entry["near_miss"]["kind"]
             for lang in ("zh", "en"):
                 found = {m.id for m in judge.grade(q, r, entry["states"][lang]).misconceptions}
-                stated += 1
-                charged += mid in found
-                kind = entry["near_miss"]["kind"]
+                count[(h, "stated")] += 1
+                count[(h, "charged")] += mid in found
                 wrong = judge.grade(q, r, entry["near_miss"][lang]).misconceptions
-                near += 1
-                kept += not wrong
-                by_kind[kind] += 1
-                kept_by_kind[kind] += not wrong
-    print(f"stated misconceptions charged: {charged}/{stated} = {charged / stated:.1%}")
-    print(f"correct near misses not charged: {kept}/{near} = {kept / near:.1%}")
-    for kind in sorted(by_kind):
-        print(f"  {kind:8} {kept_by_kind[kind]}/{by_kind[kind]} not charged")
+                count[(h, "near")] += 1
+                count[(h, "kept")] += not wrong
+                count[(h, f"near {kind}")] += 1
+                count[(h, f"kept {kind}")] += not wrong
+    for h in ("tune", "held"):
+        stated, charged = count[(h, "stated")], count[(h, "charged")]
+        near, kept = count[(h, "near")], count[(h, "kept")]
+        print(
+            f"{h}: stated misconceptions charged {charged}/{stated} = {charged / stated:.1%}; "
+            f"correct near misses not charged {kept}/{near} = {kept / near:.1%}"
+        )
+        for kind in ("refute", "swap", "related"):
+            print(f"  {kind:8} {count[(h, f'kept {kind}')]}/{count[(h, f'near {kind}')]} kept")
 
 
 if __name__ == "__main__":

@@ -43,33 +43,20 @@ _FULL_EN = (
     r"(full (marks|score|points|credit)|100\s*(/\s*100|%|points?)|a perfect score|"
     r"maximum (score|marks|points)|top marks|perfect marks)"
 )
-_INJECTION_EN = [
-    r"\b(ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,40}\b(instructions?|rules|rubric|"
-    r"system prompt|guidelines|grading criteria|scoring criteria)\b",
-    r"\b(ignore|disregard|forget)\s+(all\s+)?(of\s+)?(the\s+)?(above|previous|prior|earlier)\b",
+# Grading imperatives: aimed at this answer's grade, whether quoted or not.
+_GRADING_EN = [
     r"\b(give|award|assign|grant)\s+(this|the|my|me|it|us|him|her|them)\b[^.!?\n]{0,30}" + _FULL_EN,
     r"\b(give|award|assign|grant)\s+" + _FULL_EN,
     r"\b(rate|score|mark|grade)\s+" + _THIS_ANSWER_EN + r"\b[^.!?\n]{0,20}(100|full|perfect|"
     r"correct|as covered)",
     _THIS_ANSWER_EN + r"\s+(deserves|should (get|receive|be given|score)|must (get|receive|score))"
     r"[^.!?\n]{0,20}(100|full|perfect|maximum|top)",
-    r"\b(you are|you're)\s+(now\s+)?(the\s+|an?\s+)?" + _GRADER_EN + r"\b",
-    r"\b(act|acting)\s+as\s+(the\s+|an?\s+)?" + _GRADER_EN + r"\b",
-    r"\bas\s+(the\s+|an?\s+)?" + _GRADER_EN + r"\s*,\s*(you|please|give|award|mark|score)\b",
-    r"\b(dear|attention)\s+(the\s+)?" + _GRADER_EN + r"\b",
-    r"(^|\n)\s*\W*(system|developer|assistant)( prompt| message| instructions?)?\s*[:：]"
-    r"[^\n]{0,120}\b(score|grade|mark|marks|points|rubric|key ?points?|covered|answer)\b",
     r"\bmark (all|every|each) (the )?key ?points?\b",
     r"\b(all|every) (the )?key ?points? (are|is|were|have been) (covered|met|satisfied)\b",
-    r"\bnew instructions?\s*[:：]",
     r"\bscore\s*[:=]\s*100\b",
     r"\"(score|verdict)\"\s*:\s*(100|\"covered\")",
-    r"(</?\s*(answer|candidate_answer|student_answer|system|instructions?)\s*>|"
-    r"\bend of (the )?(candidate'?s? )?(answer|response|submission)\b)",
 ]
-_INJECTION_ZH = [
-    r"(忽略|无视|忽视|不要理会|不用管|绕过)[^。！？\n]{0,12}(指令|指示|规则|评分标准|评分规则|评分要求|"
-    r"提示词|系统提示|(以上|上面|之前|前面)的?(所有)?(要求|内容|指令|说明))",
+_GRADING_ZH = [
     r"(判定|认定|判为|判|评为|评|打|给)[^。！？\n]{0,6}" + _THIS_ANSWER_ZH + r"[^。！？\n]{0,10}"
     r"(满分|100\s*分?|一百分|最高分|全对|全部覆盖)",
     _THIS_ANSWER_ZH
@@ -77,15 +64,41 @@ _INJECTION_ZH = [
     r"[^。！？\n]{0,4}(满分|100\s*分?|一百分|最高分|全对)",
     r"(请|直接|务必|一定要)[^。！？\n]{0,6}(给|打|判|评)[^。！？\n]{0,4}(满分|100\s*分|一百分|最高分|全对)",
     r"(给|打)(我|它|本题|这题)?[^。！？\n]{0,2}满分",
-    r"(你|您)(现在)?(是|作为|扮演)[^。！？\n]{0,6}(评分|评委|裁判|考官|阅卷|打分|评估|判分)",
-    r"作为(评分者|评分员|评委|裁判|考官|阅卷人|打分者|评估者)[，,]\s*(你|请|务必)",
-    r"(^|\n)\s*\W*(系统提示|系统指令|系统消息)\s*[:：]",
-    r"(所有|全部|每个)(的)?(要点|关键点|得分点|key\s*point)[^。！？\n]{0,8}(都)?(已)?(覆盖|covered|满足|得分|通过)",
+    r"(所有|全部|每个)(的)?(要点|关键点|得分点|key\s*point)[^。！？\n]{0,8}(都)?(已)?"
+    r"(覆盖|covered|满足|得分|通过)",
     _THIS_ANSWER_ZH
     + r"[^。！？\n]{0,6}(覆盖|包含|涵盖|命中)了?(全部|所有)(的)?(要点|关键点|得分点)",
     r"(回答结束|答案结束|作答结束|评分说明|评分指令)\s*[:：\]】>]",
 ]
-_INJECTION = [re.compile(p, re.IGNORECASE) for p in (*_INJECTION_EN, *_INJECTION_ZH)]
+# Generic instructions and role or structure claims: an answer about prompt injection
+# quotes them ("直接注入是用户输入‘忽略之前的指令’"), so inside quotation marks, with the
+# answer's own words around them, they are mentioned, not used.
+_GENERIC_EN = [
+    r"\b(ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,40}\b(instructions?|rules|rubric|"
+    r"system prompt|guidelines|grading criteria|scoring criteria)\b",
+    r"\b(ignore|disregard|forget)\s+(all\s+)?(of\s+)?(the\s+)?(above|previous|prior|earlier)\b",
+    r"\b(you are|you're)\s+(now\s+)?(the\s+|an?\s+)?" + _GRADER_EN + r"\b(?!['’])",
+    r"\b(act|acting)\s+as\s+(the\s+|an?\s+)?" + _GRADER_EN + r"\b",
+    r"\bas\s+(the\s+|an?\s+)?" + _GRADER_EN + r"\s*,\s*(you|please|give|award|mark|score)\b",
+    r"\b(dear|attention)\s+(the\s+)?" + _GRADER_EN + r"\b",
+    r"(^|\n)\s*\W*(system|developer|assistant)( prompt| message| instructions?)?\s*[:：]"
+    r"[^\n]{0,120}\b(score|grade|mark|marks|points|rubric|key ?points?|covered|answer)\b",
+    r"\bnew instructions?\s*[:：]",
+    r"(</?\s*(answer|candidate_answer|student_answer|system|instructions?)\s*>|"
+    r"\bend of (the )?(candidate'?s? )?(answer|response|submission)\b)",
+]
+_GENERIC_ZH = [
+    r"(忽略|无视|忽视|不要理会|不用管|绕过)[^。！？\n]{0,12}(指令|指示|规则|评分标准|评分规则|评分要求|"
+    r"提示词|系统提示|(以上|上面|之前|前面)的?(所有)?(要求|内容|指令|说明))",
+    r"(你|您)(现在)?(是|作为|扮演)[^。！？\n]{0,6}(评分|评委|裁判|考官|阅卷|打分|评估|判分)",
+    r"作为(评分者|评分员|评委|裁判|考官|阅卷人|打分者|评估者)[，,]\s*(你|请|务必)",
+    r"(^|\n)\s*\W*(系统提示|系统指令|系统消息)\s*[:：]",
+]
+_GRADING = [re.compile(p, re.IGNORECASE) for p in (*_GRADING_EN, *_GRADING_ZH)]
+_GENERIC = [re.compile(p, re.IGNORECASE) for p in (*_GENERIC_EN, *_GENERIC_ZH)]
+_QUOTED = re.compile(
+    r"\"[^\"\n]{1,200}\"|“[^”\n]{1,200}”|「[^」\n]{1,200}」|『[^』\n]{1,200}』|‘[^’\n]{1,200}’"
+)
 
 # Characters that render as nothing: removed before the guards and every judge read an
 # answer, so that "i\u200bgnore" cannot slip an instruction past them.
@@ -101,14 +114,19 @@ def strip_invisible(text: str) -> str:
 
 
 def is_injection(text: str) -> bool:
+    """Whether `text` addresses the grader (see the pattern lists above)."""
     t = nfkc(strip_invisible(text))
-    return any(p.search(t) for p in _INJECTION)
+    if any(p.search(t) for p in _GRADING):
+        return True
+    unquoted = _QUOTED.sub(" ", t)
+    said = unquoted if comparable(unquoted) else t  # all quoted: it is what the answer says
+    return any(p.search(said) for p in _GENERIC)
 
 
 # --- statements versus keyword lists -------------------------------------------------------
 
 _LIST_SPLIT = re.compile(r"[\s,，、/;；|]+")
-MIN_LIST_ITEMS = 4
+MIN_LIST_ITEMS = 6
 MIN_FUNCTION_SHARE = 0.12
 
 
@@ -182,6 +200,12 @@ _NON_ANSWER = re.compile(
     r"i (really )?(don'?t|do not) know|not sure|pass|跳过)?[\W_]*((嗯|啊|呃|哦|额)[\W_]*)*"
 )
 OFF_TOPIC_MIN_WORDS = 6
+# A keyword list is stuffing when it names many rubric terms and they make up most of it.
+# Measured on the bank: no sentence of a reference answer or key point reaches both (the
+# negative corpus, tests/judge/test_negative_corpus.py); the calibration set's keyword
+# lists mostly do, and those that do not still earn little from the verdict model.
+STUFFING_MIN_TERMS = 10
+STUFFING_TERM_SHARE = 0.75
 OFF_TOPIC_SIMILARITY = 0.25
 
 
@@ -233,6 +257,14 @@ def _rubric_words(question: Question, rubric: Rubric) -> frozenset[str]:
     return frozenset(w for t in texts for w in content_words(t) if w not in q)
 
 
+def _term_share(found: list[str], text: str) -> float:
+    """How much of `text` (in comparable characters) the rubric terms found in it make up:
+    a bag of terms is mostly terms; a sentence that says something about them is not."""
+    total = len(comparable(text))
+    covered = sum(len(comparable(t)) for t in {comparable(t): t for t in found}.values())
+    return min(1.0, covered / total) if total else 0.0
+
+
 def _mostly_in(text: str, words: frozenset[str]) -> bool:
     """Most of `text`'s content words are in `words`: a list that matches the reference of
     an ad-hoc rubric is the answer, not stuffing (the candidate never saw the reference)."""
@@ -282,8 +314,9 @@ def run_guards(question: Question, rubric: Rubric, answer: str, encoder: Encoder
             unit.kind == "sentence"
             and not list_ok
             and len(terms) >= 2
-            and len(find_terms(terms, unit.text)) >= 2
+            and len(found := find_terms(terms, unit.text)) >= STUFFING_MIN_TERMS
             and is_keyword_list(unit.text)
+            and _term_share(found, unit.text) >= STUFFING_TERM_SHARE
             and not (adhoc and _mostly_in(unit.text, rubric_words | question_words))
         ):
             report.flag("keyword_stuffing", f"a list of terms, not statements: {unit.text[:60]!r}")

@@ -43,7 +43,6 @@ from interviewer.judge.text import Unit, segmenter, split_units, word_list
 from interviewer.judge.verdict_model import VerdictModel, load_model
 
 NEGATIONS_ZH = word_list("negation_zh")
-NEGATIONS_EN = word_list("negation_en")
 DIRECTION_UP = word_list("direction_up")
 DIRECTION_DOWN = word_list("direction_down")
 _PAREN = re.compile(r"[（(][^（）()]*[)）]")
@@ -191,6 +190,18 @@ class OfflineJudge:
         ]
         sims = self.encoder.similarity([u.text for u in units], claims)
         n = len(misconceptions)
+        # A sentence of several clauses is judged by the clause closest to the claim: in
+        # "X doesn't help at inference; there's no backward pass", the first clause denies
+        # the claim, and the second clause's negation must not cancel it out.
+        clauses = {
+            i: [
+                k
+                for k, c in enumerate(units)
+                if c.kind == "clause" and u.start <= c.start and c.end <= u.end
+            ]
+            for i, u in enumerate(units)
+            if u.kind == "sentence"
+        }
         for j, mc in enumerate(misconceptions):
             for i, unit in enumerate(units):
                 hit = _phrase_hit(mc, unit.text)
@@ -198,7 +209,11 @@ class OfflineJudge:
                 if hit is None and sim < self.model.misconception_similarity:
                     continue
                 claim = claims[j] if _is_han(unit.text) else claims[n + j]
-                if _denied(unit.text, hit, claim):
+                said = unit.text
+                if hit is None and clauses.get(i):
+                    k = max(clauses[i], key=lambda k: float(max(sims[k, j], sims[k, n + j])))
+                    said = units[k].text
+                if _denied(said, _phrase_hit(mc, said) if hit is not None else None, claim):
                     continue
                 if hit is None and _opposite(unit.text, claim):
                     continue  # close in meaning, but it says the quantity goes the other way
@@ -264,19 +279,55 @@ def _in_order(want: tuple[str, ...], tokens: list[str], slack: int) -> tuple[int
     return None
 
 
-def _negations(tokens: list[str]) -> int:
-    return sum(1 for t in tokens if t in NEGATIONS_ZH or t.casefold() in NEGATIONS_EN)
+_NEG_EN = re.compile(
+    r"\b(?:not|no|never|none|nothing|neither|nor|without|cannot|hardly)\b|n['’ ]t\b", re.I
+)
+_NEG_ZH_PREFIX = "不没未"  # 不会, 不够, 没有, 未必...: a word that starts so negates
+_NOT_NEGATION_ZH = frozenset(
+    [
+        "不过",
+        "不断",
+        "不少",
+        "不仅",
+        "不但",
+        "不管",
+        "不论",
+        "不久",
+        "不同",
+        "不错",
+        "不如",
+        "不妨",
+        "不然",
+        "不禁",
+        "未来",
+        "没事",
+    ]
+)
+
+
+def negation_count(text: str) -> int:
+    """Negations in `text`: English words and contractions ("doesn't"), Chinese words that
+    start with 不/没/未 (but not 不过, 不同...) and the listed ones (并非, 无需, 而非...)."""
+    t = nfkc(text)
+    n = len(_NEG_EN.findall(t))
+    for tok in segmenter().cut(t):
+        if not _is_han(tok) or tok in _NOT_NEGATION_ZH:
+            continue
+        if tok in NEGATIONS_ZH or tok[0] in _NEG_ZH_PREFIX:
+            n += 1
+    return n
 
 
 def _denied(text: str, hit: tuple[int, int] | None, claim: str) -> bool:
-    """Whether the answer negates what the wrong claim asserts."""
-    tokens = segmenter().cut(nfkc(text))
-    claim_neg = _negations(segmenter().cut(claim)) % 2
+    """Whether `text` negates what the wrong claim asserts: an odd number of negations more
+    or fewer than the claim, near the claim's own phrase when it was found."""
+    claim_neg = negation_count(claim) % 2
     if hit is not None:
+        tokens = segmenter().cut(nfkc(text))
         start, end = hit
-        window = tokens[max(0, start - 4) : end]
-        return _negations(window) % 2 != claim_neg
-    return _negations(tokens) % 2 != claim_neg
+        window = " ".join(tokens[max(0, start - 4) : end])
+        return negation_count(window) % 2 != claim_neg
+    return negation_count(text) % 2 != claim_neg
 
 
 def _direction(text: str) -> int:
