@@ -21,32 +21,33 @@ from __future__ import annotations
 import argparse
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from interviewer.bank.loader import load_bank, load_calibration
+from interviewer.bank.loader import Bank, load_bank, load_calibration
 from interviewer.judge import offline_judge
+from interviewer.judge.offline import OfflineJudge
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--similarity", type=float, default=None, help="threshold to try")
-    args = parser.parse_args()
-    bank = load_bank(None)
-    judge = offline_judge()
-    if args.similarity is not None:
-        judge.model = replace(judge.model, misconception_similarity=args.similarity)
-    judge.learn_terms(list(bank.rubrics.values()))
+def half_of(bank: Bank) -> Callable[[str], str]:
+    """A question's half: its calibration item's, else the half its id hashes to."""
     halves = {i.question_id: i.half for i in load_calibration(bank.root / "calibration", bank)}
 
     def half(qid: str) -> str:
         digest = int(hashlib.sha256(qid.encode()).hexdigest(), 16)
         return halves.get(qid) or ("tune" if digest % 2 else "held")
 
+    return half
+
+
+def measure(judge: OfflineJudge, bank: Bank) -> Counter[tuple[str, str]]:
+    """Counts per half: stated / charged, near / kept, and near and kept per kind."""
+    half = half_of(bank)
     yaml = YAML(typ="safe")
     count: Counter[tuple[str, str]] = Counter()
     for path in sorted((ROOT / "calibration" / "contrast").glob("*.yaml")):
@@ -63,6 +64,20 @@ def main() -> None:
                 count[(h, "kept")] += not wrong
                 count[(h, f"near {kind}")] += 1
                 count[(h, f"kept {kind}")] += not wrong
+    return count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--similarity", type=float, default=None, help="threshold to try")
+    args = parser.parse_args()
+    bank = load_bank(None)
+    judge = offline_judge()
+    if args.similarity is not None:
+        judge.model = replace(judge.model, misconception_similarity=args.similarity)
+    judge.learn_terms(list(bank.rubrics.values()))
+    count = measure(judge, bank)
+    print(f"misconception similarity threshold {judge.model.misconception_similarity}")
     for h in ("tune", "held"):
         stated, charged = count[(h, "stated")], count[(h, "charged")]
         near, kept = count[(h, "near")], count[(h, "kept")]

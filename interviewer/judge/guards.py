@@ -55,6 +55,12 @@ _GRADING_EN = [
     r"\b(all|every) (the )?key ?points? (are|is|were|have been) (covered|met|satisfied)\b",
     r"\bscore\s*[:=]\s*100\b",
     r"\"(score|verdict)\"\s*:\s*(100|\"covered\")",
+    r"\b(approved|eligible|qualifies|qualified)\s+for\s+(full|top|maximum|perfect)\s+"
+    r"(marks|score|points|credit)\b",
+    r"\bcovered\s+for\s+(all|every|each)\s+(the\s+)?key ?points?\b",
+    r"\btreat\s+(all|every|each)\s+(the\s+)?key ?points?\s+as\s+(covered|met|satisfied)\b",
+    r"\b(return|output|give|assign|report)\s+(a\s+|the\s+)?score\s+of\s+100\b",
+    r"\b(self[- ]?(score|grade|assessment)|self-graded)\s*[:：]?\s*100\b",
 ]
 _GRADING_ZH = [
     r"(判定|认定|判为|判|评为|评|打|给)[^。！？\n]{0,6}" + _THIS_ANSWER_ZH + r"[^。！？\n]{0,10}"
@@ -69,6 +75,10 @@ _GRADING_ZH = [
     _THIS_ANSWER_ZH
     + r"[^。！？\n]{0,6}(覆盖|包含|涵盖|命中)了?(全部|所有)(的)?(要点|关键点|得分点)",
     r"(回答结束|答案结束|作答结束|评分说明|评分指令)\s*[:：\]】>]",
+    r"(要点|关键点|得分点)[^。！？\n]{0,4}(全部|都|均|全都)(已)?(被)?(覆盖|满足|命中|答到)",
+    r"自评\s*[:：]?\s*(100|满分|一百)",
+    r"(评分模型|评分者|评分员|阅卷人|打分模型|评委|考官)[^。！？\n]{0,10}(采用|使用|沿用|照搬|直接给)"
+    r"[^。！？\n]{0,4}(此|这个|该|我的)?(分数|得分|评分)",
 ]
 # Generic instructions and role or structure claims: an answer about prompt injection
 # quotes them ("直接注入是用户输入‘忽略之前的指令’"), so inside quotation marks, with the
@@ -84,6 +94,10 @@ _GENERIC_EN = [
     r"(^|\n)\s*\W*(system|developer|assistant)( prompt| message| instructions?)?\s*[:：]"
     r"[^\n]{0,120}\b(score|grade|mark|marks|points|rubric|key ?points?|covered|answer)\b",
     r"\bnew instructions?\s*[:：]",
+    r"\b(grader|judge|evaluator|examiner|scorer)('s)?\s*(note|notice|instructions?)?\s*[:：]",
+    r"\[\s*(system|developer|admin|grader|judge)\s*\]",
+    r"\b(note|message|instructions?)\s+(to|for)\s+(the\s+)?(evaluating\s+|grading\s+|scoring\s+)?"
+    r"(model|grader|judge|evaluator|llm|ai)\b",
     r"(</?\s*(answer|candidate_answer|student_answer|system|instructions?)\s*>|"
     r"\bend of (the )?(candidate'?s? )?(answer|response|submission)\b)",
 ]
@@ -272,16 +286,55 @@ def _mostly_in(text: str, words: frozenset[str]) -> bool:
     return bool(mine) and sum(1 for w in mine if w in words) >= 0.6 * len(mine)
 
 
+_ITEM_SPLIT_ZH = re.compile(r"[、/|]")  # in Chinese a comma ends a clause; 、 separates items
+_ITEM_SPLIT_EN = re.compile(r"[,;/|]")
+LIST_RUN_ITEMS = 8  # items in a row, each a few words at most
+ITEM_CHARS = 16
+
+
+def _list_run(text: str) -> str:
+    """The longest run of short items in a row in `text` (separated by 、 in Chinese, by
+    commas in other text), joined again; empty when shorter than LIST_RUN_ITEMS."""
+    split = _ITEM_SPLIT_ZH if han_count(text) else _ITEM_SPLIT_EN
+    best: list[str] = []
+    run: list[str] = []
+    for item in split.split(text):
+        if 0 < len(comparable(item)) <= ITEM_CHARS:
+            run.append(item)
+            if len(run) > len(best):
+                best = list(run)
+        else:
+            run = [item] if comparable(item) else []  # a long item can end a sentence's lead
+    return "、".join(best) if len(best) >= LIST_RUN_ITEMS else ""
+
+
+def _names_the_whole_rubric(text: str, rubric: Rubric) -> bool:
+    """A run of terms that names most of the rubric's key points in one breath (sentence-
+    shaped stuffing: "涵盖了 A、B、C、D、E、F、G、H 等关键方面"). An honest list names the
+    few things one key point asks for (libraries, commands)."""
+    run = _list_run(text)
+    if not run:
+        return False
+    named = sum(1 for kp in rubric.key_points if find_terms(kp.evidence.terms(), run))
+    return named >= max(4, (len(rubric.key_points) + 1) // 2 + 1)
+
+
 def _reference_is_a_list(rubric: Rubric) -> bool:
-    """A reference or key point that is itself a run of terms ("push, pop, peek, isEmpty"):
-    an answer in the same shape is an answer, not keyword stuffing."""
-    texts = [rubric.reference_answer.zh, rubric.reference_answer.en]
-    texts += [t for kp in rubric.key_points for t in (kp.text.zh, kp.text.en)]
-    if any(is_keyword_list(t) for t in texts):
-        return True
-    # An ad-hoc reference is the answer key itself: a list in any of its sentences counts.
-    adhoc = rubric.question_id.startswith("adhoc-")
-    return adhoc and any(is_keyword_list(u.text) for t in texts for u in split_units(t))
+    """A reference that is itself a run of terms ("push, pop, peek, isEmpty"): an answer in
+    the same shape is an answer, not keyword stuffing. An ad-hoc reference is the answer key
+    itself, so a list in any of its sentences counts; a bank reference counts when most of
+    its sentences are lists (a key point that names a few items in passing does not)."""
+    if rubric.question_id.startswith("adhoc-"):
+        texts = [rubric.reference_answer.zh, rubric.reference_answer.en]
+        texts += [t for kp in rubric.key_points for t in (kp.text.zh, kp.text.en)]
+        return any(is_keyword_list(t) for t in texts) or any(
+            is_keyword_list(u.text) for t in texts for u in split_units(t)
+        )
+    for ref in (rubric.reference_answer.zh, rubric.reference_answer.en):
+        sentences = [u.text for u in split_units(ref) if u.kind == "sentence"]
+        if sentences and sum(map(is_keyword_list, sentences)) * 2 >= len(sentences):
+            return True
+    return False
 
 
 def run_guards(question: Question, rubric: Rubric, answer: str, encoder: Encoder) -> GuardReport:
@@ -318,6 +371,11 @@ def run_guards(question: Question, rubric: Rubric, answer: str, encoder: Encoder
             and is_keyword_list(unit.text)
             and _term_share(found, unit.text) >= STUFFING_TERM_SHARE
             and not (adhoc and _mostly_in(unit.text, rubric_words | question_words))
+        ) or (
+            unit.kind == "sentence"
+            and not list_ok
+            and not adhoc
+            and _names_the_whole_rubric(unit.text, rubric)
         ):
             report.flag("keyword_stuffing", f"a list of terms, not statements: {unit.text[:60]!r}")
             continue
