@@ -76,7 +76,9 @@ def _features(question: str, answer: str, references: list[str]) -> np.ndarray:
     q_side = question_side(question, judge.encoder)
     best: tuple[float, np.ndarray] | None = None
     for ref in references:
-        x, _ = target_features(side, [ref], evidence_terms(ref), q_side, judge.encoder)
+        x, _ = target_features(
+            side, [ref], evidence_terms(ref), q_side, judge.encoder, reference=True
+        )
         rank = float(x[1] + x[3] + x[5])
         if best is None or rank > best[0]:
             best = (rank, x)

@@ -52,6 +52,17 @@ NAMES: tuple[str, ...] = (
     "log_target_words",
     "log_answer_words",
     "answer_question_cos",
+    # The kind of target: a reference answer (ad-hoc rubric) or a curated key point (bank).
+    # Students copy or paraphrase a short reference; a curated key point is a long statement
+    # with evidence terms chosen for it. The model weighs words and meaning differently for
+    # each, and for Chinese and other references, through these products.
+    "reference",
+    "reference_x_cos_unit",
+    "reference_x_recall",
+    "reference_x_bigram_recall",
+    "reference_x_soft_recall",
+    "reference_x_han",
+    "reference_x_han_x_bigram_recall",
 )
 TERM_CAP = 3  # evidence terms found, counted up to this (aliases of one point repeat)
 MAX_SOFT_WORDS = 40  # answer words embedded for the soft recall (the rest count exactly)
@@ -152,12 +163,14 @@ def target_features(
     terms: Sequence[str],
     question: QuestionSide,
     encoder: Encoder,
+    reference: bool = False,
 ) -> tuple[np.ndarray, int]:
     """The feature vector of `answer` against the best of `targets` (the same statement in
-    several languages or wordings), and the index of the answer's unit closest to it."""
+    several languages or wordings), and the index of the answer's unit closest to it.
+    `reference`: the targets are (parts of) a reference answer, not curated key points."""
     best: tuple[float, np.ndarray, int] | None = None
     for target in targets:
-        vec, unit = _features_one(answer, target, terms, question, encoder)
+        vec, unit = _features_one(answer, target, terms, question, encoder, reference)
         rank = vec[1] + vec[3] + vec[5]  # cos_unit + recall + bigram recall
         if best is None or rank > best[0]:
             best = (rank, vec, unit)
@@ -166,7 +179,12 @@ def target_features(
 
 
 def _features_one(
-    answer: AnswerSide, target: str, terms: Sequence[str], q: QuestionSide, encoder: Encoder
+    answer: AnswerSide,
+    target: str,
+    terms: Sequence[str],
+    q: QuestionSide,
+    encoder: Encoder,
+    reference: bool,
 ) -> tuple[np.ndarray, int]:
     t_vec = encoder.encode([target])
     unit_cos = (answer.units @ t_vec.T)[:, 0]
@@ -204,4 +222,8 @@ def _features_one(
         ],
         dtype=np.float64,
     )
+    ref = float(reference)
+    han = float(len(_HAN.findall(target)) > 0.3 * len(target))
+    kind = [ref, ref * vec[1], ref * vec[3], ref * vec[5], ref * vec[6], ref * han]
+    vec = np.concatenate([vec, kind, [ref * han * vec[5]]])
     return vec, best_unit

@@ -36,7 +36,7 @@ from interviewer.judge.guards import (
     run_guards,
     strip_invisible,
 )
-from interviewer.judge.normalize import nfkc
+from interviewer.judge.normalize import comparable, nfkc
 from interviewer.judge.schema import Grade, MisconceptionFound, Verdict, VerdictLabel
 from interviewer.judge.scoring import score
 from interviewer.judge.text import Unit, segmenter, split_units, word_list
@@ -141,7 +141,16 @@ class OfflineJudge:
         if report.blocked:
             return report, [], None
         found, wrong_units = self._misconceptions(rubric.misconceptions, report.usable)
-        units = [u for u in report.usable if u not in wrong_units]
+        # A unit that states a misconception earns nothing, and neither does the sentence
+        # around it or a clause inside it.
+        units = [
+            u
+            for u in report.usable
+            if not any(
+                (w.start <= u.start and u.end <= w.end) or (u.start <= w.start and w.end <= u.end)
+                for w in wrong_units
+            )
+        ]
         return report, found, self.matches(question, rubric.key_points, units)
 
     def _verdict(self, kp: KeyPoint, match: Match) -> Verdict:
@@ -161,12 +170,18 @@ class OfflineJudge:
         side = answer_side(text, units, self.encoder)
         by_text = {u.text: u for u in units}
         q_side = question_side(_question_text(question), self.encoder)
+        reference = question.id.startswith("adhoc-")  # key points cut from a reference answer
         out = []
         for kp in key_points:
             targets = list(dict.fromkeys((kp.text.zh, kp.text.en)))
-            x, best = target_features(side, targets, kp.evidence.terms(), q_side, self.encoder)
+            x, best = target_features(
+                side, targets, kp.evidence.terms(), q_side, self.encoder, reference
+            )
             unit = by_text.get(side.unit_texts[best])
-            out.append(Match(self.model.probability(x), unit, x))
+            p = self.model.probability(x)
+            if any(_states_verbatim(t, text) for t in targets):
+                p = 1.0  # the statement itself, word for word ("O(n)" for "O(n)")
+            out.append(Match(p, unit, x))
         return out
 
     def label(self, p: float) -> VerdictLabel:
@@ -350,6 +365,12 @@ def _opposite(text: str, claim: str) -> bool:
 
 def _why(match: Match) -> str:
     return f"model {match.p:.2f}"
+
+
+def _states_verbatim(target: str, answer: str) -> bool:
+    """The answer contains the whole target, up to case, width, spaces and punctuation."""
+    t = comparable(target)
+    return bool(t) and t in comparable(answer)
 
 
 def _question_text(question: Question) -> str:
