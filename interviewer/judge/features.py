@@ -138,11 +138,16 @@ def question_side(question: str, encoder: Encoder) -> QuestionSide:
     )
 
 
+def soft_words(answer: str) -> tuple[str, ...]:
+    """The answer's content words that are embedded for the soft recall (longest first)."""
+    return tuple(sorted(content_words(answer), key=len, reverse=True)[:MAX_SOFT_WORDS])
+
+
 def answer_side(answer: str, units: Sequence[Unit], encoder: Encoder) -> AnswerSide:
     """Embed the answer, its units and its content words in one encoder call."""
     unit_texts = tuple(dict.fromkeys(u.text for u in units)) or (answer,)
     words = content_words(answer)
-    soft = tuple(sorted(words, key=len, reverse=True)[:MAX_SOFT_WORDS])
+    soft = soft_words(answer)
     vectors = encoder.encode([answer, *unit_texts, *soft])
     n = len(unit_texts)
     return AnswerSide(

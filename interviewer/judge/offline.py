@@ -28,7 +28,13 @@ import numpy as np
 
 from interviewer.bank.schema import KeyPoint, Misconception, Question, Rubric
 from interviewer.judge.embed import Encoder, encoder
-from interviewer.judge.features import answer_side, content_words, question_side, target_features
+from interviewer.judge.features import (
+    answer_side,
+    content_words,
+    question_side,
+    soft_words,
+    target_features,
+)
 from interviewer.judge.guards import (
     GuardReport,
     rubric_terms,
@@ -98,7 +104,13 @@ class OfflineJudge:
         An encoder call has a fixed cost of a few milliseconds and works better on more
         tokens at once, so a batch of answers encoded together grades about twice as fast.
         """
-        self.encoder.encode([u.text for a in answers for u in split_units(a)])
+        texts: list[str] = []
+        for a in answers:
+            units = split_units(strip_invisible(a))
+            sentences = [u for u in units if u.kind == "sentence"] or units
+            whole = " ".join(u.text for u in sentences)
+            texts += [whole, *(u.text for u in units), *soft_words(whole)]
+        self.encoder.encode(texts)
 
     def learn_terms(self, rubrics: list[Rubric]) -> None:
         """Add every evidence term of the bank to the segmenter's dictionary."""
