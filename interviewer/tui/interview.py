@@ -156,6 +156,8 @@ class InterviewScreen(Screen[None]):
             for m in self.live.values.get("messages", []):
                 self.add_message(m)
             self.refresh_panel()
+            if self.live.step_in_flight() or self.live.done:
+                self.call_session("resume")  # finish the step a crash cut short
         elif self.opening is not None:
             self.show_preview()
             self.busy = True
@@ -221,6 +223,8 @@ class InterviewScreen(Screen[None]):
             if action == "start":
                 # Words already on screen are not streamed again.
                 messages = session.start(on_chunk=None if self.preview else chunk)
+            elif action == "resume":
+                messages = session.finish_pending(on_chunk=chunk)
             else:
                 messages = session.send(action, text, on_chunk=chunk)
         except Exception as exc:  # provider errors and the like: tell, keep the answer
@@ -271,6 +275,10 @@ class InterviewScreen(Screen[None]):
                 self.question_started = self.clock()
         if any(m["role"] == "candidate" for m in messages):
             self.dirty = False
+        if action == "resume":
+            area = self.query_one("#answer", TextArea)
+            if not area.text.strip():
+                area.text = self.live.saved_draft()
         self.refresh_panel()
         if self.live.done:
             self.tui.show_report(self.live)
