@@ -44,6 +44,8 @@ from interviewer.judge.schema import Grade
 ACTIONS = ("answer", "hint", "repeat", "skip", "quit")
 TAKES_DRAFT = ("answer", "skip", "quit")  # moves after which an unsent draft is gone
 MAX_ANSWER_CHARS = 20_000  # as batch grading (interviewer.batch.runner)
+# LangGraph's channels for an interrupt and the value it is resumed with (private there)
+INTERRUPT, RESUME = "__interrupt__", "__resume__"
 
 
 @dataclass

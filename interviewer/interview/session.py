@@ -32,7 +32,7 @@ from interviewer.config import JudgeSpec, Settings
 from interviewer.errors import InterviewerError
 from interviewer.interview import opening, testhooks
 from interviewer.interview.context import InterviewContext
-from interviewer.interview.graph import Deps, build_graph
+from interviewer.interview.graph import INTERRUPT, Deps, build_graph
 from interviewer.interview.opening import check_topics, now, start_difficulty
 from interviewer.interview.personas import persona
 from interviewer.interview.state import Message
@@ -44,7 +44,6 @@ from interviewer.transcript.schema import Transcript
 from interviewer.transcript.store import TranscriptStore, check_id
 
 Chunk = Callable[[str], None]
-RESUME = "__resume__"  # LangGraph's channel for the value an interrupt is answered with
 PROMPTS = ("question", "follow_up", "repeat")  # what the candidate answers
 
 
@@ -176,16 +175,15 @@ class Session:
         last move was taken (it is in the checkpoint) but the steps after it did not all
         run. `finish_pending` runs them."""
         snapshot = self.graph.get_state(self.config)
-        if not snapshot or not snapshot.next:
+        if not snapshot:
             return False
-        waiting = [task for task in snapshot.tasks if task.interrupts]
-        if not waiting:
-            return True
-        # Waiting at the interrupt, unless the answer to it is already saved (a crash
-        # just after the move was written, before the node that reads it ran).
+        # Anything saved since the last checkpoint but the interrupt itself: the move that
+        # answers it, or a node's result (LangGraph applies them when it goes on).
         saved = self.graph.checkpointer.get_tuple(self.config)
-        writes = saved.pending_writes or [] if saved else []
-        return any(channel == RESUME for _, channel, _ in writes)
+        writes = (saved.pending_writes or []) if saved else []
+        if any(channel != INTERRUPT for _, channel, _ in writes):
+            return True
+        return bool(snapshot.next) and not any(task.interrupts for task in snapshot.tasks)
 
     def finish_pending(self, on_chunk: Chunk | None = None) -> list[Message]:
         """On resume: run the step a crash interrupted, up to the next question or the

@@ -9,10 +9,15 @@ The points are the places where something reaches the disk, so that killing just
 each of them reaches every state a crash can leave behind:
 
 - `checkpoint`: the graph saved a checkpoint (the end of a step);
-- `writes`: the graph saved a task's writes (inside a step, or a resume value);
+- `resume`: the graph saved the candidate's move (the value an interrupt is resumed with);
+- `writes`: the graph saved a task's other writes (inside a step);
 - `save`: the transcript was written (after a step, or a draft);
 
 and `read`: plain mode is about to wait for the candidate's next line.
+
+LangGraph saves writes on a background thread, so where `writes` falls among the others
+varies from run to run; the counts of `checkpoint`, `resume` and `save` (and their order)
+do not.
 
 tests/interview/test_kill_resume.py kills at every one of them and resumes.
 """
@@ -22,16 +27,20 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from interviewer.interview.graph import RESUME
+
 KILL_VAR = "INTERVIEWER_TEST_KILL_AT"
 TRACE_VAR = "INTERVIEWER_TEST_TRACE"
 
 _passed: Counter[str] = Counter()
+_lock = threading.Lock()
 
 
 def active() -> bool:
@@ -42,8 +51,9 @@ def point(name: str) -> None:
     """Mark that the process passed `name`: trace it, and die here if told to."""
     if not active():
         return
-    _passed[name] += 1
-    n = _passed[name]
+    with _lock:  # (writes are saved on another thread)
+        _passed[name] += 1
+        n = _passed[name]
     if os.environ.get(TRACE_VAR):
         sys.stderr.write(f"@@ {name} {n}\n")
         sys.stderr.flush()
@@ -64,4 +74,4 @@ class HookedSaver(SqliteSaver):
         self, config: Any, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
     ) -> None:
         super().put_writes(config, writes, task_id, task_path)
-        point("writes")
+        point("resume" if any(channel == RESUME for channel, _ in writes) else "writes")
