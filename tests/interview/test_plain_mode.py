@@ -114,7 +114,7 @@ class Live:
 
 
 def transcript_of(tmp: Path, interview_id: str) -> dict[str, object] | None:
-    path = tmp / "transcripts" / f"{interview_id}.json"
+    path = tmp / "data" / "interviewer" / "transcripts" / f"{interview_id}.json"
     try:
         return json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
@@ -256,7 +256,8 @@ def test_root_command_takes_interview_options(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "Overall" in proc.stdout
-    assert proc.stdout.strip().splitlines()[-1].startswith("transcripts/")
+    saved = Path(proc.stdout.strip().splitlines()[-1])
+    assert saved.parent == tmp_path / "data" / "interviewer" / "transcripts"
 
 
 # --- reading replies (13.13: a command after lines of an answer is a command) ------------
