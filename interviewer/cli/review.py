@@ -43,7 +43,6 @@ BankOpt = Annotated[
     Path | None,
     typer.Option("--bank", help="Bank folder for key point texts (default: from settings)."),
 ]
-IdArg = Annotated[str, typer.Argument(help="An interview id from `interviewer review list`.")]
 IdOrPathArg = Annotated[
     str,
     typer.Argument(
@@ -69,17 +68,22 @@ def folder_of(path: Path | None) -> Path:
     return path if path is not None else load_settings().transcripts_dir
 
 
-def load_transcript(target: str, folder: Path | None) -> Transcript:
-    """The interview `target` names: a transcript file's path (ending in .json), or an id
-    in the folder."""
+def locate(target: str, folder: Path | None) -> tuple[TranscriptStore, str]:
+    """The store and id of the interview `target` names: the path of a transcript file
+    (ending in .json, such as one of the repository's examples), or an id in the folder."""
     from interviewer.transcript.store import TranscriptStore
 
-    path = Path(target)
     if target.endswith(".json"):
+        path = Path(target)
         if not path.is_file():
             raise InterviewerError(f"{path}: no such transcript file")
-        return TranscriptStore(path.parent).load(path.stem)
-    return store_of(folder).load(target)
+        return TranscriptStore(path.parent), path.stem
+    return store_of(folder), target
+
+
+def load_transcript(target: str, folder: Path | None) -> Transcript:
+    store, interview_id = locate(target, folder)
+    return store.load(interview_id)
 
 
 def offer_import(settings: Settings | None = None) -> None:
@@ -317,7 +321,7 @@ def export(
 @app.command()
 @handles_errors
 def regrade(
-    interview_id: IdArg,
+    interview_id: IdOrPathArg,
     judge: Annotated[
         str, typer.Option(help="offline, openai:MODEL, anthropic:MODEL, compatible:MODEL")
     ],
@@ -335,7 +339,7 @@ def regrade(
     from interviewer.judge import make_judge
     from interviewer.transcript.review import regrade as run_regrade
 
-    store = store_of(folder)
+    store, interview_id = locate(interview_id, folder)
     transcript = store.load(interview_id)
     if not transcript.turns:
         raise InterviewerError(f"interview {interview_id!r} has no finished questions to regrade")
@@ -360,7 +364,7 @@ def regrade(
 @app.command()
 @handles_errors
 def override(
-    interview_id: IdArg,
+    interview_id: IdOrPathArg,
     turn: Annotated[int, typer.Option(help="Question number, from 1 (as `review show`).")],
     key_point: Annotated[str, typer.Option("--key-point", help="A key point id of that turn.")],
     verdict: Annotated[str, typer.Option(help="covered, partial or missed.")],
@@ -379,7 +383,7 @@ def override(
     from interviewer.transcript.review import base_grade, get_turn, turn_score
     from interviewer.transcript.review import override as run_override
 
-    store = store_of(folder)
+    store, interview_id = locate(interview_id, folder)
     transcript = run_override(store, interview_id, turn, key_point, verdict, note)
     bank = bank_of(bank_dir)
     changed = get_turn(transcript, turn)

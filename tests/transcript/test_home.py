@@ -189,3 +189,18 @@ def test_no_offer_for_the_examples_or_a_folder_already_imported(
     import_folder(work / "transcripts", home(tmp_path))
     monkeypatch.chdir(work)
     assert "review import" not in runner.invoke(app, ["review", "list"]).stderr
+
+
+def test_review_override_takes_a_transcript_path(tmp_path: Path) -> None:
+    """Every review command takes a file's path as well as an id (here on a copy of the
+    reviewed example, so that the repository's file is left alone)."""
+    reviewed = "20261123-091310-a3a6"
+    copy = tmp_path / "copies" / f"{reviewed}.json"
+    copy.parent.mkdir()
+    shutil.copy(EXAMPLES / f"{reviewed}.json", copy)
+    verdict = ["--key-point", "train-loop", "--verdict", "missed", "--note", "by path"]
+    result = runner.invoke(app, ["review", "override", str(copy), "--turn", "1", *verdict])
+    assert result.exit_code == 0, result.output
+    turn = json.loads(copy.read_text("utf-8"))["turns"][0]
+    assert turn["overrides"][-1]["note"] == "by path"
+    assert not (home(tmp_path) / f"{reviewed}.json").exists()
