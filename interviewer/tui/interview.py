@@ -211,10 +211,12 @@ class InterviewScreen(Screen[None]):
             return
         self.busy = True
         self.set_status("grading…" if action == "answer" else "…")
-        self.run_session(action, text)
+        # A hint or a repeat leaves the answer being typed in the box: it stays saved.
+        keep = self.query_one("#answer", TextArea).text if action in ("hint", "repeat") else ""
+        self.run_session(action, text, keep)
 
     @work(thread=True, exclusive=True, group="session")
-    def run_session(self, action: str, text: str) -> None:
+    def run_session(self, action: str, text: str, keep: str = "") -> None:
         def chunk(words: str) -> None:
             self.app.call_from_thread(self.add_chunk, words)
 
@@ -226,7 +228,7 @@ class InterviewScreen(Screen[None]):
             elif action == "resume":
                 messages = session.finish_pending(on_chunk=chunk)
             else:
-                messages = session.send(action, text, on_chunk=chunk)
+                messages = session.send(action, text, on_chunk=chunk, draft=keep)
         except Exception as exc:  # provider errors and the like: tell, keep the answer
             self.app.call_from_thread(self.failed, action, text, exc)
             return

@@ -93,3 +93,34 @@ def test_kill_on_the_tui_submit_path_then_resume(
     said = [m["text"] for m in final["messages"] if m["role"] == "candidate"]
     assert said == ANSWERS, "every answer once, in order"
     assert comparable(final) == comparable(reference)
+
+
+async def test_a_hint_keeps_the_answer_being_typed_saved(tmp_path: Path) -> None:
+    """The transcript written after a hint still holds the answer in the box (it was saved
+    as "" until the next keystroke, so a kill then lost it)."""
+    from textual.widgets import TextArea
+
+    from interviewer.config import load_settings
+    from interviewer.interview.context import InterviewContext
+    from interviewer.transcript.store import TranscriptStore
+    from interviewer.tui.app import InterviewerApp
+    from interviewer.tui.interview import InterviewScreen
+    from tests.interview.tui_child import settle
+
+    settings = load_settings(transcripts_dir=tmp_path / "t")
+    ctx = InterviewContext(questions=1, topics=["lora"], seed=7, follow_up_limit=1)
+    app = InterviewerApp(settings, ctx=ctx)
+    store = TranscriptStore(settings.transcripts_dir)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, InterviewScreen)
+        screen.query_one("#answer", TextArea).insert(ANSWERS[0])
+        await pilot.pause(2.0)  # the autosave runs every 1.5 s
+        await settle(pilot)
+        assert store.load(screen.interview_id).draft == ANSWERS[0]
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        saved = store.load(screen.interview_id)
+        assert saved.current is not None and saved.current.hinted, "the hint was given"
+        assert saved.draft == ANSWERS[0]
