@@ -57,6 +57,14 @@ def data_dir() -> Path:
     return Path(base) / "interviewer"
 
 
+def _default_transcripts(data: dict[str, object]) -> Path:
+    """transcripts/ in the data folder: one home for a user's interviews, the same from any
+    working directory (a relative `data_dir` is made absolute here for that reason)."""
+    base = data.get("data_dir")
+    folder = Path(base) if isinstance(base, (str, Path)) else data_dir()
+    return folder.expanduser().absolute() / "transcripts"
+
+
 class Settings(BaseSettings):
     """Effective settings. Every field can be set as INTERVIEWER_<FIELD> or in config.toml."""
 
@@ -79,9 +87,14 @@ class Settings(BaseSettings):
     mode: Literal["practice", "exam"] = Field("practice", description="Show grades as you go?")
     questions: int = Field(5, ge=1, le=50, description="Questions per interview.")
     bank_dir: Path | None = Field(None, description="Question bank folder (default: built-in).")
-    data_dir: Path = Field(default_factory=data_dir, description="Checkpoints and caches.")
+    data_dir: Path = Field(
+        default_factory=data_dir,
+        description="Your data: interviews (checkpoints and transcripts), the grade cache.",
+    )
     transcripts_dir: Path = Field(
-        Path("transcripts"), description="Where interviews are saved (relative to the cwd)."
+        default_factory=lambda data: _default_transcripts(data),
+        description="Where interviews are saved (default: transcripts/ in data_dir, wherever "
+        "the command runs).",
     )
     timeout: float = Field(30.0, gt=0, description="Seconds per model request.")
     deadline: float = Field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -86,6 +87,14 @@ def interview(
     plain: Annotated[
         bool, typer.Option(help="No TUI: stdin and stdout (also when they are not a terminal).")
     ] = False,
+    transcripts: Annotated[
+        Path | None,
+        typer.Option(
+            "--transcripts",
+            help="Save (and --resume) interviews in this folder instead of transcripts/ in "
+            "the data folder.",
+        ),
+    ] = None,
 ) -> None:
     """Run a mock interview (the default command).
 
@@ -108,6 +117,7 @@ def interview(
         questions=questions,
         openai_base_url=base_url,
         api_key_env=api_key_env,
+        transcripts_dir=transcripts,
     )
     if settings.judge != "offline" or settings.interviewer != "scripted":
         # The spec, key and URL are checked now, not after the first answer.
@@ -115,7 +125,10 @@ def interview(
 
         check_model_spec(settings.judge, settings)
         check_model_spec(settings.interviewer, settings, what="interviewer")
+    from interviewer.cli.review import offer_import
+
     if resume == RESUME_LIST:
+        offer_import(settings)
         from interviewer.interview.session import unfinished
 
         pending = unfinished(settings)
@@ -160,11 +173,13 @@ def interview(
         from interviewer.tui.app import InterviewerApp
 
         InterviewerApp(settings, ctx=ctx, resume=resume).run()
+        offer_import(settings)  # (after the TUI, which would hide it)
         return
     # Imported here: the session imports LangGraph, which the TUI loads in the background.
     from interviewer.interview.plain import run_plain
     from interviewer.interview.session import Session
 
+    offer_import(settings)
     session = Session.open(settings, ctx, resume=resume)
     try:
         if resume:

@@ -15,6 +15,7 @@ from interviewer.errors import InterviewerError
 from interviewer.fsutil import atomic_write
 
 if TYPE_CHECKING:
+    from interviewer.config import Settings
     from interviewer.transcript.schema import Attempt, Transcript, Turn
     from interviewer.transcript.store import TranscriptStore
 
@@ -32,13 +33,24 @@ app = typer.Typer(
 
 DirOpt = Annotated[
     Path | None,
-    typer.Option("--dir", help="Transcripts folder (default: transcripts_dir from settings)."),
+    typer.Option(
+        "--dir",
+        "--transcripts",
+        help="Transcripts folder (default: transcripts/ in the data folder, or "
+        "transcripts_dir from settings).",
+    ),
 ]
 BankOpt = Annotated[
     Path | None,
     typer.Option("--bank", help="Bank folder for key point texts (default: from settings)."),
 ]
-IdArg = Annotated[str, typer.Argument(help="An interview id from `interviewer review list`.")]
+IdOrPathArg = Annotated[
+    str,
+    typer.Argument(
+        help="An interview id from `interviewer review list`, or the path of a transcript "
+        "file (such as an example: transcripts/20261123-091153-1a34.json)."
+    ),
+]
 
 STYLES = {"covered": "green", "partial": "yellow", "missed": "red"}
 HIGHLIGHT = {"covered": "black on green", "partial": "black on yellow"}
@@ -55,6 +67,37 @@ def folder_of(path: Path | None) -> Path:
     from interviewer.config import load_settings
 
     return path if path is not None else load_settings().transcripts_dir
+
+
+def locate(target: str, folder: Path | None) -> tuple[TranscriptStore, str]:
+    """The store and id of the interview `target` names: the path of a transcript file
+    (ending in .json, such as one of the repository's examples), or an id in the folder."""
+    from interviewer.transcript.store import TranscriptStore
+
+    if target.endswith(".json"):
+        path = Path(target)
+        if not path.is_file():
+            raise InterviewerError(f"{path}: no such transcript file")
+        return TranscriptStore(path.parent), path.stem
+    return store_of(folder), target
+
+
+def load_transcript(target: str, folder: Path | None) -> Transcript:
+    store, interview_id = locate(target, folder)
+    return store.load(interview_id)
+
+
+def offer_import(settings: Settings | None = None) -> None:
+    """Once: say that ./transcripts holds interviews of the user's own not yet imported."""
+    from interviewer.config import load_settings
+    from interviewer.transcript.imports import offer
+
+    try:
+        hint = offer(settings or load_settings())
+    except InterviewerError:
+        return  # (a broken config is reported by the command itself)
+    if hint:
+        err_console.print(Text("note: ", style="bold yellow") + Text(hint))
 
 
 def bank_of(path: Path | None, required: bool = False) -> Bank | None:
@@ -83,6 +126,7 @@ def list_(
     """
     from interviewer.transcript.review import summaries
 
+    offer_import()
     where = folder_of(folder)
     items = summaries(where)
     if as_json:
@@ -125,13 +169,15 @@ def list_(
 
 @app.command()
 @handles_errors
-def show(interview_id: IdArg, folder: DirOpt = None, bank_dir: BankOpt = None) -> None:
+def show(interview_id: IdOrPathArg, folder: DirOpt = None, bank_dir: BankOpt = None) -> None:
     """Show an interview: each question, each answer with its evidence highlighted, the
     verdict per key point, overrides and regrades.
 
     Example: interviewer review show 20250101-093000-ab12
+
+    Example: interviewer review show transcripts/20261123-091153-1a34.json
     """
-    transcript = store_of(folder).load(interview_id)
+    transcript = load_transcript(interview_id, folder)
     bank = bank_of(bank_dir)
     render(transcript, bank)
 
@@ -246,7 +292,7 @@ def render_attempt(j: int, a: Attempt) -> None:
 @app.command()
 @handles_errors
 def export(
-    interview_id: IdArg,
+    interview_id: IdOrPathArg,
     fmt: Annotated[str, typer.Option("--format", "-f", help="md, html or json.")] = "md",
     out: Annotated[Path | None, typer.Option(help="Write to this file (default: stdout).")] = None,
     folder: DirOpt = None,
@@ -260,7 +306,7 @@ def export(
 
     if fmt not in ("md", "html", "json"):
         raise InterviewerError(f"--format must be md, html or json, not {fmt!r}")
-    transcript = store_of(folder).load(interview_id)
+    transcript = load_transcript(interview_id, folder)
     bank = bank_of(bank_dir) if fmt != "json" else None
     text = render_export(transcript, fmt, bank)  # type: ignore[arg-type]
     if out is None:
@@ -276,7 +322,7 @@ def export(
 @app.command()
 @handles_errors
 def regrade(
-    interview_id: IdArg,
+    interview_id: IdOrPathArg,
     judge: Annotated[
         str, typer.Option(help="offline, openai:MODEL, anthropic:MODEL, compatible:MODEL")
     ],
@@ -296,7 +342,7 @@ def regrade(
     from interviewer.judge.llm import LLMJudge
     from interviewer.transcript.review import regrade as run_regrade
 
-    store = store_of(folder)
+    store, interview_id = locate(interview_id, folder)
     transcript = store.load(interview_id)
     if not transcript.turns:
         raise InterviewerError(f"interview {interview_id!r} has no finished questions to regrade")
@@ -327,7 +373,7 @@ def regrade(
 @app.command()
 @handles_errors
 def override(
-    interview_id: IdArg,
+    interview_id: IdOrPathArg,
     turn: Annotated[int, typer.Option(help="Question number, from 1 (as `review show`).")],
     key_point: Annotated[str, typer.Option("--key-point", help="A key point id of that turn.")],
     verdict: Annotated[str, typer.Option(help="covered, partial or missed.")],
@@ -346,7 +392,7 @@ def override(
     from interviewer.transcript.review import base_grade, get_turn, turn_score
     from interviewer.transcript.review import override as run_override
 
-    store = store_of(folder)
+    store, interview_id = locate(interview_id, folder)
     transcript = run_override(store, interview_id, turn, key_point, verdict, note)
     bank = bank_of(bank_dir)
     changed = get_turn(transcript, turn)
@@ -355,3 +401,39 @@ def override(
         f"score {turn_score(changed, bank):.1f} (judges: {base_grade(changed).score:.1f})",
         markup=False,
     )
+
+
+@app.command("import")
+@handles_errors
+def import_(
+    source: Annotated[
+        Path, typer.Argument(help="A folder of transcripts, such as an old ./transcripts.")
+    ],
+    folder: DirOpt = None,
+) -> None:
+    """Copy the interviews in a folder into your data folder (or --dir), skipping those
+    already there, so that `review`, `stats` and `--resume` see them. The folder is left as
+    it is.
+
+    Example: interviewer review import ./transcripts
+    """
+    from interviewer.transcript.imports import import_folder
+
+    dest = folder_of(folder)
+    done = import_folder(source, dest)
+    console.print(
+        f"imported {len(done.copied)} interview(s) into {dest}; {len(done.present)} already there",
+        markup=False,
+    )
+    for interview_id in done.differ:
+        err_console.print(
+            Text(
+                f"warning: {interview_id}: a different version is already in {dest}; "
+                f"kept that one (compare {source / interview_id}.json)",
+                style="yellow",
+            )
+        )
+    for problem in done.unreadable:
+        err_console.print(Text(f"warning: skipped {problem}", style="yellow"))
+    if done.unreadable:
+        raise typer.Exit(1)

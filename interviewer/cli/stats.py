@@ -24,7 +24,12 @@ def bar(score: float) -> Text:
 def stats_command(
     folder: Annotated[
         Path | None,
-        typer.Option("--dir", help="Transcripts folder (default: transcripts_dir from settings)."),
+        typer.Option(
+            "--dir",
+            "--transcripts",
+            help="Transcripts folder (default: transcripts/ in the data folder, or "
+            "transcripts_dir from settings). A folder of examples is never counted.",
+        ),
     ] = None,
     bank_dir: Annotated[Path | None, typer.Option("--bank", help="Bank folder.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Weak key points to list.")] = 10,
@@ -33,11 +38,12 @@ def stats_command(
     """Progress over time: average per topic (a bar chart), the key points you miss most
     often, and the topics to practise next (what `--focus-weak` favours).
 
-    Example: interviewer stats --dir ./transcripts
+    Example: interviewer stats --json
     """
-    from interviewer.cli.review import bank_of, folder_of
+    from interviewer.cli.review import bank_of, folder_of, offer_import
     from interviewer.transcript.history import progress
 
+    offer_import()
     where = folder_of(folder)
     bank = bank_of(bank_dir)
     data = progress(where, bank, limit=limit)

@@ -10,6 +10,11 @@
 `await_answer` is the only node that waits (`interrupt`); it re-runs from the top on resume,
 so it does nothing before the interrupt. Everything else runs once per step, and with
 durability="sync" each step is on disk before the next begins.
+
+`await_answer` records each move in the state: `moved_at` (where the conversation stood,
+so that a resume shows what came after it) and `taken` (answers, skips and quits so far,
+so that a resume can tell a draft the graph already took from one still unsent). An answer
+longer than MAX_ANSWER_CHARS is cut there and its grade flagged `truncated`.
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ from interviewer.judge import Judge
 from interviewer.judge.schema import Grade
 
 ACTIONS = ("answer", "hint", "repeat", "skip", "quit")
+TAKES_DRAFT = ("answer", "skip", "quit")  # moves after which an unsent draft is gone
+MAX_ANSWER_CHARS = 20_000  # as batch grading (interviewer.batch.runner)
+# LangGraph's channels for an interrupt and the value it is resumed with (private there)
+INTERRUPT, RESUME = "__interrupt__", "__resume__"
 
 
 @dataclass
@@ -118,9 +127,14 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver[Any] | None = None
         )
         reply = interrupt({"prompt": last["text"] if last else "", "kind": "answer"})
         action, text = _parse_reply(reply)
-        update: dict[str, Any] = {"action": action}
+        update: dict[str, Any] = {
+            "action": action,
+            "moved_at": len(state.get("messages", [])),
+            "taken": state.get("taken", 0) + (1 if action in TAKES_DRAFT else 0),
+        }
         if action == "answer":
-            update["messages"] = [msg("candidate", text, "answer")]
+            update["truncated"] = len(text) > MAX_ANSWER_CHARS
+            update["messages"] = [msg("candidate", text[:MAX_ANSWER_CHARS], "answer")]
         return update
 
     def grade(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
@@ -134,6 +148,8 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver[Any] | None = None
         )
         judge = deps.judge_for(ctx.judge)
         result = judge.grade(question, rubric, answer)
+        if state.get("truncated") and "truncated" not in result.flags:
+            result = result.model_copy(update={"flags": [*result.flags, "truncated"]})
         attempt: Attempt = {
             "prompt": prompt,
             "probes": current["pending_probe"],

@@ -1,9 +1,13 @@
 """Plain mode: the interview on stdin/stdout, for scripts and for terminals without the TUI.
 
 Contract: an answer ends at a blank line; `/skip`, `/hint`, `/repeat`, `/quit` on a line of
-their own are commands; end of input ends the interview, saves the transcript and prints
-the report; the last line printed is the transcript's path. Each line of an answer is saved
-as a draft as it is typed, and `--resume` shows it again and lets you go on with it.
+their own are commands, also after lines of an answer: /hint and /repeat keep the lines
+typed so far, to go on with after them; /skip drops them with the question; /quit sends
+them as the last answer and ends. End of input ends the interview (sending any lines
+typed), saves the transcript and prints the report; the last line printed is the
+transcript's path. Each line of an answer is saved as a draft as it is typed, and
+`--resume` shows it again and lets you go on with it. An answer longer than 20,000
+characters is cut there and its grade flagged `truncated`.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
+from interviewer.interview import testhooks
+from interviewer.interview.graph import MAX_ANSWER_CHARS
 from interviewer.interview.report import render_text
 from interviewer.interview.session import Session
 from interviewer.interview.state import Message
@@ -31,26 +37,30 @@ def read_reply(
 ) -> tuple[str, str] | None:
     """The next reply: (action, text). None at end of input with nothing typed.
 
-    `draft` is an answer begun before (kept across a crash); new lines continue it. Each
-    line typed is passed to `on_line` with the answer so far, which saves it as a draft.
+    `draft` is an answer begun before (kept across a crash, or a /hint); new lines continue
+    it. For "answer", text is the answer; for a command, the lines typed before it (see
+    the module's contract). Each line typed is passed to `on_line` with the answer so far
+    (up to MAX_ANSWER_CHARS), which saves it as a draft.
     """
     lines: list[str] = draft.splitlines() if draft.strip() else []
-    typed = 0
+    saved = "\n".join(lines)
+    testhooks.point("read")
     while True:
         line = stdin.readline()
         if not line:  # end of input
             return ("answer", "\n".join(lines).strip()) if lines else None
         stripped = line.strip()
-        if not typed and stripped in COMMANDS:
-            return COMMANDS[stripped], ""
+        if stripped in COMMANDS:
+            return COMMANDS[stripped], "\n".join(lines).strip()
         if not stripped:
             if lines:
                 return "answer", "\n".join(lines).strip()
             continue  # blank lines before an answer are ignored
         lines.append(line.rstrip("\n"))
-        typed += 1
-        if on_line is not None:
-            on_line("\n".join(lines))
+        text = "\n".join(lines)[:MAX_ANSWER_CHARS]
+        if on_line is not None and text != saved:  # (past the cap, nothing more to save)
+            on_line(text)
+            saved = text
 
 
 def show(messages: list[Message], out: TextIO) -> None:
@@ -69,6 +79,7 @@ def run_plain(session: Session, stdin: TextIO, stdout: TextIO, resumed: bool = F
     draft = ""
     if resumed:
         stdout.write(f"(resuming {session.interview_id})\n")
+        session.finish_pending()  # a step a crash cut short runs first
         show(session.pending_prompt(), stdout)
         draft = session.saved_draft()
         if draft.strip():
@@ -86,13 +97,17 @@ def run_plain(session: Session, stdin: TextIO, stdout: TextIO, resumed: bool = F
             show(session.send("quit"), stdout)
             break
         action, text = reply
-        if action == "answer" and not text:
-            continue
-        if action == "answer":
-            draft = ""
-        show(session.send(action, text), stdout)
-        if draft:  # a hint or a repeat asked before the answer was sent: keep it
-            session.save(draft=draft)
+        draft = ""
+        if action in ("hint", "repeat"):
+            draft = text  # the lines typed so far: go on with them after the hint
+            show(session.send(action, draft=draft), stdout)
+        elif action == "answer" or (action == "quit" and text):
+            if text:
+                show(session.send("answer", text), stdout)
+            if action == "quit" and not session.done:
+                show(session.send("quit"), stdout)
+        else:  # skip (its lines go with the question), or quit
+            show(session.send(action), stdout)
         if stdin.closed:
             ended_input = True
     report = session.values.get("report")

@@ -3,6 +3,13 @@
 The graph's state is checkpointed in SQLite (data dir, `interviews.sqlite`) after every
 step, durably (durability="sync"), and the transcript is rewritten after every step; a
 crash at any point can be resumed with `--resume ID` at the step where it stopped.
+
+The checkpoint is the truth. The transcript is written after the checkpoint, so after a
+crash it may be a step behind: on resume, a step in flight (an answer taken but not yet
+graded, a skip taken but the next question not yet asked) is run again first
+(`finish_pending`), and a draft saved before the graph took the answer it became is
+dropped (`saved_draft`: each draft records how many answers, skips and quits the graph
+had taken when it was typed).
 """
 
 from __future__ import annotations
@@ -15,16 +22,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph import START
 from langgraph.types import Command
 
 from interviewer.bank.loader import Bank, load_bank
 from interviewer.config import JudgeSpec, Settings
 from interviewer.errors import InterviewerError
 from interviewer.fsutil import private_file
-from interviewer.interview import opening
+from interviewer.interview import opening, testhooks
 from interviewer.interview.context import InterviewContext
-from interviewer.interview.graph import Deps, build_graph
+from interviewer.interview.graph import INTERRUPT, Deps, build_graph
 from interviewer.interview.opening import check_topics, now, start_difficulty
 from interviewer.interview.personas import persona
 from interviewer.interview.state import Message
@@ -36,6 +45,7 @@ from interviewer.transcript.schema import Transcript
 from interviewer.transcript.store import TranscriptStore, check_id
 
 Chunk = Callable[[str], None]
+PROMPTS = ("question", "follow_up", "repeat")  # what the candidate answers
 
 
 def checkpoint_path(settings: Settings) -> Path:
@@ -85,7 +95,7 @@ class Session:
         bank = bank or load_bank(settings.bank_dir)
         private = private_file(checkpoint_path(settings))  # 0600 in a 0700 folder: answers
         conn = sqlite3.connect(private, check_same_thread=False)
-        saver = SqliteSaver(conn)
+        saver = testhooks.HookedSaver(conn) if testhooks.active() else SqliteSaver(conn)
         store = TranscriptStore(settings.transcripts_dir)
         judges: dict[str, Judge] = {}
         making = threading.Lock()  # the warm-up thread and the graph may both ask
@@ -107,20 +117,28 @@ class Session:
             new = check_id(interview_id) if interview_id else opening.new_id()
             return cls(new, ctx, bank, graph, store, now(), conn, judges, judge_for)
         check_id(resume)
-        snapshot = graph.get_state({"configurable": {"thread_id": resume}})
-        values = snapshot.values if snapshot else {}
-        if not values:
+        config: RunnableConfig = {"configurable": {"thread_id": resume}}
+        snapshot = graph.get_state(config)
+        values = dict(snapshot.values) if snapshot else {}
+        if values and "settings" not in values:
+            # Killed before the first step: the initial state is still the graph's input.
+            first = saver.get_tuple(config)
+            start = first.checkpoint["channel_values"].get(START) if first else None
+            values = dict(start) if isinstance(start, dict) else {}
+        if not values.get("settings"):
             conn.close()
             raise InterviewerError(
                 f"no saved interview {resume!r} in {checkpoint_path(settings)}",
                 hint="`interviewer interview --resume` lists the unfinished ones.",
             )
-        if values.get("done"):
+        if values.get("done") and _saved_as_finished(store, resume):
             conn.close()
             raise InterviewerError(
                 f"interview {resume!r} is already finished",
                 hint=f"See it with `interviewer review show {resume}`.",
             )
+        # (Finished in the checkpoint but not in the transcript: killed between the two.
+        # The session opens; its caller saves the transcript and shows the report.)
         saved = InterviewContext.model_validate(values["settings"])
         created = values.get("created", now())
         return cls(resume, saved, bank, graph, store, created, conn, judges, judge_for)
@@ -142,11 +160,42 @@ class Session:
         }
         return self._run(initial, on_chunk)
 
-    def send(self, action: str, text: str = "", on_chunk: Chunk | None = None) -> list[Message]:
-        """The candidate's move: answer (with text), hint, repeat, skip or quit."""
-        return self._run(Command(resume={"action": action, "text": text}), on_chunk)
+    def send(
+        self, action: str, text: str = "", on_chunk: Chunk | None = None, draft: str = ""
+    ) -> list[Message]:
+        """The candidate's move: answer (with text), hint, repeat, skip or quit.
 
-    def _run(self, payload: Any, on_chunk: Chunk | None) -> list[Message]:
+        `draft` is an answer being typed that this move does not send (lines typed before
+        a /hint): it stays saved while the step runs and after it.
+        """
+        payload: Command[Any] = Command(resume={"action": action, "text": text})
+        return self._run(payload, on_chunk, draft=draft)
+
+    def step_in_flight(self) -> bool:
+        """True when a crash stopped the graph in the middle of a step: the candidate's
+        last move was taken (it is in the checkpoint) but the steps after it did not all
+        run. `finish_pending` runs them."""
+        snapshot = self.graph.get_state(self.config)
+        if not snapshot:
+            return False
+        # Anything saved since the last checkpoint but the interrupt itself: the move that
+        # answers it, or a node's result (LangGraph applies them when it goes on).
+        saved = self.graph.checkpointer.get_tuple(self.config)
+        writes = (saved.pending_writes or []) if saved else []
+        if any(channel != INTERRUPT for _, channel, _ in writes):
+            return True
+        return bool(snapshot.next) and not any(task.interrupts for task in snapshot.tasks)
+
+    def finish_pending(self, on_chunk: Chunk | None = None) -> list[Message]:
+        """On resume: run the step a crash interrupted, up to the next question or the
+        end. Returns what it said (nothing when no step was in flight)."""
+        if not self.step_in_flight():
+            if self.done:
+                self.save()  # finished, but killed before the transcript said so
+            return []
+        return self._run(None, on_chunk)
+
+    def _run(self, payload: Any, on_chunk: Chunk | None, draft: str = "") -> list[Message]:
         before = len(self.values.get("messages", []))
         for mode, data in self.graph.stream(
             payload,
@@ -157,7 +206,7 @@ class Session:
         ):
             if mode == "custom" and on_chunk and isinstance(data, dict) and "chunk" in data:
                 on_chunk(str(data["chunk"]))
-        self.save()
+        self.save(draft=draft)
         return list(self.values.get("messages", [])[before:])
 
     # --- reading ------------------------------------------------------------------------
@@ -172,14 +221,32 @@ class Session:
         return bool(self.values.get("done"))
 
     def pending_prompt(self) -> list[Message]:
-        """What was said since the candidate last answered (to show again on resume)."""
-        messages = self.values.get("messages", [])
-        out: list[Message] = []
-        for m in reversed(messages):
-            if m["role"] == "candidate":
-                break
-            out.append(m)
-        return list(reversed(out))
+        """What to show again on resume: what was said since the candidate's last move
+        (answer, hint, repeat, skip), led by the question or follow-up being answered if
+        it was asked before that move (a hint's question). A skipped question is not
+        shown again: the move was the skip, and the next question comes after it."""
+        values = self.values
+        messages: list[Message] = list(values.get("messages", []))
+        start = values.get("moved_at")
+        if start is None:  # (a checkpoint from before moves were recorded)
+            start = next(
+                (
+                    i + 1
+                    for i in range(len(messages) - 1, -1, -1)
+                    if messages[i]["role"] == "candidate"
+                ),
+                0,
+            )
+        prompt = next(
+            (
+                i
+                for i in range(len(messages) - 1, -1, -1)
+                if messages[i]["role"] == "interviewer" and messages[i]["kind"] in PROMPTS
+            ),
+            None,
+        )
+        lead = [messages[prompt]] if prompt is not None and prompt < start else []
+        return lead + [m for m in messages[start:] if m["role"] != "candidate"]
 
     def transcript(self, draft: str = "") -> Transcript:
         """The transcript as of now; `draft` is an answer being typed (autosaved).
@@ -197,26 +264,44 @@ class Session:
             q = self.bank.questions.get(question_id)
             return (q.topic, q.difficulty) if q else None
 
+        values = self.values
         return from_state(
-            self.values,
+            values,
             interview_id=self.interview_id,
             created=self.created,
             updated=now(),
             settings=self.ctx,
             draft=draft,
+            draft_taken=int(values.get("taken", 0)) if draft else None,
             lookup=lookup,
             previous=previous,
         )
 
     def save(self, draft: str = "") -> Path:
-        return self.store.save(self.transcript(draft))
+        path = self.store.save(self.transcript(draft))
+        testhooks.point("save")
+        return path
 
     def saved_draft(self) -> str:
-        """The answer being typed when this interview was last saved ("" if none)."""
+        """The answer being typed when this interview was last saved, if the graph has not
+        taken it since ("" if none). Call it after `finish_pending`.
+
+        A draft is saved with the count of answers, skips and quits the graph had taken
+        (`taken`); when the checkpoint has taken more, the draft was sent (or its question
+        skipped) before the crash, and showing it as unsent would send it twice.
+        """
         try:
-            return self.store.load(self.interview_id).draft
+            saved = self.store.load(self.interview_id)
         except InterviewerError:
             return ""
+        if not saved.draft.strip():
+            return ""
+        values = self.values
+        if saved.draft_taken is not None:
+            return saved.draft if saved.draft_taken == int(values.get("taken", 0)) else ""
+        # A transcript from before drafts recorded `taken`: drop it if it was sent.
+        answers = [m["text"] for m in values.get("messages", []) if m["role"] == "candidate"]
+        return "" if answers and answers[-1].strip() == saved.draft.strip() else saved.draft
 
     def warm_up_in_background(self) -> None:
         """Start `warm_up` on a thread: the first question need not wait for the model."""
@@ -239,6 +324,13 @@ class Session:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _saved_as_finished(store: TranscriptStore, interview_id: str) -> bool:
+    try:
+        return store.load(interview_id).finished
+    except InterviewerError:
+        return False
 
 
 def unfinished(settings: Settings) -> list[Transcript]:

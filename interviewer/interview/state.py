@@ -63,5 +63,8 @@ class InterviewState(TypedDict, total=False):
     asked: list[str]
     target_difficulty: int
     action: str  # the candidate's last action: answer | skip | hint | repeat | quit
+    moved_at: int  # len(messages) when the candidate last moved (what a resume shows from)
+    taken: int  # answers, skips and quits taken so far (a draft typed before is spent)
+    truncated: bool  # the last answer was cut at MAX_ANSWER_CHARS
     report: dict[str, Any] | None
     done: bool

@@ -102,6 +102,7 @@ def from_state(
     updated: str,
     settings: InterviewContext,
     draft: str = "",
+    draft_taken: int | None = None,
     lookup: Lookup | None = None,
     previous: Transcript | None = None,
 ) -> Transcript:
@@ -136,6 +137,7 @@ def from_state(
         turns=turns,
         current=current,
         draft=draft,
+        draft_taken=draft_taken if draft else None,
         report=Report.model_validate(report) if report else None,
         finished=bool(values.get("done")),
     )

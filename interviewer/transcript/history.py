@@ -14,12 +14,15 @@ from pydantic import BaseModel, Field
 
 from interviewer.bank.loader import Bank
 from interviewer.errors import InterviewerError
+from interviewer.transcript.imports import EXAMPLES_MARKER, is_examples
 from interviewer.transcript.review import default_bank, effective_verdicts, overall, turn_score
 from interviewer.transcript.schema import Transcript
 from interviewer.transcript.store import TranscriptStore
 
 
 def _transcripts(folder: Path) -> tuple[list[Transcript], list[str]]:
+    if is_examples(folder):  # the repository's example interviews are nobody's progress
+        return [], [f"{folder}: example interviews ({EXAMPLES_MARKER}), never counted"]
     store = TranscriptStore(folder)
     good: list[Transcript] = []
     bad: list[str] = []

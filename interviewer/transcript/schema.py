@@ -160,6 +160,11 @@ class Transcript(BaseModel):
     turns: list[Turn] = Field(default_factory=list, description="Finished questions.")
     current: Current | None = None
     draft: str = Field("", description="An answer being typed, autosaved; cleared on send.")
+    draft_taken: int | None = Field(
+        None,
+        description="Answers, skips and quits the interview had taken when the draft was "
+        "typed; a resume drops the draft if more have been taken since (it was sent).",
+    )
     report: Report | None = None
     finished: bool = False
 

@@ -122,7 +122,9 @@ class InterviewerApp(App[None]):
             session.close()
             raise
         self.session = session
-        draft = session.saved_draft()
+        # A step a crash cut short runs first (in the screen's worker); the draft is read
+        # after it, when the checkpoint says whether the graph had taken it.
+        draft = "" if session.step_in_flight() else session.saved_draft()
         self._show(InterviewScreen(session, resumed=True, draft=draft), replace)
         session.warm_up_in_background()  # (a new interview warms its judge up in `start`)
 

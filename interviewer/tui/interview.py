@@ -161,6 +161,8 @@ class InterviewScreen(Screen[None]):
             for m in values.get("messages", []):
                 self.add_message(m)
             self.refresh_panel(values)
+            if self.live.step_in_flight() or values.get("done"):
+                self.call_session("resume")  # finish the step a crash cut short
         elif self.opening is not None:
             self.show_preview()
             self.busy = True
@@ -214,10 +216,12 @@ class InterviewScreen(Screen[None]):
             return
         self.busy = True
         self.set_status("grading…" if action == "answer" else "…")
-        self.run_session(action, text)
+        # A hint or a repeat leaves the answer being typed in the box: it stays saved.
+        keep = self.query_one("#answer", TextArea).text if action in ("hint", "repeat") else ""
+        self.run_session(action, text, keep)
 
     @work(thread=True, exclusive=True, group="session")
-    def run_session(self, action: str, text: str) -> None:
+    def run_session(self, action: str, text: str, keep: str = "") -> None:
         def chunk(words: str) -> None:
             self.app.call_from_thread(self.add_chunk, words)
 
@@ -226,8 +230,10 @@ class InterviewScreen(Screen[None]):
             if action == "start":
                 # Words already on screen are not streamed again.
                 messages = session.start(on_chunk=None if self.preview else chunk)
+            elif action == "resume":
+                messages = session.finish_pending(on_chunk=chunk)
             else:
-                messages = session.send(action, text, on_chunk=chunk)
+                messages = session.send(action, text, on_chunk=chunk, draft=keep)
         except Exception as exc:  # provider, file and SQLite errors: tell, keep the answer
             self.app.call_from_thread(self.failed, action, text, exc)
             return
@@ -282,6 +288,10 @@ class InterviewScreen(Screen[None]):
                 self.question_started = self.clock()
         if any(m["role"] == "candidate" for m in messages):
             self.dirty = False
+        if action == "resume":
+            area = self.query_one("#answer", TextArea)
+            if not area.text.strip():
+                area.text = self.live.saved_draft()
         self.refresh_panel(values)
         if values.get("done"):
             self.tui.show_report(self.live, values)

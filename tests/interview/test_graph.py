@@ -12,7 +12,7 @@ from langgraph.types import Command
 from interviewer.bank.loader import Bank, load_bank
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.followup import merge, next_probe, says_dont_know
-from interviewer.interview.graph import Deps, build_graph
+from interviewer.interview.graph import MAX_ANSWER_CHARS, Deps, build_graph
 from interviewer.interview.personas import persona
 from interviewer.interview.selection import next_difficulty, select_question
 from interviewer.interview.voice import ScriptedVoice
@@ -269,3 +269,29 @@ def test_await_answer_has_no_side_effects_before_interrupt(lora_bank: Bank, tmp_
     after = graph.get_state(config).values
     assert after["messages"] == before["messages"]
     assert after["current"] == before["current"]
+
+
+def test_an_answer_over_the_cap_is_cut_and_flagged(lora_bank: Bank) -> None:
+    """A 1 MB paste is not passed whole to the judge: cut at MAX_ANSWER_CHARS, as in batch
+    grading, and its grade says so."""
+    graph = graph_for(lora_bank)
+    ctx = InterviewContext(questions=1, topics=["lora"], seed=0, follow_up_limit=0)
+    config, _ = start(graph, ctx)
+    long = STRONG_LORA * (MAX_ANSWER_CHARS // len(STRONG_LORA) + 5)
+    assert len(long) > MAX_ANSWER_CHARS
+    state = send(graph, config, ctx, "answer", long)
+    [attempt] = state["finished"][0]["attempts"]
+    assert attempt["answer"] == long[:MAX_ANSWER_CHARS]
+    assert "truncated" in attempt["grade"]["flags"]
+    said = [m["text"] for m in state["messages"] if m["role"] == "candidate"]
+    assert said == [long[:MAX_ANSWER_CHARS]]
+
+
+def test_an_answer_under_the_cap_is_not_flagged(lora_bank: Bank) -> None:
+    graph = graph_for(lora_bank)
+    ctx = InterviewContext(questions=1, topics=["lora"], seed=0, follow_up_limit=0)
+    config, _ = start(graph, ctx)
+    state = send(graph, config, ctx, "answer", STRONG_LORA)
+    [attempt] = state["finished"][0]["attempts"]
+    assert attempt["answer"] == STRONG_LORA
+    assert "truncated" not in attempt["grade"]["flags"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import queue
@@ -15,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from interviewer.bank.loader import load_bank
+from interviewer.interview.graph import MAX_ANSWER_CHARS
 from interviewer.interview.personas import personas
+from interviewer.interview.plain import read_reply
 from tests.conftest import REPO
 
 ANSWERS = [
@@ -111,7 +114,7 @@ class Live:
 
 
 def transcript_of(tmp: Path, interview_id: str) -> dict[str, object] | None:
-    path = tmp / "transcripts" / f"{interview_id}.json"
+    path = tmp / "data" / "interviewer" / "transcripts" / f"{interview_id}.json"
     try:
         return json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
@@ -253,4 +256,55 @@ def test_root_command_takes_interview_options(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "Overall" in proc.stdout
-    assert proc.stdout.strip().splitlines()[-1].startswith("transcripts/")
+    saved = Path(proc.stdout.strip().splitlines()[-1])
+    assert saved.parent == tmp_path / "data" / "interviewer" / "transcripts"
+
+
+# --- reading replies (13.13: a command after lines of an answer is a command) ------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "reply"),
+    [
+        ("/skip\n", ("skip", "")),
+        ("LoRA 冻结 W0。\n/skip\n", ("skip", "LoRA 冻结 W0。")),
+        ("LoRA 冻结 W0。\n/hint\n", ("hint", "LoRA 冻结 W0。")),
+        ("LoRA 冻结 W0。\n  /repeat  \n", ("repeat", "LoRA 冻结 W0。")),
+        ("LoRA 冻结 W0。\n/quit\n", ("quit", "LoRA 冻结 W0。")),
+        ("LoRA 冻结 W0。\n只训练 A 和 B。\n\n", ("answer", "LoRA 冻结 W0。\n只训练 A 和 B。")),
+        ("\n\nLoRA\n", ("answer", "LoRA")),  # end of input sends what was typed
+        ("", None),
+    ],
+)
+def test_read_reply(typed: str, reply: tuple[str, str] | None) -> None:
+    assert read_reply(io.StringIO(typed)) == reply
+
+
+def test_read_reply_saves_each_line_up_to_the_cap() -> None:
+    saved: list[str] = []
+    line = "x" * 15_000
+    typed = f"{line}\n{line}\n{line}\n\n"
+    action, text = read_reply(io.StringIO(typed), on_line=saved.append) or ("", "")
+    assert action == "answer" and len(text) == 3 * 15_000 + 2  # the graph cuts it
+    assert [len(s) for s in saved] == [15_000, MAX_ANSWER_CHARS], "no save once past the cap"
+
+
+def test_skip_after_answer_lines_skips_and_hint_keeps_them(tmp_path: Path) -> None:
+    """`/skip` typed after a line skips the question (the line is not an answer); `/hint`
+    after a line shows the hint, and the lines typed go on into the answer after it."""
+    stdin = (
+        "我觉得是\n/skip\n"  # question 1: skipped, its line dropped
+        "LoRA 冻结预训练权重 W0，\n/hint\n只训练低秩矩阵 A 和 B。\n\n"  # question 2
+    )
+    args = ["--topic", "lora", "--questions", "2", "--follow-ups", "0", "--seed", "7"]
+    proc = run(tmp_path, args, stdin)
+    assert proc.returncode == 0, proc.stderr
+    final = json.loads((tmp_path / proc.stdout.strip().splitlines()[-1]).read_text("utf-8"))
+    first, second = final["turns"]
+    assert first["skipped"] is True and first["attempts"] == []
+    assert [a["answer"] for a in second["attempts"]] == [
+        "LoRA 冻结预训练权重 W0，\n只训练低秩矩阵 A 和 B。"
+    ]
+    assert second["hinted"], "the /hint after a line was a hint"
+    said = " ".join(m["text"] for m in final["messages"] if m["role"] == "candidate")
+    assert "/skip" not in said and "/hint" not in said and "我觉得是" not in said
