@@ -144,21 +144,26 @@ def soft_words(answer: str) -> tuple[str, ...]:
 
 
 def answer_side(answer: str, units: Sequence[Unit], encoder: Encoder) -> AnswerSide:
-    """Embed the answer, its units and its content words in one encoder call."""
+    """Embed the answer's units and content words in one encoder call. The whole answer's
+    vector is the normalised mean of its sentences' (embedding a long answer again as one
+    text would cost as much as all its sentences, for about the same vector)."""
     unit_texts = tuple(dict.fromkeys(u.text for u in units)) or (answer,)
+    sentences = [u.text for u in units if u.kind == "sentence"] or [answer]
     words = content_words(answer)
     soft = soft_words(answer)
-    vectors = encoder.encode([answer, *unit_texts, *soft])
+    vectors = encoder.encode([*unit_texts, *soft])
     n = len(unit_texts)
+    whole = encoder.encode(sentences).mean(axis=0, keepdims=True)
+    whole = whole / max(float(np.linalg.norm(whole)), 1e-9)
     return AnswerSide(
         text=answer,
         unit_texts=unit_texts,
         words=frozenset(words),
         bigrams=bigrams(answer),
-        vector=vectors[:1],
-        units=vectors[1 : 1 + n],
+        vector=whole.astype(np.float32),
+        units=vectors[:n],
         word_list=soft,
-        word_vectors=vectors[1 + n :],
+        word_vectors=vectors[n:],
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -267,7 +268,14 @@ def rubric_terms(rubric: Rubric) -> list[str]:
 def _rubric_words(question: Question, rubric: Rubric) -> frozenset[str]:
     texts = [kp.text.zh + " " + kp.text.en for kp in rubric.key_points]
     texts += [rubric.reference_answer.zh, rubric.reference_answer.en]
-    q = set(content_words(question.prompt.zh + " " + question.prompt.en))
+    return _words_beyond(question.prompt.zh + " " + question.prompt.en, tuple(texts))
+
+
+@lru_cache(maxsize=1024)
+def _words_beyond(question: str, texts: tuple[str, ...]) -> frozenset[str]:
+    """The content words of `texts` that the question does not already use (per rubric,
+    computed once)."""
+    q = set(content_words(question))
     return frozenset(w for t in texts for w in content_words(t) if w not in q)
 
 
@@ -320,17 +328,23 @@ def _names_the_whole_rubric(text: str, rubric: Rubric) -> bool:
 
 
 def _reference_is_a_list(rubric: Rubric) -> bool:
+    texts = [rubric.reference_answer.zh, rubric.reference_answer.en]
+    texts += [t for kp in rubric.key_points for t in (kp.text.zh, kp.text.en)]
+    return _is_list_reference(rubric.question_id.startswith("adhoc-"), tuple(texts))
+
+
+@lru_cache(maxsize=1024)
+def _is_list_reference(adhoc: bool, texts: tuple[str, ...]) -> bool:
     """A reference that is itself a run of terms ("push, pop, peek, isEmpty"): an answer in
     the same shape is an answer, not keyword stuffing. An ad-hoc reference is the answer key
-    itself, so a list in any of its sentences counts; a bank reference counts when most of
-    its sentences are lists (a key point that names a few items in passing does not)."""
-    if rubric.question_id.startswith("adhoc-"):
-        texts = [rubric.reference_answer.zh, rubric.reference_answer.en]
-        texts += [t for kp in rubric.key_points for t in (kp.text.zh, kp.text.en)]
+    itself, so a list in any of its sentences counts; a bank reference (the first two
+    texts) counts when most of its sentences are lists (a key point that names a few items
+    in passing does not)."""
+    if adhoc:
         return any(is_keyword_list(t) for t in texts) or any(
             is_keyword_list(u.text) for t in texts for u in split_units(t)
         )
-    for ref in (rubric.reference_answer.zh, rubric.reference_answer.en):
+    for ref in texts[:2]:
         sentences = [u.text for u in split_units(ref) if u.kind == "sentence"]
         if sentences and sum(map(is_keyword_list, sentences)) * 2 >= len(sentences):
             return True

@@ -21,7 +21,7 @@ import importlib.metadata
 import re
 import time
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -109,7 +109,7 @@ class OfflineJudge:
             units = split_units(strip_invisible(a))
             sentences = [u for u in units if u.kind == "sentence"] or units
             whole = " ".join(u.text for u in sentences)
-            texts += [whole, *(u.text for u in units), *soft_words(whole)]
+            texts += [*(u.text for u in units), *soft_words(whole)]
         self.encoder.encode(texts)
 
     def learn_terms(self, rubrics: list[Rubric]) -> None:
@@ -254,7 +254,13 @@ class OfflineJudge:
 
 
 def _own_texts(question: Question, rubric: Rubric) -> list[str]:
+    """Every text of the rubric the judge embeds: prompt, key points and their content
+    words (the soft recall), reference sentences, misconception claims."""
     texts = rubric_texts(question, rubric)
+    texts.append(_question_text(question))
+    texts += [
+        w for kp in rubric.key_points for t in (kp.text.zh, kp.text.en) for w in content_words(t)
+    ]
     texts += [_claim(t) for m in rubric.misconceptions for t in (m.text.zh, m.text.en)]
     return texts
 
@@ -273,14 +279,20 @@ def _phrase_tokens(phrase: str) -> tuple[str, ...]:
     return tuple(t.casefold() for t in segmenter().cut(phrase))
 
 
+@lru_cache(maxsize=16384)
+def _folded_tokens(text: str) -> tuple[str, ...]:
+    return tuple(t.casefold() for t in segmenter().cut(text))
+
+
 def _phrase_hit(mc: Misconception, text: str) -> tuple[int, int] | None:
     """Token span of the first evidence phrase found in `text` (in order, small gaps allowed)."""
-    tokens = [t.casefold() for t in segmenter().cut(text)]
+    tokens = _folded_tokens(text)
+    have = frozenset(tokens)
     for phrase in mc.evidence.terms():
         want = _phrase_tokens(phrase)
-        if not want:
-            continue
-        span = _in_order(want, tokens, slack=2)
+        if not want or not have.issuperset(want):
+            continue  # (most phrases: a word of it is missing, no need to look for the order)
+        span = _in_order(want, list(tokens), slack=2)
         if span is not None:
             return span
     return None

@@ -125,7 +125,7 @@ class Segmenter:
         """Tokens: Chinese words from jieba, Latin words whole; no whitespace or punctuation."""
         return list(self._cut(text, hmm))
 
-    @lru_cache(maxsize=8192)  # noqa: B019 — one process-wide segmenter; texts repeat
+    @lru_cache(maxsize=65536)  # noqa: B019 — one process-wide segmenter; texts repeat
     def _cut(self, text: str, hmm: bool) -> tuple[str, ...]:
         return tuple(t for t in self._tokenizer().cut(nfkc(text), HMM=hmm) if comparable(t))
 
