@@ -148,6 +148,7 @@ def eval_command(
     table.add_column("value", justify="right")
     rows = [
         ("Pearson", f"{report.pearson:.3f}"),
+        ("Pearson of the naive baseline", f"{report.naive_pearson:.3f}"),
         ("Spearman", f"{report.spearman:.3f}"),
         ("MAE", f"{report.mae:.1f}"),
         ("QWK (5 bands)", f"{report.qwk:.3f}"),

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from interviewer.bank.loader import Bank
 from interviewer.bank.schema import CalibrationAnswer, CalibrationItem
+from interviewer.judge.baseline import naive_score
 from interviewer.judge.schema import Grade
 
 Half = Literal["tune", "held", "all"]
@@ -36,6 +37,7 @@ class AnswerResult(BaseModel):
     misconceptions_expected: list[str]
     misconceptions_found: list[str]
     flags: list[str]
+    naive: float = 0.0  # the naive baseline's score for this answer (0-100)
 
     @property
     def score(self) -> float:
@@ -48,6 +50,7 @@ class EvalReport(BaseModel):
     answers: int
     questions: int
     pearson: float
+    naive_pearson: float = 0.0  # the naive word-overlap baseline, in the same run
     spearman: float
     mae: float
     qwk: float
@@ -131,6 +134,11 @@ async def evaluate(
         if progress:
             progress(done, len(jobs))
         first = grades[0]
+        q, rubric = bank.question(item.question_id), bank.rubric(item.question_id)
+        naive = 100 * max(
+            naive_score(q.prompt.zh + " " + q.prompt.en, ref, answer.text)
+            for ref in (rubric.reference_answer.zh, rubric.reference_answer.en)
+        )
         right = sum(1 for v in first.verdicts if answer.verdicts.get(v.key_point) == v.verdict)
         return AnswerResult(
             question_id=item.question_id,
@@ -144,6 +152,7 @@ async def evaluate(
             misconceptions_expected=list(answer.misconceptions),
             misconceptions_found=[m.id for m in first.misconceptions],
             flags=list(first.flags),
+            naive=round(naive, 2),
         )
 
     results = list(await asyncio.gather(*(one(i, a) for i, a in jobs)))
@@ -166,6 +175,7 @@ def summarise(results: list[AnswerResult], judge: str, half: str, questions: int
         answers=len(results),
         questions=questions,
         pearson=round(pearson(human, judged), 4),
+        naive_pearson=round(pearson(human, [r.naive for r in results]), 4),
         spearman=round(spearman(human, judged), 4),
         mae=round(float(np.mean(errors)) if errors else 0.0, 2),
         qwk=round(quadratic_weighted_kappa(human, judged), 4),
