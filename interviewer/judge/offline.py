@@ -42,10 +42,10 @@ from interviewer.judge.guards import (
     run_guards,
     strip_invisible,
 )
-from interviewer.judge.normalize import comparable, nfkc
+from interviewer.judge.normalize import nfkc
 from interviewer.judge.schema import Grade, MisconceptionFound, Verdict, VerdictLabel
 from interviewer.judge.scoring import score
-from interviewer.judge.text import Unit, segmenter, split_units, word_list
+from interviewer.judge.text import Unit, find_terms, segmenter, split_units, word_list
 from interviewer.judge.verdict_model import VerdictModel, load_model
 
 NEGATIONS_ZH = word_list("negation_zh")
@@ -392,9 +392,9 @@ def _why(match: Match) -> str:
 
 
 def _states_verbatim(target: str, answer: str) -> bool:
-    """The answer contains the whole target, up to case, width, spaces and punctuation."""
-    t = comparable(target)
-    return bool(t) and t in comparable(answer)
+    """The answer contains the whole target, up to case, width, spaces and punctuation, as
+    whole words ("O(n)" is in "It is O(n).", not in "constant")."""
+    return bool(find_terms([target], answer))
 
 
 def _question_text(question: Question) -> str:
