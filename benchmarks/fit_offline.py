@@ -146,14 +146,14 @@ def _bank_features(q: Question, rubric: Rubric, text: str) -> list[tuple[Any, np
     ]
 
 
-def _weights(source: np.ndarray) -> np.ndarray:
+def _weights(source: np.ndarray, calibration_weight: float = CALIBRATION_WEIGHT) -> np.ndarray:
     """Each kind of set shares one total weight, so the small sets count as much; the
     calibration set, the only one graded key point by key point against a bank rubric,
     counts `CALIBRATION_WEIGHT` times as much."""
     w = np.ones(len(source))
     for s in np.unique(source):
         kind = s.split("-")[0]
-        share = CALIBRATION_WEIGHT if kind == "calibration" else 1.0
+        share = calibration_weight if kind == "calibration" else 1.0
         w[source == s] = share / np.sum([src.split("-")[0] == kind for src in source])
     out: np.ndarray = w / w.mean()
     return out
@@ -208,14 +208,14 @@ def thresholds(p: np.ndarray, y: np.ndarray, source: np.ndarray) -> tuple[float,
     return best[1], best[2], best[0]
 
 
-def cross_validate(rows: Rows, c: float) -> dict[str, Any]:
+def cross_validate(rows: Rows, c: float, calibration_weight: float) -> dict[str, Any]:
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import GroupKFold
 
     x, y = np.asarray(rows.x), np.asarray(rows.y)
     source, group = np.asarray(rows.source), np.asarray(rows.group)
     naive = np.asarray(rows.naive)
-    w = _weights(source)
+    w = _weights(source, calibration_weight)
     p = np.zeros(len(y))
     for train, test in GroupKFold(n_splits=10).split(x, y, group):
         p[test] = predict(fit(x[train], y[train], w[train], c), x[test])
@@ -279,6 +279,13 @@ def main() -> None:
     parser.add_argument("--dry-run", action="store_true", help="measure, do not write")
     parser.add_argument("--limit", type=int, default=None, help="rows per file (quick runs)")
     parser.add_argument("--rows", type=Path, default=None, help="save / reuse the rows (.npz)")
+    parser.add_argument(
+        "--misconception-similarity",
+        type=float,
+        default=None,
+        help="use this threshold instead of choosing it on the contrast set (quick runs)",
+    )
+    parser.add_argument("--calibration-weight", type=float, default=CALIBRATION_WEIGHT)
     parser.add_argument("--c", type=float, default=0.1, help="inverse L2 strength")
     args = parser.parse_args()
     if args.rows and args.rows.exists():
@@ -291,15 +298,18 @@ def main() -> None:
             np.savez(args.rows, naive=np.asarray(rows.naive), **arrays)  # type: ignore[arg-type]
     source = np.asarray(rows.source)
     print({s: int(np.sum(source == s)) for s in np.unique(source)})
-    metrics = cross_validate(rows, args.c)
+    metrics = cross_validate(rows, args.c, args.calibration_weight)
     for k, v in metrics.items():
         print(f"{k:55} {v}")
     x, y = np.asarray(rows.x), np.asarray(rows.y)
-    params = fit(x, y, _weights(source), args.c)
+    params = fit(x, y, _weights(source, args.calibration_weight), args.c)
     partial_at, covered_at, acc = thresholds(predict(params, x), y, source)
     print(f"thresholds: partial {partial_at:.2f}, covered {covered_at:.2f} (accuracy {acc:.3f})")
-    similarity, mc_metrics = misconception_threshold()
-    metrics.update(mc_metrics)
+    if args.misconception_similarity is None:
+        similarity, mc_metrics = misconception_threshold()
+        metrics.update(mc_metrics)
+    else:
+        similarity = args.misconception_similarity
     model = {
         "version": 1,
         "features": list(NAMES),
