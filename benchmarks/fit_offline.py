@@ -41,7 +41,13 @@ from interviewer.bank.schema import Question, Rubric
 from interviewer.judge import offline_judge
 from interviewer.judge.adhoc import evidence_terms
 from interviewer.judge.baseline import naive_score
-from interviewer.judge.features import NAMES, answer_side, question_side, target_features
+from interviewer.judge.features import (
+    NAMES,
+    answer_side,
+    preference,
+    question_side,
+    target_features,
+)
 from interviewer.judge.text import split_units
 from interviewer.judge.verdict_model import MODEL_FILE
 
@@ -79,7 +85,7 @@ def _features(question: str, answer: str, references: list[str]) -> np.ndarray:
         x, _ = target_features(
             side, [ref], evidence_terms(ref), q_side, judge.encoder, reference=True
         )
-        rank = float(x[1] + x[3] + x[5])
+        rank = preference(x)
         if best is None or rank > best[0]:
             best = (rank, x)
     assert best is not None

@@ -35,6 +35,7 @@ from interviewer.batch.cache import GradeCache, cache_key
 from interviewer.batch.inputs import Parsed, Row, RowError
 from interviewer.batch.resolve import Resolver, Unresolved
 from interviewer.errors import InterviewerError
+from interviewer.judge.adhoc import is_adhoc
 from interviewer.judge.guards import GuardReport, run_guards
 from interviewer.judge.schema import Grade
 
@@ -161,7 +162,7 @@ def to_result(job: Job, grade: Grade, cached: bool, chosen: int = 0) -> BatchRes
     return BatchResult(
         id=job.row.id,
         line=job.row.line,
-        question_id=None if question.id.startswith("adhoc-") else question.id,
+        question_id=None if is_adhoc(question.id) else question.id,
         score=grade.score,
         max_score=max_score,
         scaled_score=round(grade.score * max_score / 100, 2) if max_score else None,

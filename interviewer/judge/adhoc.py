@@ -19,6 +19,7 @@ from interviewer.errors import InterviewerError
 from interviewer.judge.text import is_function_word, segmenter, split_units
 
 MAX_KEY_POINTS = 7
+ADHOC_PREFIX = "adhoc-"  # the id of every ad-hoc question and rubric starts so
 MIN_KEY_POINT_CHARS = 12
 _LATIN_TERM = re.compile(r"[A-Za-z][A-Za-z0-9_\-+.]*[A-Za-z0-9]")
 
@@ -31,6 +32,12 @@ class AdhocKeyPoint(BaseModel):
 def _text(value: str) -> Text:
     # Ad-hoc text is in whatever language the user wrote; it stands for both.
     return Text.model_construct(zh=value, en=value)
+
+
+def is_adhoc(question_id: str) -> bool:
+    """Whether a question or rubric was made by `adhoc_rubric` (from a reference answer or
+    key points given with a row), not taken from the bank."""
+    return question_id.startswith(ADHOC_PREFIX)
 
 
 def evidence_terms(text: str, limit: int = 8) -> list[str]:
@@ -83,7 +90,7 @@ def adhoc_rubric(
     digest = hashlib.sha256(
         "\n".join([question, *(p.text for p in points), reference or ""]).encode()
     ).hexdigest()[:10]
-    qid = f"adhoc-{digest}"
+    qid = f"{ADHOC_PREFIX}{digest}"
     kps = [
         KeyPoint.model_construct(
             id=f"kp-{i}",

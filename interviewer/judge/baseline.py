@@ -5,16 +5,13 @@ does not give."""
 
 from __future__ import annotations
 
-import re
-
 from interviewer.judge.features import bigrams, content_words
-
-_HAN = re.compile(r"[\u4e00-\u9fff]")
+from interviewer.judge.text import mostly_han
 
 
 def naive_score(question: str, reference: str, answer: str) -> float:
     """0..1: the share of the reference's words (not in the question) that the answer has."""
-    if len(_HAN.findall(reference)) > 0.3 * len(reference):
+    if mostly_han(reference):
         want = bigrams(reference) - bigrams(question) or bigrams(reference)
         have = bigrams(answer)
     else:

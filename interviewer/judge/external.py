@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from interviewer.errors import InterviewerError
 from interviewer.judge.adhoc import adhoc_rubric
 from interviewer.judge.baseline import naive_score
+from interviewer.judge.evaluate import pearson, spearman
 from interviewer.judge.schema import Grade
 
 BLOCKING = {"empty", "gibberish", "off_topic", "keyword_stuffing", "injection"}
@@ -132,16 +133,6 @@ def macro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
     return float(np.mean(f1s))
 
 
-def _pearson(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.corrcoef(a, b)[0, 1]) if np.std(a) > 0 and np.std(b) > 0 else float("nan")
-
-
-def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    return _pearson(
-        np.argsort(np.argsort(a)).astype(float), np.argsort(np.argsort(b)).astype(float)
-    )
-
-
 def measure(
     name: str,
     rows: list[ExternalRow],
@@ -173,13 +164,13 @@ def measure(
         truth = scores >= 0.8 * top
         kind = "scores"
         judge_m = {
-            "pearson": _pearson(judged, scores),
-            "spearman": _spearman(judged, scores),
+            "pearson": pearson(judged.tolist(), scores.tolist()),
+            "spearman": spearman(judged.tolist(), scores.tolist()),
             "mae": float(np.mean(np.abs(judged - scores / top))),
         }
         naive_m = {
-            "pearson": _pearson(naive, scores),
-            "spearman": _spearman(naive, scores),
+            "pearson": pearson(naive.tolist(), scores.tolist()),
+            "spearman": spearman(naive.tolist(), scores.tolist()),
             "mae": float(np.mean(np.abs(naive - scores / top))),
         }
     zeroed = sum(

@@ -34,7 +34,15 @@ import snowballstemmer
 
 from interviewer.judge.embed import Encoder, Matrix
 from interviewer.judge.normalize import nfkc
-from interviewer.judge.text import FUNCTION_EN, Unit, find_terms, is_function_word, segmenter
+from interviewer.judge.text import (
+    FUNCTION_EN,
+    HAN,
+    Unit,
+    find_terms,
+    is_function_word,
+    mostly_han,
+    segmenter,
+)
 
 NAMES: tuple[str, ...] = (
     "cos_whole",
@@ -67,7 +75,6 @@ NAMES: tuple[str, ...] = (
 TERM_CAP = 3  # evidence terms found, counted up to this (aliases of one point repeat)
 MAX_SOFT_WORDS = 40  # answer words embedded for the soft recall (the rest count exactly)
 
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 _EN_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _LATIN = re.compile(r"[A-Za-z0-9]+")
 _STEMMER = snowballstemmer.stemmer("english")
@@ -89,14 +96,14 @@ def content_words(text: str) -> tuple[str, ...]:
     t = nfkc(text).casefold()
     out = [_stem(w) for w in _EN_WORD.findall(t) if w not in FUNCTION_EN]
     for w in segmenter().cut(_LATIN.sub(" ", t)):
-        if _HAN.search(w) and not is_function_word(w):
+        if HAN.search(w) and not is_function_word(w):
             out.append(w)
     return tuple(dict.fromkeys(out))
 
 
 @lru_cache(maxsize=16384)
 def bigrams(text: str) -> frozenset[str]:
-    han = "".join(_HAN.findall(text))
+    han = "".join(HAN.findall(text))
     return frozenset(han[i : i + 2] for i in range(len(han) - 1))
 
 
@@ -181,11 +188,17 @@ def target_features(
     best: tuple[float, np.ndarray, int] | None = None
     for target in targets:
         vec, unit = _features_one(answer, target, terms, question, encoder, reference)
-        rank = vec[1] + vec[3] + vec[5]  # cos_unit + recall + bigram recall
+        rank = preference(vec)
         if best is None or rank > best[0]:
             best = (rank, vec, unit)
     assert best is not None, "a target needs at least one text"
     return best[1], best[2]
+
+
+def preference(x: np.ndarray) -> float:
+    """Which of several targets an answer is measured against: the one it is closest to by
+    its best unit's meaning, its word recall and its bigram recall."""
+    return float(x[1] + x[3] + x[5])
 
 
 def _features_one(
@@ -233,7 +246,7 @@ def _features_one(
         dtype=np.float64,
     )
     ref = float(reference)
-    han = float(len(_HAN.findall(target)) > 0.3 * len(target))
+    han = float(mostly_han(target))
     kind = [ref, ref * vec[1], ref * vec[3], ref * vec[5], ref * vec[6], ref * han]
     vec = np.concatenate([vec, kind, [ref * han * vec[5]]])
     return vec, best_unit

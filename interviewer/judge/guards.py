@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from interviewer.bank.schema import Question, Rubric
+from interviewer.judge.adhoc import is_adhoc
 from interviewer.judge.embed import Encoder
 from interviewer.judge.features import content_words
 from interviewer.judge.normalize import comparable, nfkc
@@ -330,7 +331,7 @@ def _names_the_whole_rubric(text: str, rubric: Rubric) -> bool:
 def _reference_is_a_list(rubric: Rubric) -> bool:
     texts = [rubric.reference_answer.zh, rubric.reference_answer.en]
     texts += [t for kp in rubric.key_points for t in (kp.text.zh, kp.text.en)]
-    return _is_list_reference(rubric.question_id.startswith("adhoc-"), tuple(texts))
+    return _is_list_reference(is_adhoc(rubric.question_id), tuple(texts))
 
 
 @lru_cache(maxsize=1024)
@@ -369,7 +370,7 @@ def run_guards(question: Question, rubric: Rubric, answer: str, encoder: Encoder
     # found against each sentence costs much less than matching every rubric term again.
     terms = list(dict.fromkeys(find_terms(rubric_terms(rubric), answer)))
     list_ok = len(terms) >= 2 and _reference_is_a_list(rubric)
-    adhoc = rubric.question_id.startswith("adhoc-")
+    adhoc = is_adhoc(rubric.question_id)
     question_words = frozenset(content_words(question.prompt.zh + " " + question.prompt.en))
     for unit in report.units:
         if is_injection(unit.text):

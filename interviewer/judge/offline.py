@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from interviewer.bank.schema import KeyPoint, Misconception, Question, Rubric
+from interviewer.judge.adhoc import is_adhoc
 from interviewer.judge.embed import Encoder, encoder
 from interviewer.judge.features import (
     answer_side,
@@ -107,9 +108,7 @@ class OfflineJudge:
         texts: list[str] = []
         for a in answers:
             units = split_units(strip_invisible(a))
-            sentences = [u for u in units if u.kind == "sentence"] or units
-            whole = " ".join(u.text for u in sentences)
-            texts += [*(u.text for u in units), *soft_words(whole)]
+            texts += [*(u.text for u in units), *soft_words(_judged_text(units))]
         self.encoder.encode(texts)
 
     def learn_terms(self, rubrics: list[Rubric]) -> None:
@@ -149,7 +148,7 @@ class OfflineJudge:
         """Guards, misconceptions, and per key point the model's probability and the unit to
         quote. The matches are None when the guards leave nothing that can earn credit.
         """
-        report = run_guards(question, rubric, strip_invisible(answer), self.encoder)
+        report = run_guards(question, rubric, answer, self.encoder)
         if report.blocked:
             return report, [], None
         found, wrong_units = self._misconceptions(rubric.misconceptions, report.usable)
@@ -177,12 +176,11 @@ class OfflineJudge:
         """Per key point: the verdict model's probability, and the unit that states it best."""
         if not units:
             return [Match(0.0, None) for _ in key_points]
-        sentences = [u for u in units if u.kind == "sentence"] or units
-        text = " ".join(u.text for u in sentences)
+        text = _judged_text(units)
         side = answer_side(text, units, self.encoder)
         by_text = {u.text: u for u in units}
         q_side = question_side(_question_text(question), self.encoder)
-        reference = question.id.startswith("adhoc-")  # key points cut from a reference answer
+        reference = is_adhoc(question.id)  # key points cut from a reference answer
         out = []
         for kp in key_points:
             targets = list(dict.fromkeys((kp.text.zh, kp.text.en)))
@@ -240,7 +238,7 @@ class OfflineJudge:
                 if hit is None and clauses.get(i):
                     k = max(clauses[i], key=lambda k: float(max(sims[k, j], sims[k, n + j])))
                     said = units[k].text
-                if _denied(said, _phrase_hit(mc, said) if hit is not None else None, claim):
+                if _denied(said, hit, claim):
                     continue
                 if hit is None and _opposite(unit.text, claim):
                     continue  # close in meaning, but it says the quantity goes the other way
@@ -389,6 +387,12 @@ def _opposite(text: str, claim: str) -> bool:
 
 def _why(match: Match) -> str:
     return f"model {match.p:.2f}"
+
+
+def _judged_text(units: list[Unit]) -> str:
+    """The answer as the verdict model reads it: its sentences (or, with none, its units)."""
+    sentences = [u for u in units if u.kind == "sentence"] or units
+    return " ".join(u.text for u in sentences)
 
 
 def _states_verbatim(target: str, answer: str) -> bool:

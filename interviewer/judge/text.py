@@ -22,7 +22,7 @@ from interviewer.judge.normalize import comparable, nfkc
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])|(?<=[.])(?=\s|$)")
 _CLAUSE_END = re.compile(r"(?<=[，,：:])")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
+HAN = re.compile(r"[\u4e00-\u9fff]")  # a CJK ideograph
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_\-+.']*[A-Za-z0-9]|[A-Za-z]")
 _ASCII_TERM = re.compile(r"^[\x00-\x7f]+$")
 
@@ -115,7 +115,7 @@ class Segmenter:
             before = len(self._added)
             for term in terms:
                 t = nfkc(term).strip()
-                if len(t) >= 2 and _HAN.search(t) and t not in self._added:
+                if len(t) >= 2 and HAN.search(t) and t not in self._added:
                     tk.add_word(t, freq=200_000)
                     self._added.add(t)
             if len(self._added) != before:
@@ -171,7 +171,12 @@ def is_function_word(token: str) -> bool:
 
 
 def han_count(text: str) -> int:
-    return len(_HAN.findall(text))
+    return len(HAN.findall(text))
+
+
+def mostly_han(text: str) -> bool:
+    """Chinese enough to be read by character bigrams: over 30% CJK ideographs."""
+    return han_count(text) > 0.3 * len(text)
 
 
 def latin_words(text: str) -> list[str]:
