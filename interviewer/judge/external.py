@@ -2,7 +2,8 @@
 
 A set is a JSONL file, one answer a line: `question`, `reference` (and optionally
 `references`, every acceptable answer), `answer`, and a grade: `label` (correct /
-incorrect / contradictory ...) or `score` (any numeric scale), optionally `split`.
+incorrect / contradictory ...) or `score` (any numeric scale), optionally `split`. A
+sentence pair (`a`, `b`, `score`) is read as a reference and an answer to no question.
 Each answer is graded through the same path as `interviewer grade`: an ad-hoc rubric made
 from the question and a reference, against every reference given, keeping the best.
 Every figure is printed beside the naive baseline (`judge/baseline.py`) measured in the
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from interviewer.errors import InterviewerError
 from interviewer.judge.adhoc import adhoc_rubric
@@ -39,6 +40,15 @@ class ExternalRow(BaseModel):
     label: str | None = None
     score: float | None = None
     split: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sentence_pair(cls, data: Any) -> Any:
+        """A sentence-similarity pair (`a`, `b`, `score`, as in STS-B) is read as a reference
+        and an answer to no question."""
+        if isinstance(data, dict) and "answer" not in data and {"a", "b"} <= data.keys():
+            return {**data, "question": "", "reference": data["a"], "answer": data["b"]}
+        return data
 
     def all_references(self) -> list[str]:
         refs = [r for r in [self.reference, *self.references] if r.strip()]

@@ -101,11 +101,22 @@ def test_cli_prints_each_set_beside_the_baseline(tmp_path: Path) -> None:
         r.pop("label")
     (tmp_path / "sets").mkdir()
     write(tmp_path / "sets", scores)
-    (tmp_path / "sets" / "pairs.jsonl").write_text('{"a": "x", "b": "y", "score": 1}\n', "utf-8")
+    (tmp_path / "sets" / "notes.jsonl").write_text('{"text": "x", "score": 1}\n', "utf-8")
     result = CliRunner().invoke(app, ["eval", "--external", str(tmp_path / "sets")])
     assert result.exit_code == 0, result.output
     assert "naive baseline" in result.output and "pearson" in result.output
-    assert "skipped pairs.jsonl" in result.output
+    assert "skipped notes.jsonl" in result.output
+
+
+def test_a_sentence_pair_is_a_reference_and_an_answer(tmp_path: Path) -> None:
+    rows = [
+        {"a": "一架飞机正在起飞。", "b": "一架飞机正在起飞。", "score": 5.0},
+        {"a": "一个人正在吹长笛。", "b": "一个男人在切洋葱。", "score": 0.2},
+    ]
+    [same, other] = read_set(write(tmp_path, rows), None)
+    assert (same.reference, same.answer, same.question) == (rows[0]["a"], rows[0]["b"], "")
+    report = measure("pairs", [same, other], offline_grader())
+    assert report.kind == "scores" and report.correct_answers == 1
 
 
 def test_the_verdict_model_refuses_features_it_was_not_fitted_on() -> None:
