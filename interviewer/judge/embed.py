@@ -56,20 +56,21 @@ class Encoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         self.load()
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            with self._lock:
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+            if missing:
                 vectors = np.asarray(self._model.encode(list(missing)), dtype=np.float32)
                 vectors = vectors.reshape(len(missing), self.dim)
                 for text, vec in zip(missing, vectors, strict=True):
                     self._cache[text] = vec
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-        rows = []
-        for t in texts:
-            vec = self._cache[t]
-            self._cache.move_to_end(t)
-            rows.append(vec)
+            rows = []
+            for t in texts:
+                rows.append(self._cache[t])
+                self._cache.move_to_end(t)
+            # Evict only once this call's rows are taken: evicting first could drop a text
+            # this very call found cached (the oldest), and then fail to read it.
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
         return np.stack(rows)
 
     def forget(self, texts: Sequence[str]) -> None:
