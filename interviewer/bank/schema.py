@@ -49,6 +49,10 @@ class FollowUp(_Strict):
     zh: NonEmpty
     en: NonEmpty
     probes: Id = Field(description="The id of the rubric key point this follow-up probes.")
+    expects: Text | None = Field(
+        default=None,
+        description="What a good answer to this follow-up says (numbers worked out), for judges.",
+    )
 
     def get(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -88,13 +92,30 @@ class Evidence(_Strict):
         return [*self.zh, *self.en]
 
 
+Role = Literal["asked", "bonus"]
+
+
 class KeyPoint(_Strict):
-    """A fact a good answer states. The most important facts weigh most."""
+    """A fact a good answer states. The most important facts weigh most.
+
+    `asked` points answer what the prompt asks; `bonus` points are depth beyond it (paper
+    numbers, history, a related trick). Asked points carry most of the weight.
+    """
 
     id: Id
     text: Text
     weight: float = Field(gt=0, le=100, description="Relative weight; scores are normalised.")
     evidence: Evidence = Field(default_factory=Evidence)
+    title: Text | None = Field(
+        default=None,
+        description="A few words naming the subject, never the answer (follow-ups, checklist).",
+    )
+    role: Role = Field(
+        default="asked", description="asked: the prompt asks it; bonus: depth beyond."
+    )
+    partial_if: Text | None = Field(
+        default=None, description="What an answer states to earn half of this point."
+    )
 
 
 class Misconception(_Strict):
@@ -105,6 +126,10 @@ class Misconception(_Strict):
     penalty: float = Field(ge=0, le=100, description="Points (of 100) taken off when stated.")
     evidence: Evidence = Field(
         default_factory=Evidence, description="Phrases that signal the wrong claim."
+    )
+    source: str = Field(
+        default="",
+        description="Where the claim was seen (a seed handbook, a paper); never shown to a judge.",
     )
 
 
@@ -129,6 +154,11 @@ class Rubric(_Strict):
     @property
     def total_weight(self) -> float:
         return sum(kp.weight for kp in self.key_points)
+
+    @property
+    def asked_share(self) -> float:
+        """The share of the weight on key points the prompt asks."""
+        return sum(kp.weight for kp in self.key_points if kp.role == "asked") / self.total_weight
 
 
 Verdict = Literal["covered", "partial", "missed"]
