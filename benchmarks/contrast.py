@@ -45,7 +45,9 @@ def half_of(bank: Bank) -> Callable[[str], str]:
     return half
 
 
-def measure(judge: OfflineJudge, bank: Bank) -> Counter[tuple[str, str]]:
+def measure(
+    judge: OfflineJudge, bank: Bank, halves: tuple[str, ...] = ("tune", "held")
+) -> Counter[tuple[str, str]]:
     """Counts per half: stated / charged, near / kept, and near and kept per kind."""
     half = half_of(bank)
     yaml = YAML(typ="safe")
@@ -55,6 +57,8 @@ def measure(judge: OfflineJudge, bank: Bank) -> Counter[tuple[str, str]]:
             qid, mid = entry["question_id"], entry["misconception"]
             q, r = bank.question(qid), bank.rubric(qid)
             h, kind = half(qid), entry["near_miss"]["kind"]
+            if h not in halves:
+                continue
             for lang in ("zh", "en"):
                 found = {m.id for m in judge.grade(q, r, entry["states"][lang]).misconceptions}
                 count[(h, "stated")] += 1
@@ -70,14 +74,24 @@ def measure(judge: OfflineJudge, bank: Bank) -> Counter[tuple[str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--similarity", type=float, default=None, help="threshold to try")
+    parser.add_argument("--margin", type=float, default=None, help="margin to try")
+    parser.add_argument("--denial-lead", type=float, default=None, help="denial lead to try")
     args = parser.parse_args()
     bank = load_bank(None)
     judge = offline_judge()
     if args.similarity is not None:
         judge.model = replace(judge.model, misconception_similarity=args.similarity)
+    if args.margin is not None:
+        judge.model = replace(judge.model, misconception_margin=args.margin)
+    if args.denial_lead is not None:
+        judge.model = replace(judge.model, misconception_denial_lead=args.denial_lead)
     judge.learn_terms(list(bank.rubrics.values()))
     count = measure(judge, bank)
-    print(f"misconception similarity threshold {judge.model.misconception_similarity}")
+    print(
+        f"misconception similarity threshold {judge.model.misconception_similarity}, "
+        f"margin {judge.model.misconception_margin}, "
+        f"denial lead {judge.model.misconception_denial_lead}"
+    )
     for h in ("tune", "held"):
         stated, charged = count[(h, "stated")], count[(h, "charged")]
         near, kept = count[(h, "near")], count[(h, "kept")]

@@ -49,7 +49,7 @@ from interviewer.judge.features import (
     target_features,
 )
 from interviewer.judge.text import split_units
-from interviewer.judge.verdict_model import MODEL_FILE
+from interviewer.judge.verdict_model import MODEL_FILE, VerdictModel
 
 ROOT = Path(__file__).resolve().parents[1]
 ASAG = ROOT.parent / "shared" / "asag"
@@ -244,39 +244,119 @@ def cross_validate(rows: Rows, c: float, calibration_weight: float) -> dict[str,
     return out
 
 
-def misconception_threshold() -> tuple[float, dict[str, float]]:
-    """The similarity at which a sentence states a misconception, chosen on the contrast
-    set's tuning half: recall of stated misconceptions plus twice the share of correct near
-    misses left alone (charging a correct answer costs its author more than missing a
-    wrong claim costs the grade). Reported on both halves."""
+MISCONCEPTION_GRID = {
+    "misconception_similarity": (0.4, 0.45, 0.5),
+    "misconception_margin": (0.06, 0.08, 0.1, 0.12),
+    "misconception_denial_lead": (0.16, 0.2, 0.25),
+}
+
+
+def _with_rule(model: VerdictModel, rule: dict[str, float]) -> VerdictModel:
+    return replace(
+        model,
+        misconception_similarity=rule["misconception_similarity"],
+        misconception_margin=rule["misconception_margin"],
+        misconception_denial_lead=rule["misconception_denial_lead"],
+    )
+
+
+def misconception_rule(model: VerdictModel) -> tuple[dict[str, float], dict[str, float]]:
+    """When a statement asserts a misconception (`OfflineJudge._misconceptions`): the
+    similarity, the lead over what is right, and the lead past which a negation word no
+    longer denies the claim, chosen on the contrast set's tuning half for recall of stated
+    misconceptions plus twice the share of correct near misses left alone (charging a
+    correct answer costs its author more than missing a wrong claim costs the grade).
+    Reported on both halves."""
+    from itertools import product
+
     from benchmarks.contrast import measure
 
     bank = load_bank(None)
     judge = offline_judge()
     judge.learn_terms(list(bank.rubrics.values()))
     saved = judge.model
-    best: tuple[float, float, Any] | None = None
+    best: tuple[float, dict[str, float]] | None = None
     try:
-        for t in (0.55, 0.6, 0.65, 0.7, 0.75, 0.8):
-            judge.model = replace(saved, misconception_similarity=t)
-            count = measure(judge, bank)
+        for values in product(*MISCONCEPTION_GRID.values()):
+            rule = dict(zip(MISCONCEPTION_GRID, values, strict=True))
+            judge.model = _with_rule(model, rule)
+            count = measure(judge, bank, halves=("tune",))
             recall = count[("tune", "charged")] / count[("tune", "stated")]
             keep = count[("tune", "kept")] / count[("tune", "near")]
-            print(
-                f"misconception similarity {t}: tune recall {recall:.3f}, "
-                f"near misses kept {keep:.3f}"
-            )
+            print(f"{rule}: tune recall {recall:.3f}, near misses kept {keep:.3f}")
             if best is None or recall + 2 * keep > best[0]:
-                best = (recall + 2 * keep, t, count)
+                best = (recall + 2 * keep, rule)
+        assert best is not None
+        judge.model = _with_rule(model, best[1])
+        count = measure(judge, bank)
     finally:
         judge.model = saved
-    assert best is not None
-    _, t, count = best
     out = {}
     for h in ("tune", "held"):
         out[f"contrast_{h}_stated_charged"] = round(count[(h, "charged")] / count[(h, "stated")], 4)
         out[f"contrast_{h}_near_misses_kept"] = round(count[(h, "kept")] / count[(h, "near")], 4)
-    return t, out
+    return best[1], out
+
+
+def full_credit(model: VerdictModel) -> tuple[float, dict[str, float]]:
+    """The probability that earns a key point's whole weight (`VerdictModel.credit`),
+    chosen on a grid for the mean Pearson correlation with the graders on LE's training
+    split and the calibration tuning half, among the values that keep the tuning half's
+    strong answers within 2 points of their human mean (a fully correct answer earns full
+    marks; below it, credit follows the probability)."""
+    from interviewer.judge.adhoc import adhoc_rubric
+
+    judge = offline_judge()
+    saved = judge.model
+    judge.model = model
+    try:
+        le: list[tuple[float, list[float], list[float]]] = []
+        for r in read_jsonl(ASAG / "le-zh.jsonl"):
+            if r["split"] == "train":
+                q, rubric = adhoc_rubric(r["question"], reference=r["reference"])
+                _, _, m = judge.analyse(q, rubric, r["answer"])
+                ps = [x.p for x in m] if m else [0.0] * len(rubric.key_points)
+                le.append((float(r["score"]), [kp.weight for kp in rubric.key_points], ps))
+        bank = load_bank(None)
+        judge.learn_terms(list(bank.rubrics.values()))
+        cal: list[tuple[float, list[float], list[float], float, bool]] = []
+        for item in load_calibration(bank.root / "calibration", bank):
+            if item.half != "tune":
+                continue
+            q, rubric = bank.question(item.question_id), bank.rubric(item.question_id)
+            for a in item.answers:
+                _, found, m = judge.analyse(q, rubric, a.text)
+                ps = [x.p for x in m] if m else [0.0] * len(rubric.key_points)
+                penalty = sum(f.penalty for f in found)
+                w = [kp.weight for kp in rubric.key_points]
+                cal.append((a.human_score, w, ps, penalty, a.kind == "strong"))
+    finally:
+        judge.model = saved
+
+    def share(w: list[float], ps: list[float], k: float) -> float:
+        return float(np.dot(w, np.minimum(1.0, np.asarray(ps) / k)) / sum(w))
+
+    best: tuple[float, float, dict[str, float]] | None = None
+    for k in np.arange(0.6, 1.001, 0.05):
+        le_score = [share(w, ps, k) for _, w, ps in le]
+        cal_score = [max(0.0, 100 * share(w, ps, k) - pen) for _, w, ps, pen, _ in cal]
+        le_r = float(np.corrcoef([y for y, _, _ in le], le_score)[0, 1])
+        cal_r = float(np.corrcoef([c[0] for c in cal], cal_score)[0, 1])
+        strong = [(c[0], s) for c, s in zip(cal, cal_score, strict=True) if c[4]]
+        gap = float(np.mean([h for h, _ in strong]) - np.mean([s for _, s in strong]))
+        print(
+            f"full credit at {k:.2f}: LE train r {le_r:.3f}, calibration tune r {cal_r:.3f}, "
+            f"strong answers {gap:+.1f} below the graders"
+        )
+        if abs(gap) <= 2 and (best is None or le_r + cal_r > best[0]):
+            metrics = {
+                "full_credit_le_train_pearson": round(le_r, 4),
+                "full_credit_calibration_tune_pearson": round(cal_r, 4),
+            }
+            best = (le_r + cal_r, round(float(k), 2), metrics)
+    if best is None:
+        raise SystemExit("no full-credit level keeps strong answers within 2 points")
+    return best[1], best[2]
 
 
 def main() -> None:
@@ -286,10 +366,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="rows per file (quick runs)")
     parser.add_argument("--rows", type=Path, default=None, help="save / reuse the rows (.npz)")
     parser.add_argument(
-        "--misconception-similarity",
-        type=float,
-        default=None,
-        help="use this threshold instead of choosing it on the contrast set (quick runs)",
+        "--quick",
+        action="store_true",
+        help="take the misconception rule from the middle of its grid, not the contrast set",
     )
     parser.add_argument("--calibration-weight", type=float, default=CALIBRATION_WEIGHT)
     parser.add_argument("--c", type=float, default=0.1, help="inverse L2 strength")
@@ -311,18 +390,25 @@ def main() -> None:
     params = fit(x, y, _weights(source, args.calibration_weight), args.c)
     partial_at, covered_at, acc = thresholds(predict(params, x), y, source)
     print(f"thresholds: partial {partial_at:.2f}, covered {covered_at:.2f} (accuracy {acc:.3f})")
-    if args.misconception_similarity is None:
-        similarity, mc_metrics = misconception_threshold()
-        metrics.update(mc_metrics)
-    else:
-        similarity = args.misconception_similarity
     model = {
         "version": 1,
         "features": list(NAMES),
         **params,
         "partial_at": round(partial_at, 4),
         "covered_at": round(covered_at, 4),
-        "misconception_similarity": similarity,
+    }
+    verdicts = VerdictModel.from_dict(model)
+    if args.quick:
+        rule = {k: v[len(v) // 2] for k, v in MISCONCEPTION_GRID.items()}
+    else:
+        rule, mc_metrics = misconception_rule(verdicts)
+        metrics.update(mc_metrics)
+    full_at, credit_metrics = full_credit(_with_rule(verdicts, rule))
+    metrics.update(credit_metrics)
+    model = {
+        **model,
+        **rule,
+        "full_at": full_at,
         "fitted_on": (
             f"SemEval-2013 train ({int(np.sum(np.char.startswith(source.astype(str), 'semeval')))}"
             f" answers), LE train ({int(np.sum(source == 'le-train'))}), calibration tuning half "

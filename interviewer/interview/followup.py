@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from interviewer.bank.schema import FollowUp, KeyPoint, Question, Rubric
-from interviewer.judge.schema import ORDER, Grade, MisconceptionFound, Verdict
+from interviewer.judge.schema import CREDIT, ORDER, Grade, MisconceptionFound, Verdict
 from interviewer.judge.scoring import score
 
 DONT_KNOW = re.compile(
@@ -37,13 +37,20 @@ def merge(rubric: Rubric, grades: list[Grade], hinted: list[str], judge: str) ->
     best: dict[str, Verdict] = {}
     for grade in grades:
         for v in grade.verdicts:
-            if v.key_point not in best or ORDER[v.verdict] > ORDER[best[v.key_point].verdict]:
+            old = best.get(v.key_point)
+            if old is None or (ORDER[v.verdict], v.earned) > (ORDER[old.verdict], old.earned):
                 best[v.key_point] = v
     verdicts = []
     for kp in rubric.key_points:
         v = best.get(kp.id, Verdict(key_point=kp.id, verdict="missed"))
         if kp.id in hinted and v.verdict == "covered":
-            v = v.model_copy(update={"verdict": "partial", "reason": f"hint shown; {v.reason}"})
+            v = v.model_copy(
+                update={
+                    "verdict": "partial",
+                    "reason": f"hint shown; {v.reason}",
+                    "credit": None if v.credit is None else min(v.credit, CREDIT["partial"]),
+                }
+            )
         verdicts.append(v)
     found: dict[str, MisconceptionFound] = {}
     flags: list[Any] = []

@@ -151,7 +151,7 @@ class OfflineJudge:
         report = run_guards(question, rubric, answer, self.encoder)
         if report.blocked:
             return report, [], None
-        found, wrong_units = self._misconceptions(rubric.misconceptions, report.usable)
+        found, wrong_units = self._misconceptions(rubric, report.usable)
         # A unit that states a misconception earns nothing, and neither does the sentence
         # around it or a clause inside it.
         units = [
@@ -166,9 +166,16 @@ class OfflineJudge:
 
     def _verdict(self, kp: KeyPoint, match: Match) -> Verdict:
         label = self.label(match.p)
+        credit = self.model.credit(match.p)
         if label == "missed" or match.unit is None:
-            return Verdict(key_point=kp.id, verdict="missed", reason=_why(match))
-        return Verdict(key_point=kp.id, verdict=label, evidence=match.unit.text, reason=_why(match))
+            return Verdict(key_point=kp.id, verdict="missed", reason=_why(match), credit=credit)
+        return Verdict(
+            key_point=kp.id,
+            verdict=label,
+            evidence=match.unit.text,
+            reason=_why(match),
+            credit=credit,
+        )
 
     def matches(
         self, question: Question, key_points: list[KeyPoint], units: list[Unit]
@@ -204,8 +211,18 @@ class OfflineJudge:
     # --- misconceptions -------------------------------------------------------------------
 
     def _misconceptions(
-        self, misconceptions: list[Misconception], units: list[Unit]
+        self, rubric: Rubric, units: list[Unit]
     ) -> tuple[list[MisconceptionFound], set[Unit]]:
+        """The misconceptions the answer asserts, and the units that assert them.
+
+        A statement asserts a claim when it is close to the claim (or has one of its evidence
+        phrases), closer to it by a margin than to the claim's own correction and to every
+        key point (a correct sentence worded like the claim is closer to what is right), and
+        does not say the quantity goes the other way or deny the claim. Negation words are a
+        weak sign ("没问题", "no need to worry" deny nothing), so a denial counts only while
+        the statement's lead over what is right stays below a second margin.
+        """
+        misconceptions = rubric.misconceptions
         found: list[MisconceptionFound] = []
         wrong: set[Unit] = set()
         if not misconceptions or not units:
@@ -213,8 +230,17 @@ class OfflineJudge:
         claims = [_claim(m.text.zh) for m in misconceptions] + [
             _claim(m.text.en) for m in misconceptions
         ]
-        sims = self.encoder.similarity([u.text for u in units], claims)
+        rights = [_correction(m.text.zh) for m in misconceptions] + [
+            _correction(m.text.en) for m in misconceptions
+        ]
+        facts = [t for kp in rubric.key_points for t in (kp.text.zh, kp.text.en)]
+        units = _statements(units)
+        texts = [u.text for u in units]
+        sims = self.encoder.similarity(texts, claims)
+        right_sims = self.encoder.similarity(texts, rights)
+        fact_sims = self.encoder.similarity(texts, facts).max(axis=1)
         n = len(misconceptions)
+        margin = self.model.misconception_margin
         # A sentence of several clauses is judged by the clause closest to the claim: in
         # "X doesn't help at inference; there's no backward pass", the first clause denies
         # the claim, and the second clause's negation must not cancel it out.
@@ -227,24 +253,39 @@ class OfflineJudge:
             for i, u in enumerate(units)
             if u.kind == "sentence"
         }
+        # Each statement is read against the claim it leads most (by its evidence phrase, or
+        # close enough and nearer the claim than what is right); a statement that says the
+        # opposite of that claim or denies it asserts no other claim.
+        best: dict[int, tuple[float, int, tuple[int, int] | None]] = {}
         for j, mc in enumerate(misconceptions):
             for i, unit in enumerate(units):
+                if unit.kind != "sentence":
+                    continue  # clauses are read only to find the one that denies
                 hit = _phrase_hit(mc, unit.text)
                 sim = float(max(sims[i, j], sims[i, n + j]))
                 if hit is None and sim < self.model.misconception_similarity:
                     continue
-                claim = claims[j] if _is_han(unit.text) else claims[n + j]
-                said = unit.text
-                if hit is None and clauses.get(i):
-                    k = max(clauses[i], key=lambda k: float(max(sims[k, j], sims[k, n + j])))
-                    said = units[k].text
-                if _denied(said, hit, claim):
-                    continue
-                if hit is None and _opposite(unit.text, claim):
-                    continue  # close in meaning, but it says the quantity goes the other way
+                anchor = max(float(right_sims[i, j]), float(right_sims[i, n + j]), fact_sims[i])
+                lead = sim - anchor
+                if lead < margin:
+                    continue  # as close to what is right as to the claim
+                if i not in best or lead > best[i][0]:
+                    best[i] = (lead, j, hit)
+        for i, (lead, j, hit) in sorted(best.items()):
+            mc, unit = misconceptions[j], units[i]
+            claim = claims[j] if _is_han(unit.text) else claims[n + j]
+            said = unit.text
+            if hit is None and clauses.get(i):
+                k = max(clauses[i], key=lambda k: float(max(sims[k, j], sims[k, n + j])))
+                said = units[k].text
+            if _denied(said, hit, claim) and lead < self.model.misconception_denial_lead:
+                continue  # a denial, unless it reads far more like the claim than the truth
+                # ("no need to worry about injection, we filter the input")
+            if hit is None and _opposite(unit.text, claim):
+                continue  # close in meaning, but it says the quantity goes the other way
+            if all(f.id != mc.id for f in found):
                 found.append(MisconceptionFound(id=mc.id, evidence=unit.text, penalty=mc.penalty))
-                wrong.add(unit)
-                break
+            wrong.add(unit)
         return found, wrong
 
 
@@ -260,12 +301,45 @@ def _own_texts(question: Question, rubric: Rubric) -> list[str]:
         w for kp in rubric.key_points for t in (kp.text.zh, kp.text.en) for w in content_words(t)
     ]
     texts += [_claim(t) for m in rubric.misconceptions for t in (m.text.zh, m.text.en)]
+    texts += [_correction(t) for m in rubric.misconceptions for t in (m.text.zh, m.text.en)]
     return texts
+
+
+def _statements(units: list[Unit]) -> list[Unit]:
+    """Sentences joined across semicolons, and the clauses in them. "Moving weights to the CPU
+    is offloading; checkpointing keeps the weights" is one statement: its first half alone
+    reads like the claim "checkpointing moves the weights to the CPU"."""
+    out: list[Unit] = []
+    group: list[Unit] = []
+
+    def close() -> None:
+        if group:
+            text = "".join(
+                (" " if k and u.start > group[k - 1].end else "") + u.text
+                for k, u in enumerate(group)
+            )
+            out.append(Unit(group[0].start, group[-1].end, text, "sentence"))
+            group.clear()
+
+    for u in units:
+        if u.kind != "sentence":
+            continue
+        group.append(u)
+        if not u.text.rstrip().endswith(("；", ";")):
+            close()
+    close()
+    return out + [u for u in units if u.kind == "clause"]
 
 
 def _claim(text: str) -> str:
     """The wrong claim itself: the correction in parentheses removed."""
     return _PAREN.sub("", text).strip() or text
+
+
+def _correction(text: str) -> str:
+    """The correction a misconception's text gives in parentheses (else the claim itself,
+    which makes the margin against it zero: only the key points then anchor)."""
+    return " ".join(m.strip("（）() ") for m in _PAREN.findall(text)) or _claim(text)
 
 
 def _is_han(text: str) -> bool:

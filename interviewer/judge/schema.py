@@ -35,6 +35,17 @@ class Verdict(BaseModel):
     verdict: VerdictLabel
     evidence: str = Field("", description="Copied verbatim from the answer; empty when missed.")
     reason: str = ""
+    credit: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="The share of the point's weight earned, when the judge grades finer "
+        "than the verdict (the offline judge's fitted probability); else the verdict's credit.",
+    )
+
+    @property
+    def earned(self) -> float:
+        return CREDIT[self.verdict] if self.credit is None else self.credit
 
 
 class MisconceptionFound(BaseModel):

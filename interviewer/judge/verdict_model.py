@@ -35,8 +35,19 @@ class VerdictModel:
     partial_at: float  # probability at or above which a key point is at least partial
     covered_at: float  # ... and covered
     misconception_similarity: float
+    misconception_margin: float  # ... and closer to the claim than to what is right by this
+    misconception_denial_lead: float  # a negation denies the claim only below this lead
+    full_at: float | None  # probability that earns a point's full weight; None: by verdict
     fingerprint: str
     meta: dict[str, Any]
+
+    def credit(self, p: float) -> float | None:
+        """The share of a key point's weight a probability earns: graders give partial
+        credit on a continuum, and the fitted probability ranks it better than three
+        verdicts do. None (credit by verdict) for a model fitted without `full_at`."""
+        if self.full_at is None:
+            return None
+        return round(min(1.0, p / self.full_at), 3)
 
     def probability(self, x: np.ndarray) -> float:
         z = float(((x - self.mean) / self.scale) @ self.weights + self.bias)
@@ -60,6 +71,9 @@ class VerdictModel:
             partial_at=float(data["partial_at"]),
             covered_at=float(data["covered_at"]),
             misconception_similarity=float(data.get("misconception_similarity", 0.65)),
+            misconception_margin=float(data.get("misconception_margin", -1.0)),
+            misconception_denial_lead=float(data.get("misconception_denial_lead", 9.0)),
+            full_at=float(data["full_at"]) if data.get("full_at") else None,
             fingerprint=hashlib.sha256(blob).hexdigest()[:12],
             meta={k: data[k] for k in ("version", "fitted_on", "metrics") if k in data},
         )

@@ -50,7 +50,11 @@ def effective_score(turn: Turn, rubric: Rubric) -> float:
     """The question's score from the effective verdicts, the rubric's weights and the
     misconceptions the judge found."""
     grade = base_grade(turn)
-    verdicts = [Verdict(key_point=kp, verdict=v) for kp, v in effective_verdicts(turn).items()]
+    judged = {v.key_point: v for v in grade.verdicts}
+    verdicts = [
+        judged[kp] if kp in judged and judged[kp].verdict == v else Verdict(key_point=kp, verdict=v)
+        for kp, v in effective_verdicts(turn).items()
+    ]
     return score(rubric, verdicts, grade.misconceptions)
 
 

@@ -168,6 +168,27 @@ def test_merge_takes_the_best_verdict_and_caps_hints(bank: Bank) -> None:
     assert merged.score == pytest.approx(100 * (3 + 1) / 12, abs=0.01)
 
 
+def test_merge_keeps_the_finer_credit_and_caps_it_under_a_hint(bank: Bank) -> None:
+    rubric = bank.rubric("lora-principle")
+    first = Grade(
+        verdicts=[
+            Verdict(key_point="frozen-base", verdict="covered", evidence="W0 冻结", credit=0.8),
+            Verdict(key_point="merge-no-latency", verdict="covered", evidence="合并", credit=0.9),
+        ],
+        score=0,
+        judge="offline",
+    )
+    second = Grade(
+        verdicts=[Verdict(key_point="frozen-base", verdict="covered", evidence="冻结", credit=1)],
+        score=0,
+        judge="offline",
+    )
+    merged = merge(rubric, [first, second], hinted=["merge-no-latency"], judge="offline")
+    assert merged.verdict("frozen-base").credit == 1
+    assert merged.verdict("merge-no-latency").credit == 0.5, "a hint caps the credit too"
+    assert merged.score == pytest.approx(100 * (3 * 1 + 2 * 0.5) / 12, abs=0.01)
+
+
 def test_next_probe_prefers_written_follow_ups_then_weight(bank: Bank) -> None:
     rubric = bank.rubric("lora-principle")
     nothing = Grade(verdicts=[], score=0, judge="x")

@@ -107,3 +107,39 @@ def test_the_opposite_direction_is_not_the_misconception(
     q, r = bank.question("loss-oscillation-tuning"), bank.rubric("loss-oscillation-tuning")
     found = [m.id for m in judge.grade(q, r, answer).misconceptions]
     assert found == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize(
+    ("answer", "charged"),
+    [
+        # A correct sentence whose first half, cut at the semicolon, reads like the claim.
+        (
+            "Writing the weights or the optimiser state out to the CPU is called offloading; "
+            "activation checkpointing leaves the weights where they are and recomputes the "
+            "activations it dropped during the backward pass.",
+            False,
+        ),
+        ("激活检查点就是训练时定期把模型权重保存到磁盘上，这样能省显存。", True),
+    ],
+)
+def test_a_statement_is_read_across_its_semicolons(
+    judge: OfflineJudge, answer: str, charged: bool
+) -> None:
+    bank = load_bank(REPO)
+    qid = "activation-checkpointing"
+    grade = judge.grade(bank.question(qid), bank.rubric(qid), answer)
+    assert ("saves-weights" in [m.id for m in grade.misconceptions]) is charged
+
+
+def test_offline_credit_follows_the_fitted_probability(lora: Lora, judge: OfflineJudge) -> None:
+    """Each key point earns min(1, p / full_at) of its weight, and the score is their
+    weighted sum: finer than three verdicts, and a point the judge is sure of earns it all."""
+    q, r = lora
+    grade = judge.grade(q, r, STRONG)
+    assert judge.model.full_at is not None
+    for v in grade.verdicts:
+        assert v.credit is not None and 0 <= v.credit <= 1
+        if v.verdict == "covered" and v.credit < 1:
+            assert v.credit >= judge.model.covered_at / judge.model.full_at - 1e-3
+    assert grade.score == score(r, grade.verdicts, grade.misconceptions)
+    assert max(v.credit or 0 for v in grade.verdicts) == 1.0

@@ -23,6 +23,19 @@ def test_score_from_weights(lora: Lora) -> None:
     assert score(r, one, []) == 25
 
 
+def test_a_finer_credit_replaces_the_verdicts_credit(lora: Lora) -> None:
+    _, r = lora
+    fine = [
+        Verdict(key_point=kp.id, verdict="partial", credit=0.7)  # type: ignore[arg-type]
+        for kp in r.key_points
+    ]
+    assert score(r, fine, []) == 70
+    assert Verdict(key_point="x", verdict="missed", credit=0.2).earned == 0.2
+    assert Verdict(key_point="x", verdict="partial").earned == 0.5
+    with pytest.raises(ValueError):
+        Verdict(key_point="x", verdict="covered", credit=1.5)
+
+
 def test_penalties_floor_at_zero(lora: Lora) -> None:
     _, r = lora
     wrong = [MisconceptionFound(id="adds-latency", penalty=10)]

@@ -69,11 +69,13 @@ def test_override_persists_and_changes_the_effective_score(
     assert effective_verdicts(reviewed)[kp] == "missed"
     lower = effective_score(reviewed, rubric)
     assert lower < turn.score
+    # The overridden point earns its new verdict's credit; the others keep the judge's.
+    judged = {v.key_point: v for v in reviewed.merged.verdicts}
     expected = score(
         rubric,
         [
-            Verdict(key_point=k, verdict=v)  # type: ignore[arg-type]
-            for k, v in effective_verdicts(reviewed).items()
+            Verdict(key_point=k, verdict="missed") if k == kp else judged[k]
+            for k in effective_verdicts(reviewed)
         ],
         reviewed.merged.misconceptions,
     )
