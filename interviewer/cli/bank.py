@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from interviewer.bank.lint import DEFAULT_MAX_SHARE, LintReport, lint_bank
 from interviewer.bank.loader import (
     BankError,
     Problem,
@@ -179,6 +182,66 @@ def stats(
     )
     for kind, n in cal.per_kind.items():
         console.print(f"  {kind}: {n}")
+
+
+@app.command()
+@handles_errors
+def lint(
+    bank_dir: BankDir = None,
+    max_share: Annotated[
+        float,
+        typer.Option(
+            "--max-share",
+            min=0.0,
+            max=1.0,
+            help="An evidence term found in more than this share of the reference answers "
+            "is generic.",
+        ),
+    ] = DEFAULT_MAX_SHARE,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON findings.")] = False,
+) -> None:
+    """Check that rubric evidence discriminates and weights follow what is asked.
+
+    Errors: short-term (one CJK character, a one- or two-letter word), generic-term (in more
+    than --max-share of the reference answers, or an everyday word), misconception-in-reference
+    (a misconception's phrase inside its own reference answer or key point), asked-share
+    (asked key points under 70% of the weight). Warnings: missing-title, missing-partial-if.
+
+    Exit 0 without errors (warnings too with --strict), 1 otherwise.
+
+    Example: interviewer bank lint --bank ./my-bank --max-share 0.2 --json
+    """
+    report = lint_bank(load_bank(bank_dir), max_share=max_share)
+    if as_json:
+        console.print_json(report.model_dump_json())
+    else:
+        _print_lint(report)
+    if report.errors or (strict and report.warnings):
+        raise typer.Exit(1)
+
+
+def _print_lint(report: LintReport) -> None:
+    current = None
+    for f in report.findings:
+        if f.file != current:
+            if current is not None:
+                console.print()
+            console.print(f"[bold]{f.file}[/]")
+            current = f.file
+        style = "red" if f.severity == "error" else "yellow"
+        item = f" {f.item}" if f.item else ""
+        console.print(
+            f"  {f.line:>4}: [{style}]{f.severity:<7}[/] "
+            + escape(f"[{f.rule}]{item}: {f.message}")
+        )
+    rules = Counter(f.rule for f in report.findings)
+    summary = ", ".join(f"{rule} {n}" for rule, n in sorted(rules.items()))
+    console.print(
+        f"\n{report.errors} errors, {report.warnings} warnings"
+        + (f" ({summary})" if summary else "")
+        + f"; generic share limit {report.max_share:.0%}"
+    )
 
 
 @app.command()
