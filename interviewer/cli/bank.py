@@ -154,7 +154,8 @@ def stats(
     bank_dir: BankDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
-    """Count questions per topic and difficulty, inventory coverage and calibration answers.
+    """Count questions per topic and difficulty, key points and the weight share on asked
+    points, inventory coverage and calibration answers.
 
     Example: interviewer bank stats --json
     """
@@ -171,6 +172,17 @@ def stats(
         f"[bold]{data.questions}[/]",
     )
     console.print(table)
+    kps = data.key_points
+    console.print(
+        f"Key points: {kps.total} ({kps.asked} asked, {kps.total - kps.asked} bonus; "
+        f"{kps.titled} with a title, {kps.with_partial_if} with partial_if)"
+    )
+    console.print(
+        f"Asked weight share: mean {kps.asked_share_mean:.0%}; "
+        f"{len(kps.under_min_asked)} rubrics under {kps.min_asked_share:.0%}"
+    )
+    if kps.under_min_asked:
+        console.print("  under: " + ", ".join(kps.under_min_asked), markup=False)
     inv = data.inventory
     console.print(f"Inventory ids covered: {inv.covered}/{inv.total}")
     if inv.missing:
