@@ -3,8 +3,8 @@
 Rules (errors unless marked):
 
 - `short-term`: an evidence term of one CJK character (值 matches 数值, 阈值, 价值) or one
-  Latin word of one or two letters ("r", "to"); two-letter upper-case acronyms (KV, TP) are
-  kept unless they are an everyday word when case-folded (IT, OR, TO).
+  Latin word of one or two letters ("r", "to", "os"); two letters with a capital (KV, TP,
+  Wq) pass as an acronym or a symbol unless they are an everyday word case-folded (IT, OR).
 - `generic-term`: an evidence term found in more than `max_share` of the bank's reference
   answers (zh and en together, one count per rubric), or an everyday word of a short list
   (result, model, 问题, 效果): a term every answer says tells no answer apart.
@@ -21,9 +21,9 @@ the rubric files that have findings with the loader's line-keeping parser.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -144,8 +144,8 @@ def short_term_reason(term: str) -> str | None:
         return "one Chinese character matches inside many unrelated words"
     raw = term.strip()
     if _LATIN_SHORT.fullmatch(raw):
-        if len(raw) == 2 and raw.isupper() and raw.casefold() not in _EVERYDAY_SHORT:
-            return None  # an acronym: KV, TP, PI
+        if len(raw) == 2 and not raw.islower() and raw.casefold() not in _EVERYDAY_SHORT:
+            return None  # an acronym or a symbol's name: KV, TP, Wq
         if len(raw) == 1:
             return "a single letter matches any variable or article of that name"
         return "a two-letter word matches everyday text (terms are matched case-folded)"
@@ -316,9 +316,17 @@ def _locate(bank: Bank, hits: Sequence[_Hit]) -> list[LintFinding]:
     return sorted(findings, key=lambda f: (f.file, f.line, f.rule, f.term or ""))
 
 
-def lint_bank(bank: Bank, *, max_share: float = DEFAULT_MAX_SHARE) -> LintReport:
-    """Every finding in the bank, sorted by file and line."""
-    findings = _locate(bank, list(_hits(bank, max_share)))
+RULES: tuple[Rule, ...] = get_args(Rule)
+
+
+def lint_bank(
+    bank: Bank,
+    *,
+    max_share: float = DEFAULT_MAX_SHARE,
+    rules: Collection[Rule] = RULES,
+) -> LintReport:
+    """Every finding of the chosen rules in the bank, sorted by file and line."""
+    findings = _locate(bank, [hit for hit in _hits(bank, max_share) if hit.rule in rules])
     errors = sum(1 for f in findings if f.severity == "error")
     return LintReport(
         findings=findings,

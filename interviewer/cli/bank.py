@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from interviewer.bank.lint import DEFAULT_MAX_SHARE, LintReport, lint_bank
+from interviewer.bank.lint import DEFAULT_MAX_SHARE, RULES, LintReport, lint_bank
 from interviewer.bank.loader import (
     BankError,
     Problem,
@@ -210,6 +210,10 @@ def lint(
             "is generic.",
         ),
     ] = DEFAULT_MAX_SHARE,
+    rule: Annotated[
+        list[str] | None,
+        typer.Option("--rule", help=f"Only this rule (repeatable): {', '.join(RULES)}."),
+    ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON findings.")] = False,
 ) -> None:
@@ -222,9 +226,15 @@ def lint(
 
     Exit 0 without errors (warnings too with --strict), 1 otherwise.
 
-    Example: interviewer bank lint --bank ./my-bank --max-share 0.2 --json
+    Example: interviewer bank lint --bank ./my-bank --rule generic-term --max-share 0.2
     """
-    report = lint_bank(load_bank(bank_dir), max_share=max_share)
+    unknown = sorted(set(rule or []) - set(RULES))
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown rule {', '.join(unknown)}; rules: {', '.join(RULES)}", param_hint="--rule"
+        )
+    chosen = [r for r in RULES if r in rule] if rule else RULES
+    report = lint_bank(load_bank(bank_dir), max_share=max_share, rules=chosen)
     if as_json:
         console.print_json(report.model_dump_json())
     else:

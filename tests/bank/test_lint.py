@@ -31,12 +31,12 @@ def terms_of(findings: list[LintFinding], rule: str) -> set[str]:
     return {f.term for f in findings if f.rule == rule and f.term is not None}
 
 
-@pytest.mark.parametrize("term", ["r", "to", "值", "A", "IT", "Or", " 库 "])
+@pytest.mark.parametrize("term", ["r", "to", "os", "值", "A", "IT", "Or", " 库 "])
 def test_short_terms_are_named(term: str) -> None:
     assert short_term_reason(term) is not None
 
 
-@pytest.mark.parametrize("term", ["KV", "TP", "PI", "W0", "rank", "秩分解", "ΔW", "-d"])
+@pytest.mark.parametrize("term", ["KV", "TP", "PI", "Wq", "W0", "rank", "秩分解", "ΔW", "-d"])
 def test_acronyms_and_longer_terms_pass(term: str) -> None:
     assert short_term_reason(term) is None
 
@@ -161,6 +161,12 @@ def test_cli_exit_codes_and_locations(tmp_path: Path) -> None:
     assert "rubrics/q0.yaml\n" in result.output
     assert f"{line}: error   [short-term] pa: evidence '值'" in result.output
     assert "1 errors, 0 warnings" in result.output
+
+    other_rule = runner.invoke(app, ["bank", "lint", "--bank", str(root), "--rule", "asked-share"])
+    assert other_rule.exit_code == 0, other_rule.output
+    assert "0 errors, 0 warnings" in other_rule.output
+    unknown = runner.invoke(app, ["bank", "lint", "--bank", str(root), "--rule", "nope"])
+    assert unknown.exit_code == 2 and "unknown rule nope" in unknown.output
 
     as_json = runner.invoke(app, ["bank", "lint", "--bank", str(root), "--json"])
     assert as_json.exit_code == 1
