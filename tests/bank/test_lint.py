@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from interviewer.bank.lint import LintFinding, lint_bank, short_term_reason
+from interviewer.bank.lint import DEFAULT_MAX_SHARE, LintFinding, lint_bank, short_term_reason
 from interviewer.bank.loader import load_bank
 from interviewer.cli import app
 from tests.bank.fixture import key_point, misconception, rubric, write_bank
@@ -22,9 +22,11 @@ FILLER = [
 ]
 
 
-def lint(tmp_path: Path, *rubrics: dict[str, Any], **kwargs: float) -> list[LintFinding]:
+def lint(
+    tmp_path: Path, *rubrics: dict[str, Any], max_share: float = DEFAULT_MAX_SHARE
+) -> list[LintFinding]:
     root = write_bank(tmp_path / "bank", [*rubrics, *FILLER])
-    return lint_bank(load_bank(root), **kwargs).findings
+    return lint_bank(load_bank(root), max_share=max_share).findings
 
 
 def terms_of(findings: list[LintFinding], rule: str) -> set[str]:
