@@ -28,7 +28,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict
 
 from interviewer.bank.loader import Bank, BankError, _line_of, _read_yaml
-from interviewer.bank.schema import MIN_ASKED_SHARE, Rubric
+from interviewer.bank.schema import MIN_ASKED_SHARE, Rubric, Text
 from interviewer.bank.terms import HAN, DocumentFrequency, Haystack, find, normalise
 
 Rule = Literal[
@@ -226,8 +226,8 @@ def _misconception_rules(rubric: Rubric) -> Iterator[_Hit]:
                 break
 
 
-def _both(text: Any) -> tuple[str, str]:
-    return str(text.zh), str(text.en)
+def _both(text: Text) -> tuple[str, str]:
+    return text.zh, text.en
 
 
 def _weight_rules(rubric: Rubric) -> Iterator[_Hit]:
