@@ -10,7 +10,8 @@ Rules (errors unless marked):
   (result, model, 问题, 效果): a term every answer says tells no answer apart.
 - `misconception-in-reference`: a misconception's evidence phrase inside its own rubric's
   reference answer or a key point's text (越多越好 in 不是越多越好): a correct answer
-  would trigger it.
+  would trigger it. `misconception-in-other-reference` (a warning): the phrase is in
+  another question's reference answer, so a correct answer to that question may say it.
 - `asked-share`: key points with `role: asked` carry less than MIN_ASKED_SHARE of the weight.
 - `missing-title`, `missing-partial-if` (warnings): a key point without `title` / `partial_if`.
 
@@ -35,13 +36,16 @@ Rule = Literal[
     "short-term",
     "generic-term",
     "misconception-in-reference",
+    "misconception-in-other-reference",
     "asked-share",
     "missing-title",
     "missing-partial-if",
 ]
 Severity = Literal["error", "warning"]
 
-WARNINGS: frozenset[Rule] = frozenset({"missing-title", "missing-partial-if"})
+WARNINGS: frozenset[Rule] = frozenset(
+    {"misconception-in-other-reference", "missing-title", "missing-partial-if"}
+)
 
 DEFAULT_MAX_SHARE = 0.2
 """On the 105-rubric bank of 2026-12: 问题 is in 25% of reference answers, 数据 51%, 显存
@@ -204,26 +208,38 @@ def _term_rules(rubric: Rubric, shares: DocumentFrequency, max_share: float) -> 
             )
 
 
-def _misconception_rules(rubric: Rubric) -> Iterator[_Hit]:
+def _misconception_rules(rubric: Rubric, references: dict[str, Haystack]) -> Iterator[_Hit]:
     qid = rubric.question_id
-    places = [("the reference answer", Haystack.of(*_both(rubric.reference_answer)))]
+    places = [("the reference answer", references[qid])]
     places += [(f"key point {kp.id}", Haystack.of(*_both(kp.text))) for kp in rubric.key_points]
+    others = [(other, hay) for other, hay in references.items() if other != qid]
     for loc, item, t, is_mc in _evidence(rubric):
         if not is_mc:
             continue
-        for where, hay in places:
-            context = find(t, hay)
-            if context is not None:
-                yield _Hit(
-                    qid,
-                    loc,
-                    item,
-                    "misconception-in-reference",
-                    t,
-                    f"misconception evidence {t!r} occurs in {where} ({context!r}), so a correct "
-                    "answer triggers it; use a phrase only the wrong claim says",
-                )
-                break
+        hit = next(((where, c) for where, hay in places if (c := find(t, hay))), None)
+        if hit is not None:
+            yield _Hit(
+                qid,
+                loc,
+                item,
+                "misconception-in-reference",
+                t,
+                f"misconception evidence {t!r} occurs in {hit[0]} ({hit[1]!r}), so a correct "
+                "answer triggers it; use a phrase only the wrong claim says",
+            )
+            continue
+        hit = next(((other, c) for other, hay in others if (c := find(t, hay))), None)
+        if hit is not None:
+            yield _Hit(
+                qid,
+                loc,
+                item,
+                "misconception-in-other-reference",
+                t,
+                f"misconception evidence {t!r} occurs in the reference answer of {hit[0]} "
+                f"({hit[1]!r}): a correct answer may say it too; check that the phrase says "
+                "the wrong claim only",
+            )
 
 
 def _both(text: Text) -> tuple[str, str]:
@@ -265,18 +281,22 @@ def _weight_rules(rubric: Rubric) -> Iterator[_Hit]:
             )
 
 
+def _references(bank: Bank) -> dict[str, Haystack]:
+    """Each rubric's reference answer, both languages in one text."""
+    return {qid: Haystack.of(*_both(r.reference_answer)) for qid, r in bank.rubrics.items()}
+
+
 def reference_frequency(bank: Bank) -> DocumentFrequency:
-    """Reference answers, one text per rubric (both languages together)."""
-    return DocumentFrequency(
-        [Haystack.of(*_both(r.reference_answer)) for r in bank.rubrics.values()]
-    )
+    """In how many reference answers (one text per rubric) a term occurs."""
+    return DocumentFrequency(list(_references(bank).values()))
 
 
 def _hits(bank: Bank, max_share: float) -> Iterator[_Hit]:
-    shares = reference_frequency(bank)
+    references = _references(bank)
+    shares = DocumentFrequency(list(references.values()))
     for rubric in bank.rubrics.values():
         yield from _term_rules(rubric, shares, max_share)
-        yield from _misconception_rules(rubric)
+        yield from _misconception_rules(rubric, references)
         yield from _weight_rules(rubric)
 
 

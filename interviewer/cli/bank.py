@@ -222,7 +222,8 @@ def lint(
     Errors: short-term (one CJK character, a one- or two-letter word), generic-term (in more
     than --max-share of the reference answers, or an everyday word), misconception-in-reference
     (a misconception's phrase inside its own reference answer or key point), asked-share
-    (asked key points under 70% of the weight). Warnings: missing-title, missing-partial-if.
+    (asked key points under 70% of the weight). Warnings: misconception-in-other-reference
+    (the phrase is in another question's reference answer), missing-title, missing-partial-if.
 
     Exit 0 without errors (warnings too with --strict), 1 otherwise.
 

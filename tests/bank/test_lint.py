@@ -100,9 +100,11 @@ def test_misconception_phrase_inside_the_reference_or_a_key_point(tmp_path: Path
             misconception("more-better", ["越多越好", "塞得越多召回越准"], []),
             misconception("fewer", [], ["fewer parameters", "quantization removes parameters"]),
             misconception("latency", ["额外延迟"], ["always slower"]),
+            misconception("maths", [], ["tensor maths"]),
         ],
     )
-    found = [f for f in lint(tmp_path, q0) if f.rule == "misconception-in-reference"]
+    findings = lint(tmp_path, q0)
+    found = [f for f in findings if f.rule == "misconception-in-reference"]
     assert {(f.item, f.term) for f in found} == {
         ("more-better", "越多越好"),
         ("fewer", "fewer parameters"),
@@ -111,6 +113,14 @@ def test_misconception_phrase_inside_the_reference_or_a_key_point(tmp_path: Path
     by_term = {f.term: f for f in found}
     assert "the reference answer" in by_term["越多越好"].message
     assert "key point pa" in by_term["额外延迟"].message
+    # in another question's reference answer ("Tensor maths 1."): a warning naming it
+    [elsewhere] = [f for f in findings if f.rule == "misconception-in-other-reference"]
+    assert (elsewhere.item, elsewhere.term, elsewhere.severity) == (
+        "maths",
+        "tensor maths",
+        "warning",
+    )
+    assert "the reference answer of q1" in elsewhere.message
 
 
 def test_asked_share_and_missing_title_or_partial(tmp_path: Path) -> None:
