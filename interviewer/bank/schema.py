@@ -94,6 +94,9 @@ class Evidence(_Strict):
 
 Role = Literal["asked", "bonus"]
 
+MIN_ASKED_SHARE = 0.7
+"""Key points the prompt asks carry at least this share of a rubric's weight."""
+
 
 class KeyPoint(_Strict):
     """A fact a good answer states. The most important facts weigh most.

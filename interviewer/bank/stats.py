@@ -1,4 +1,5 @@
-"""Counts over the bank: per topic and difficulty, inventory coverage, calibration."""
+"""Counts over the bank: per topic and difficulty, key points and the weight on what the
+prompts ask, inventory coverage, calibration."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections import Counter
 from pydantic import BaseModel
 
 from interviewer.bank.loader import Bank, inventory_ids, load_calibration
+from interviewer.bank.schema import MIN_ASKED_SHARE
 
 
 class InventoryCoverage(BaseModel):
@@ -24,12 +26,37 @@ class CalibrationCounts(BaseModel):
     per_question: dict[str, int]
 
 
+class KeyPointCounts(BaseModel):
+    total: int
+    asked: int  # role: asked
+    titled: int  # with a title
+    with_partial_if: int
+    asked_share_mean: float  # mean over rubrics of the weight share on asked points
+    min_asked_share: float  # the floor `bank lint` checks
+    under_min_asked: list[str]  # rubrics whose asked share is under the floor
+
+
 class BankStats(BaseModel):
     questions: int
     per_topic: dict[str, dict[int, int]]
     per_difficulty: dict[int, int]
+    key_points: KeyPointCounts
     inventory: InventoryCoverage
     calibration: CalibrationCounts
+
+
+def key_point_counts(bank: Bank) -> KeyPointCounts:
+    rubrics = list(bank.rubrics.values())
+    points = [kp for r in rubrics for kp in r.key_points]
+    return KeyPointCounts(
+        total=len(points),
+        asked=sum(1 for kp in points if kp.role == "asked"),
+        titled=sum(1 for kp in points if kp.title is not None),
+        with_partial_if=sum(1 for kp in points if kp.partial_if is not None),
+        asked_share_mean=sum(r.asked_share for r in rubrics) / len(rubrics) if rubrics else 0.0,
+        min_asked_share=MIN_ASKED_SHARE,
+        under_min_asked=sorted(r.question_id for r in rubrics if r.asked_share < MIN_ASKED_SHARE),
+    )
 
 
 def bank_stats(bank: Bank) -> BankStats:
@@ -45,6 +72,7 @@ def bank_stats(bank: Bank) -> BankStats:
         questions=len(bank.questions),
         per_topic={t: dict(sorted(c.items())) for t, c in sorted(per_topic.items())},
         per_difficulty=dict(sorted(Counter(q.difficulty for q in bank.questions.values()).items())),
+        key_points=key_point_counts(bank),
         inventory=InventoryCoverage(
             total=len(known), covered=len(covered & known), missing=sorted(known - covered)
         ),

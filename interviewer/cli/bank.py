@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from interviewer.bank.lint import DEFAULT_MAX_SHARE, RULES, LintReport, lint_bank
 from interviewer.bank.loader import (
     BankError,
     Problem,
@@ -151,7 +154,8 @@ def stats(
     bank_dir: BankDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
-    """Count questions per topic and difficulty, inventory coverage and calibration answers.
+    """Count questions per topic and difficulty, key points and the weight share on asked
+    points, inventory coverage and calibration answers.
 
     Example: interviewer bank stats --json
     """
@@ -168,6 +172,17 @@ def stats(
         f"[bold]{data.questions}[/]",
     )
     console.print(table)
+    kps = data.key_points
+    console.print(
+        f"Key points: {kps.total} ({kps.asked} asked, {kps.total - kps.asked} bonus; "
+        f"{kps.titled} with a title, {kps.with_partial_if} with partial_if)"
+    )
+    console.print(
+        f"Asked weight share: mean {kps.asked_share_mean:.0%}; "
+        f"{len(kps.under_min_asked)} rubrics under {kps.min_asked_share:.0%}"
+    )
+    if kps.under_min_asked:
+        console.print("  under: " + ", ".join(kps.under_min_asked), markup=False)
     inv = data.inventory
     console.print(f"Inventory ids covered: {inv.covered}/{inv.total}")
     if inv.missing:
@@ -179,6 +194,77 @@ def stats(
     )
     for kind, n in cal.per_kind.items():
         console.print(f"  {kind}: {n}")
+
+
+@app.command()
+@handles_errors
+def lint(
+    bank_dir: BankDir = None,
+    max_share: Annotated[
+        float,
+        typer.Option(
+            "--max-share",
+            min=0.0,
+            max=1.0,
+            help="An evidence term found in more than this share of the reference answers "
+            "is generic.",
+        ),
+    ] = DEFAULT_MAX_SHARE,
+    rule: Annotated[
+        list[str] | None,
+        typer.Option("--rule", help=f"Only this rule (repeatable): {', '.join(RULES)}."),
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON findings.")] = False,
+) -> None:
+    """Check that rubric evidence discriminates and weights follow what is asked.
+
+    Errors: short-term (one CJK character, a one- or two-letter word), generic-term (in more
+    than --max-share of the reference answers, or an everyday word), misconception-in-reference
+    (a misconception's phrase inside its own reference answer or key point), asked-share
+    (asked key points under 70% of the weight). Warnings: misconception-in-other-reference
+    (the phrase is in another question's reference answer), missing-title, missing-partial-if.
+
+    Exit 0 without errors (warnings too with --strict), 1 otherwise.
+
+    Example: interviewer bank lint --bank ./my-bank --rule generic-term --max-share 0.2
+    """
+    unknown = sorted(set(rule or []) - set(RULES))
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown rule {', '.join(unknown)}; rules: {', '.join(RULES)}", param_hint="--rule"
+        )
+    chosen = [r for r in RULES if r in rule] if rule else RULES
+    report = lint_bank(load_bank(bank_dir), max_share=max_share, rules=chosen)
+    if as_json:
+        console.print_json(report.model_dump_json())
+    else:
+        _print_lint(report)
+    if report.errors or (strict and report.warnings):
+        raise typer.Exit(1)
+
+
+def _print_lint(report: LintReport) -> None:
+    current = None
+    for f in report.findings:
+        if f.file != current:
+            if current is not None:
+                console.print()
+            console.print(f"[bold]{f.file}[/]")
+            current = f.file
+        style = "red" if f.severity == "error" else "yellow"
+        item = f" {f.item}" if f.item else ""
+        console.print(
+            f"  {f.line:>4}: [{style}]{f.severity:<7}[/] "
+            + escape(f"[{f.rule}]{item}: {f.message}")
+        )
+    rules = Counter(f.rule for f in report.findings)
+    summary = ", ".join(f"{rule} {n}" for rule, n in sorted(rules.items()))
+    console.print(
+        f"\n{report.errors} errors, {report.warnings} warnings"
+        + (f" ({summary})" if summary else "")
+        + f"; generic share limit {report.max_share:.0%}"
+    )
 
 
 @app.command()

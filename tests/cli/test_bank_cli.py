@@ -64,6 +64,35 @@ def test_stats_json(small_bank: Path) -> None:
     }
     assert "lora-principle" not in data["inventory"]["missing"]
     assert data["calibration"]["answers"] == 5
+    assert data["key_points"] == {
+        "total": 6,
+        "asked": 6,
+        "titled": 0,
+        "with_partial_if": 0,
+        "asked_share_mean": 1.0,
+        "min_asked_share": 0.7,
+        "under_min_asked": [],
+    }
+
+
+def test_stats_counts_key_points_and_the_asked_share(small_bank: Path) -> None:
+    path = small_bank / "rubrics" / "lora-principle.yaml"
+    text = path.read_text("utf-8")
+    for kp in ("init-scaling", "target-modules", "merge-no-latency"):  # 1 + 1 + 2 of 12
+        text = text.replace(f"  - id: {kp}\n", f"  - id: {kp}\n    role: bonus\n", 1)
+    text = text.replace(
+        "  - id: frozen-base\n",
+        "  - id: frozen-base\n    title: {zh: 冻结原权重, en: Frozen base}\n"
+        "    partial_if: {zh: 只说冻结, en: Says frozen only}\n",
+        1,
+    )
+    path.write_text(text, "utf-8")
+    result = runner.invoke(app, ["bank", "stats", "--bank", str(small_bank)])
+    assert result.exit_code == 0, result.output
+    assert "Key points: 6 (3 asked, 3 bonus; 1 with a title, 1 with partial_if)" in result.output
+    assert "Asked weight share: mean 67%; 1 rubrics under 70%" in result.output
+    assert "under: lora-principle" in result.output
+    assert "all" in result.output and "Questions" in result.output
 
 
 def test_schema_files_match_the_models(tmp_path: Path) -> None:
