@@ -221,3 +221,15 @@ def test_help_has_an_example() -> None:
     result = runner.invoke(app, ["bank", "lint", "--help"])
     assert result.exit_code == 0
     assert "Example: interviewer bank lint" in result.output
+
+
+def test_the_shipped_bank_passes_lint() -> None:
+    """Every rubric in the bank: evidence that tells answers apart, asked points carrying
+    at least 70% of the weight, every key point with a title and a partial_if line."""
+    report = lint_bank(load_bank(None))
+    errors = [str(f) for f in report.findings if f.severity == "error"]
+    assert errors == []
+    untitled = [
+        str(f) for f in report.findings if f.rule in ("missing-title", "missing-partial-if")
+    ]
+    assert untitled == []
