@@ -79,7 +79,8 @@ def imports_in(path: Path, root: Path) -> list[Import]:
             names = [base] + [f"{base}.{alias.name}" for alias in node.names]
         targets = {t for t in map(part_of, names) if t in parts and t != source}
         for target in sorted(targets):
-            found.append(Import(source, target, f"{relative}.py:{node.lineno}", kind))
+            line = getattr(node, "lineno", 0)
+            found.append(Import(source, target, f"{relative}.py:{line}", kind))
         if (
             isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
             and kind == "module"
