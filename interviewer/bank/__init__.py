@@ -1,16 +1,6 @@
-"""The question bank: schema, loading with file:line errors, selection."""
+"""The question bank: schema (`bank.schema`), loading with file:line errors (`bank.loader`),
+linting and statistics.
 
-from interviewer.bank.loader import Bank, BankError, Problem, default_bank_dir, load_bank
-from interviewer.bank.schema import KeyPoint, Misconception, Question, Rubric
-
-__all__ = [
-    "Bank",
-    "BankError",
-    "KeyPoint",
-    "Misconception",
-    "Problem",
-    "Question",
-    "Rubric",
-    "default_bank_dir",
-    "load_bank",
-]
+Nothing is imported here, so that `interviewer.bank.schema` (pure pydantic) loads without
+the YAML loader.
+"""

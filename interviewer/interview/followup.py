@@ -1,21 +1,19 @@
-"""Follow-up decisions and how verdicts across a question's answers combine.
+"""Follow-up decisions.
 
 - After each answer, while a key point is missed or partial and the per-question limit
   allows, ask about the most important one not yet probed (highest weight; missed before
   partial). Prefer the bank's follow-up written for that key point.
 - Stop probing when the candidate says they don't know, or is off-topic twice.
-- The best verdict for a key point across the main answer and its follow-ups wins. A key
-  point whose hint was shown can earn at most `partial`.
+
+How verdicts across a question's answers combine is grading: `interviewer.judge.merge`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from interviewer.bank.schema import FollowUp, KeyPoint, Question, Rubric
-from interviewer.judge.schema import CREDIT, ORDER, Grade, MisconceptionFound, Verdict
-from interviewer.judge.scoring import score
+from interviewer.judge.schema import Grade
 
 DONT_KNOW = re.compile(
     r"(不知道|不清楚|不太清楚|不了解|不太了解|没学过|不会|忘了|记不清|没有概念|不懂|"
@@ -30,44 +28,6 @@ def says_dont_know(answer: str) -> bool:
     """A short answer that only says the candidate does not know."""
     text = answer.strip()
     return len(text) <= DONT_KNOW_MAX_CHARS and bool(DONT_KNOW.search(text))
-
-
-def merge(rubric: Rubric, grades: list[Grade], hinted: list[str], judge: str) -> Grade:
-    """One grade for the question: the best verdict per key point across all answers."""
-    best: dict[str, Verdict] = {}
-    for grade in grades:
-        for v in grade.verdicts:
-            old = best.get(v.key_point)
-            if old is None or (ORDER[v.verdict], v.earned) > (ORDER[old.verdict], old.earned):
-                best[v.key_point] = v
-    verdicts = []
-    for kp in rubric.key_points:
-        v = best.get(kp.id, Verdict(key_point=kp.id, verdict="missed"))
-        if kp.id in hinted and v.verdict == "covered":
-            v = v.model_copy(
-                update={
-                    "verdict": "partial",
-                    "reason": f"hint shown; {v.reason}",
-                    "credit": None if v.credit is None else min(v.credit, CREDIT["partial"]),
-                }
-            )
-        verdicts.append(v)
-    found: dict[str, MisconceptionFound] = {}
-    flags: list[Any] = []
-    for grade in grades:
-        for m in grade.misconceptions:
-            found.setdefault(m.id, m)
-        flags += [f for f in grade.flags if f not in flags]
-    if hinted and "hint_used" not in flags:
-        flags.append("hint_used")
-    misconceptions = list(found.values())
-    return Grade(
-        verdicts=verdicts,
-        misconceptions=misconceptions,
-        flags=flags,
-        score=score(rubric, verdicts, misconceptions),
-        judge=judge,
-    )
 
 
 def next_probe(

@@ -32,13 +32,14 @@ from langgraph.types import interrupt
 from interviewer.bank.loader import Bank
 from interviewer.bank.schema import Question, Rubric
 from interviewer.interview.context import InterviewContext
-from interviewer.interview.followup import follow_up_for, merge, next_probe, says_dont_know
+from interviewer.interview.followup import follow_up_for, next_probe, says_dont_know
 from interviewer.interview.opening import asking, msg, next_question, now, start_difficulty
 from interviewer.interview.report import build_report
 from interviewer.interview.selection import next_difficulty
 from interviewer.interview.state import Attempt, Current, Finished, InterviewState, Message
 from interviewer.interview.voice import Voice
 from interviewer.judge import Judge
+from interviewer.judge.merge import merge
 from interviewer.judge.schema import Grade
 
 ACTIONS = ("answer", "hint", "repeat", "skip", "quit")

@@ -1,4 +1,8 @@
-"""Judges: one interface, `grade(question, rubric, answer) -> Grade`, for every job."""
+"""Judges: one interface, `grade(question, rubric, answer) -> Grade`, for every job.
+
+Importing this package (or `interviewer.judge.schema`) loads no judge: the offline judge
+(numpy, the sentence encoder) and the LLM judge are imported when one is made.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,15 @@ from typing import TYPE_CHECKING, Protocol
 
 from interviewer.bank.schema import Question, Rubric
 from interviewer.config import JudgeSpec, Settings
-from interviewer.judge.offline import OfflineJudge
 from interviewer.judge.schema import Grade, Verdict
 
 if TYPE_CHECKING:
+    from interviewer.judge.offline import OfflineJudge
     from interviewer.llm.retry import RateGate
 
 __all__ = [
     "Grade",
     "Judge",
-    "OfflineJudge",
     "Verdict",
     "cache_name",
     "check_model_spec",
@@ -37,6 +40,8 @@ class Judge(Protocol):
 @cache
 def offline_judge() -> OfflineJudge:
     """The process-wide offline judge (its model is loaded once)."""
+    from interviewer.judge.offline import OfflineJudge
+
     return OfflineJudge()
 
 

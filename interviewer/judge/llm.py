@@ -45,11 +45,12 @@ from interviewer.judge.prompts import (
     retry_note,
     system_prompt,
 )
-from interviewer.judge.schema import Flag, Grade, MisconceptionFound, TokenUsage, Verdict
+from interviewer.judge.schema import Flag, Grade, MisconceptionFound, Verdict
 from interviewer.judge.scoring import score
 from interviewer.llm.loop import run_sync
-from interviewer.llm.providers import Completion, Provider
+from interviewer.llm.providers import Provider
 from interviewer.llm.retry import Breaker, CircuitOpen, RateGate, call_with_retries, status_of
+from interviewer.llm.types import Completion, TokenUsage
 
 log = logging.getLogger(__name__)
 

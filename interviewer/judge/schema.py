@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from interviewer.llm.types import TokenUsage
+
 VerdictLabel = Literal["covered", "partial", "missed"]
 
 # Flags a grade can carry. Guards set the first five; the rest come from verification,
@@ -54,19 +56,6 @@ class MisconceptionFound(BaseModel):
     id: str
     evidence: str = ""
     penalty: float = 0.0
-
-
-class TokenUsage(BaseModel):
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cached_input_tokens: int = 0
-
-    def __add__(self, other: TokenUsage) -> TokenUsage:
-        return TokenUsage(
-            input_tokens=self.input_tokens + other.input_tokens,
-            output_tokens=self.output_tokens + other.output_tokens,
-            cached_input_tokens=self.cached_input_tokens + other.cached_input_tokens,
-        )
 
 
 class Grade(BaseModel):

@@ -22,7 +22,6 @@ import json
 import os
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -32,21 +31,11 @@ from openai.types.chat import ChatCompletion
 
 from interviewer.config import JudgeSpec, Settings
 from interviewer.errors import ConfigError, NeedsKeyError
-from interviewer.judge.schema import TokenUsage
+from interviewer.llm.types import Completion, TokenUsage
 
 
 class ProviderReplyError(Exception):
     """The provider answered, but not with a reply we can use (no choices, no content)."""
-
-
-@dataclass
-class Completion:
-    """A structured reply: `data` when the provider returned parsed JSON, else `text`."""
-
-    text: str
-    data: dict[str, Any] | None
-    finish_reason: str
-    usage: TokenUsage = field(default_factory=TokenUsage)
 
 
 OPENAI_API = "https://api.openai.com/v1"

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from interviewer.interview.context import InterviewContext
 from interviewer.transcript.schema import (
     Current,
     FollowUpAsked,
@@ -20,6 +19,7 @@ from interviewer.transcript.schema import (
     Transcript,
     Turn,
 )
+from interviewer.transcript.settings import InterviewSettings
 
 # Said once per interview, not about a question.
 NOT_A_TURN = {"greeting", "closing"}
@@ -100,7 +100,7 @@ def from_state(
     interview_id: str,
     created: str,
     updated: str,
-    settings: InterviewContext,
+    settings: InterviewSettings,
     draft: str = "",
     draft_taken: int | None = None,
     lookup: Lookup | None = None,
@@ -132,7 +132,8 @@ def from_state(
         id=interview_id,
         created=created,
         updated=updated,
-        settings=settings,
+        # The saved fields only, as the saved model (the graph's context is a subclass).
+        settings=InterviewSettings.model_validate(settings.model_dump()),
         messages=[Message.model_validate(m) for m in messages],
         turns=turns,
         current=current,

@@ -13,11 +13,29 @@ from typing import Any
 from pydantic import ValidationError
 
 from interviewer.errors import InterviewerError
-from interviewer.interview.context import InterviewContext
 from interviewer.transcript.build import current_from_state, segments, turn_from_finished
 from interviewer.transcript.schema import SCHEMA_VERSION, Transcript
 
 Data = dict[str, Any]
+
+# The settings schema 2 keeps from a v1 file: the settings' fields when v2 was made,
+# frozen here so that a later change to the settings model cannot change what an old
+# file migrates to.
+V2_SETTINGS = frozenset(
+    {
+        "persona",
+        "lang",
+        "mode",
+        "questions",
+        "topics",
+        "difficulty",
+        "judge",
+        "interviewer",
+        "seed",
+        "follow_up_limit",
+        "focus",
+    }
+)
 
 
 def v1_to_v2(data: Data) -> Data:
@@ -40,8 +58,7 @@ def v1_to_v2(data: Data) -> Data:
         index = len(turns)
         segment = parts[index] if index < len(parts) else []
         current = current_from_state(current, segment, None).model_dump(mode="json")
-    known = set(InterviewContext.model_fields)
-    settings = {k: v for k, v in dict(data.get("settings", {})).items() if k in known}
+    settings = {k: v for k, v in dict(data.get("settings", {})).items() if k in V2_SETTINGS}
     return {
         **data,
         "schema_version": 2,

@@ -19,8 +19,8 @@ from pydantic import BaseModel, Field
 from interviewer.bank.loader import Bank
 from interviewer.bank.schema import Question, Rubric
 from interviewer.errors import InterviewerError
-from interviewer.interview.followup import merge
-from interviewer.judge import Judge, OfflineJudge
+from interviewer.judge import Judge
+from interviewer.judge.merge import merge
 from interviewer.judge.schema import Grade, Verdict, VerdictLabel
 from interviewer.judge.scoring import score
 from interviewer.transcript.clock import now
@@ -236,6 +236,8 @@ def regrade(transcript: Transcript, judge: Judge, bank: Bank) -> RegradeResult:
             f"the bank at {bank.root} has no rubric for {', '.join(missing)}",
             hint="Regrade with the bank the interview used (--bank).",
         )
+    from interviewer.judge.offline import OfflineJudge  # numpy: only when regrading
+
     if isinstance(grader, OfflineJudge):
         grader.learn_terms(list(bank.rubrics.values()))  # as during the interview
     at = now()

@@ -15,8 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from interviewer.interview.context import InterviewContext
 from interviewer.judge.schema import Grade, VerdictLabel
+from interviewer.transcript.settings import InterviewSettings
 
 SCHEMA_VERSION = 2
 
@@ -155,7 +155,7 @@ class Transcript(BaseModel):
     id: str
     created: str
     updated: str
-    settings: InterviewContext = Field(description="The interview's options; never a key.")
+    settings: InterviewSettings = Field(description="The interview's options; never a key.")
     messages: list[Message] = Field(default_factory=list, description="Everything, in order.")
     turns: list[Turn] = Field(default_factory=list, description="Finished questions.")
     current: Current | None = None

@@ -11,12 +11,13 @@ from langgraph.types import Command
 
 from interviewer.bank.loader import Bank, load_bank
 from interviewer.interview.context import InterviewContext
-from interviewer.interview.followup import merge, next_probe, says_dont_know
+from interviewer.interview.followup import next_probe, says_dont_know
 from interviewer.interview.graph import MAX_ANSWER_CHARS, Deps, build_graph
 from interviewer.interview.personas import persona
 from interviewer.interview.selection import next_difficulty, select_question
 from interviewer.interview.voice import ScriptedVoice
 from interviewer.judge import offline_judge
+from interviewer.judge.merge import merge
 from interviewer.judge.schema import Grade, Verdict
 from tests.conftest import REPO
 

@@ -16,8 +16,7 @@ from interviewer.bank.loader import load_bank
 from interviewer.config import load_settings
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.session import Session
-from interviewer.judge import OfflineJudge
-from interviewer.judge.offline import OfflineParams
+from interviewer.judge.offline import OfflineJudge, OfflineParams
 from interviewer.transcript.review import override, regrade
 from interviewer.transcript.store import TranscriptStore
 

@@ -11,7 +11,8 @@ import pytest
 
 from interviewer.bank.loader import Bank
 from interviewer.errors import InterviewerError
-from interviewer.judge import OfflineJudge, offline_judge
+from interviewer.judge import offline_judge
+from interviewer.judge.offline import OfflineJudge
 from interviewer.judge.schema import Grade, Verdict
 from interviewer.judge.scoring import score
 from interviewer.judge.verdict_model import load_model
