@@ -8,7 +8,9 @@ from typing import Any
 
 from interviewer.bank.loader import Bank
 from interviewer.bank.schema import KeyPoint, Rubric
+from interviewer.interview import progress
 from interviewer.interview.state import Finished
+from interviewer.judge.schema import Grade
 from interviewer.judge.text import find_terms, split_units
 
 STRONG = 75.0
@@ -59,6 +61,11 @@ def build_report(bank: Bank, finished: list[Finished], lang: str) -> dict[str, A
         by_topic[item["topic"]].append(item["score"])
         verdicts = {v["key_point"]: v for v in item["merged"]["verdicts"]}
         references = reference_excerpts(rubric, lang)
+        grades = [Grade.model_validate(a["grade"]) for a in item["attempts"]]
+        steps = progress.running(rubric, grades, item["hinted"], "")
+        # The running grade's rule: the question's score counts every answer; the main
+        # answer's share and what the follow-ups added are shown beside it.
+        first = round(steps[0].score, 1) if steps else item["score"]
         questions.append(
             {
                 "question_id": item["question_id"],
@@ -68,6 +75,8 @@ def build_report(bank: Bank, finished: list[Finished], lang: str) -> dict[str, A
                 "score": item["score"],
                 "skipped": item["skipped"],
                 "follow_ups": sum(1 for a in item["attempts"] if a["probes"]),
+                "first_answer": first,
+                "from_follow_ups": round(item["score"] - first, 1),
             }
         )
         for kp in rubric.key_points:
@@ -126,6 +135,8 @@ def render_text(report: dict[str, Any], lang: str) -> str:
     ]
     for q in report["questions"]:
         tag = " (跳过)" if zh and q["skipped"] else (" (skipped)" if q["skipped"] else "")
+        if q.get("from_follow_ups"):
+            tag += f" ({'追问' if zh else 'follow-ups'} {q['from_follow_ups']:+.0f})"
         out.append(f"  {q['score']:5.1f}  [{q['topic']}] {q['prompt'][:50]}{tag}")
     out += ["", "各主题平均:" if zh else "Per topic:"]
     for topic, avg in report["topics"].items():
