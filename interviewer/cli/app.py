@@ -78,7 +78,9 @@ def interview(
     base_url: Annotated[str | None, typer.Option(help="Base URL for compatible:MODEL.")] = None,
     api_key_env: ApiKeyEnvOpt = None,
     seed: Annotated[int | None, typer.Option(help="Same seed, same questions.")] = None,
-    follow_ups: Annotated[int, typer.Option(min=0, max=5, help="Follow-ups per question.")] = 2,
+    follow_ups: Annotated[
+        int | None, typer.Option(min=0, max=5, help="Follow-ups per question (default 2).")
+    ] = None,
     focus_weak: Annotated[bool, typer.Option(help="Favour your weak topics.")] = False,
     resume: Annotated[
         str | None,
@@ -140,10 +142,11 @@ def interview(
             answered = len(t.turns)
             console.print(f"  {t.id}  {t.updated}  {answered} answered", markup=False)
         return
-    tui = not plain and sys.stdin.isatty() and sys.stdout.isatty()
-    chosen = any(
-        v is not None for v in (questions, topic, difficulty, persona, lang, mode, judge, seed)
-    )
+    tui = not plain and _terminal()
+    # Any option that shapes the interview skips the set-up screen (DESIGN), which would
+    # otherwise build the interview from its saved choices and drop the option.
+    given = (questions, topic, difficulty, persona, lang, mode, judge, seed, follow_ups)
+    chosen = focus_weak or any(v is not None for v in given)
     ctx: InterviewContext | None = None
     if not resume and (chosen or not tui):
         focus: list[str] = []
@@ -162,7 +165,7 @@ def interview(
             interviewer=settings.interviewer,
             seed=seed if seed is not None else _random_seed(),
             focus=focus,
-            follow_up_limit=follow_ups,
+            follow_up_limit=2 if follow_ups is None else follow_ups,
         )
     if ctx is not None and not tui:
         from interviewer.interview.preflight import check_choices
@@ -189,6 +192,12 @@ def interview(
         raise typer.Exit(run_plain(session, sys.stdin, sys.stdout, resumed=bool(resume)))
     finally:
         session.close()
+
+
+def _terminal() -> bool:
+    import sys
+
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _random_seed() -> int:

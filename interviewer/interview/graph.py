@@ -31,6 +31,7 @@ from langgraph.types import interrupt
 
 from interviewer.bank.loader import Bank
 from interviewer.bank.schema import Question, Rubric
+from interviewer.interview import progress
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.followup import follow_up_for, next_probe, says_dont_know
 from interviewer.interview.opening import asking, msg, next_question, now, start_difficulty
@@ -167,8 +168,10 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver[Any] | None = None
         }
         messages: list[Message] = []
         if ctx.mode == "practice":
-            merged = merged_grade(rubric, updated, judge.spec)
-            messages.append(msg("system", _grade_note(rubric, merged, ctx.lang), "grade"))
+            grades = [Grade.model_validate(a["grade"]) for a in updated["attempts"]]
+            step = progress.latest(rubric, grades, updated["hinted"], judge.spec)
+            assert step is not None
+            messages.append(msg("system", _grade_note(rubric, step, ctx.lang), "grade"))
         return {"current": updated, "messages": messages}
 
     def decide(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
@@ -348,12 +351,20 @@ def _parse_reply(reply: Any) -> tuple[str, str]:
     return action, text
 
 
-def _grade_note(rubric: Rubric, grade: Grade, lang: str) -> str:
+def _grade_note(rubric: Rubric, step: progress.Step, lang: str) -> str:
+    """The question's running grade (every answer so far) and what the last answer added,
+    then each key point's title with its mark. The points' statements are not shown: they
+    are the answer (Ctrl+E or /explain shows them after grading)."""
+    grade = step.merged
     marks = {"covered": "✓", "partial": "~", "missed": "✗"}
-    lines = [f"{'得分' if lang == 'zh' else 'Score'}: {grade.score:.0f}/100"]
+    if lang == "zh":
+        head = f"本题得分: {grade.score:.0f}/100（这次回答 {step.added(lang)}）"
+    else:
+        head = f"Score: {grade.score:.0f}/100 for the question (this answer: {step.added(lang)})"
+    lines = [head]
     for kp in rubric.key_points:
         v = grade.verdict(kp.id)
-        lines.append(f"  {marks[v.verdict]} {kp.text.get(lang)}")
+        lines.append(f"  {marks[v.verdict]} {progress.title(kp, lang)}")
     for m in grade.misconceptions:
         lines.append(
             f"  ! {'误区' if lang == 'zh' else 'Misconception'}: {m.evidence} (-{m.penalty:g})"

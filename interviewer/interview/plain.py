@@ -1,10 +1,11 @@
 """Plain mode: the interview on stdin/stdout, for scripts and for terminals without the TUI.
 
-Contract: an answer ends at a blank line; `/skip`, `/hint`, `/repeat`, `/quit` on a line of
-their own are commands, also after lines of an answer: /hint and /repeat keep the lines
-typed so far, to go on with after them; /skip drops them with the question; /quit sends
-them as the last answer and ends. End of input ends the interview (sending any lines
-typed), saves the transcript and prints the report; the last line printed is the
+Contract: an answer ends at a blank line; `/skip`, `/hint`, `/repeat`, `/explain`, `/quit` on a
+line of their own are commands, also after lines of an answer: /hint, /repeat and /explain
+keep the lines typed so far, to go on with after them (/explain shows the reference answer
+of the question last graded; in exam mode only after the end); /skip drops them with the
+question; /quit sends them as the last answer and ends. End of input ends the interview
+(sending any lines typed), saves the transcript and prints the report; the last line printed is the
 transcript's path. Each line of an answer is saved as a draft as it is typed, and
 `--resume` shows it again and lets you go on with it. An answer longer than 20,000
 characters is cut there and its grade flagged `truncated`.
@@ -15,20 +16,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
-from interviewer.interview import testhooks
+from interviewer.interview import explain, testhooks
 from interviewer.interview.graph import MAX_ANSWER_CHARS
 from interviewer.interview.report import render_text
 from interviewer.interview.session import Session
 from interviewer.interview.state import Message
 
-COMMANDS = {"/skip": "skip", "/hint": "hint", "/quit": "quit", "/repeat": "repeat"}
+COMMANDS = {
+    "/skip": "skip",
+    "/hint": "hint",
+    "/quit": "quit",
+    "/repeat": "repeat",
+    "/explain": "explain",
+}
 KEPT = {
     "zh": "（你上次没发出的回答已保留如下；接着输入，空行发送全部内容）",
     "en": "(Your unsent answer was kept, below; type on, and a blank line sends it all.)",
 }
 HELP = {
-    "zh": "（回答以空行结束；单独一行输入 /hint 提示、/skip 跳过、/repeat 重复问题、/quit 结束）",
-    "en": "(End answers with a blank line. Alone on a line: /hint, /skip, /repeat, /quit.)",
+    "zh": "（回答以空行结束；单独一行输入 /hint 提示、/skip 跳过、/repeat 重复问题、"
+    "/explain 评分后看参考答案、/quit 结束）",
+    "en": "(End answers with a blank line. Alone on a line: /hint, /skip, /repeat, "
+    "/explain (the reference, once graded), /quit.)",
 }
 
 
@@ -98,7 +107,12 @@ def run_plain(session: Session, stdin: TextIO, stdout: TextIO, resumed: bool = F
             break
         action, text = reply
         draft = ""
-        if action in ("hint", "repeat"):
+        if action == "explain":  # shown here; the interview does not move
+            draft = text
+            found = explain.explain(session.values, session.bank, lang, session.ctx.mode)
+            stdout.write(explain.render_text(found, lang) + "\n")
+            stdout.flush()
+        elif action in ("hint", "repeat"):
             draft = text  # the lines typed so far: go on with them after the hint
             show(session.send(action, draft=draft), stdout)
         elif action == "answer" or (action == "quit" and text):

@@ -8,21 +8,46 @@ from typing import Any
 
 from interviewer.bank.loader import Bank
 from interviewer.bank.schema import KeyPoint, Rubric
+from interviewer.interview import progress
 from interviewer.interview.state import Finished
+from interviewer.judge.schema import Grade
 from interviewer.judge.text import find_terms, split_units
 
 STRONG = 75.0
 
 
-def reference_excerpt(rubric: Rubric, kp: KeyPoint, lang: str) -> str:
-    """The sentence of the reference answer that shares most evidence terms with the point."""
+def reference_excerpts(rubric: Rubric, lang: str) -> dict[str, str]:
+    """Key point id -> the sentence of the reference answer that covers it.
+
+    Each sentence goes to one key point at most: pairs (key point, sentence) are taken by
+    how many of the point's evidence terms the sentence has, most first, so a sentence that
+    names many terms of one point is not quoted under another point that shares a word
+    with it. A point left without a sentence of its own is quoted by its own text.
+    """
     reference = rubric.reference_answer.get(lang)
     sentences = [u.text for u in split_units(reference) if u.kind == "sentence"]
-    if not sentences:
-        return kp.text.get(lang)
-    terms = kp.evidence.terms()
-    best = max(sentences, key=lambda s: len(find_terms(terms, s)))
-    return best if find_terms(terms, best) else kp.text.get(lang)
+    pairs = []
+    for k, kp in enumerate(rubric.key_points):
+        terms = list(dict.fromkeys(t.casefold() for t in kp.evidence.terms()))
+        for s, sentence in enumerate(sentences):
+            hits = len(find_terms(terms, sentence))
+            if hits:
+                pairs.append((-hits, k, s))
+    chosen: dict[int, int] = {}
+    used: set[int] = set()
+    for _, k, s in sorted(pairs):
+        if k not in chosen and s not in used:
+            chosen[k] = s
+            used.add(s)
+    return {
+        kp.id: sentences[chosen[k]] if k in chosen else kp.text.get(lang)
+        for k, kp in enumerate(rubric.key_points)
+    }
+
+
+def reference_excerpt(rubric: Rubric, kp: KeyPoint, lang: str) -> str:
+    """The sentence of the reference answer that covers `kp` (see `reference_excerpts`)."""
+    return reference_excerpts(rubric, lang)[kp.id]
 
 
 def build_report(bank: Bank, finished: list[Finished], lang: str) -> dict[str, Any]:
@@ -35,6 +60,12 @@ def build_report(bank: Bank, finished: list[Finished], lang: str) -> dict[str, A
         question = bank.question(item["question_id"])
         by_topic[item["topic"]].append(item["score"])
         verdicts = {v["key_point"]: v for v in item["merged"]["verdicts"]}
+        references = reference_excerpts(rubric, lang)
+        grades = [Grade.model_validate(a["grade"]) for a in item["attempts"]]
+        steps = progress.running(rubric, grades, item["hinted"], "")
+        # The running grade's rule: the question's score counts every answer; the main
+        # answer's share and what the follow-ups added are shown beside it.
+        first = round(steps[0].score, 1) if steps else item["score"]
         questions.append(
             {
                 "question_id": item["question_id"],
@@ -44,6 +75,8 @@ def build_report(bank: Bank, finished: list[Finished], lang: str) -> dict[str, A
                 "score": item["score"],
                 "skipped": item["skipped"],
                 "follow_ups": sum(1 for a in item["attempts"] if a["probes"]),
+                "first_answer": first,
+                "from_follow_ups": round(item["score"] - first, 1),
             }
         )
         for kp in rubric.key_points:
@@ -58,7 +91,7 @@ def build_report(bank: Bank, finished: list[Finished], lang: str) -> dict[str, A
                         "verdict": verdict,
                         "weight": kp.weight,
                         "text": kp.text.get(lang),
-                        "reference": reference_excerpt(rubric, kp, lang),
+                        "reference": references[kp.id],
                     }
                 )
     topics = {t: round(sum(s) / len(s), 1) for t, s in sorted(by_topic.items())}
@@ -102,6 +135,8 @@ def render_text(report: dict[str, Any], lang: str) -> str:
     ]
     for q in report["questions"]:
         tag = " (跳过)" if zh and q["skipped"] else (" (skipped)" if q["skipped"] else "")
+        if q.get("from_follow_ups"):
+            tag += f" ({'追问' if zh else 'follow-ups'} {q['from_follow_ups']:+.0f})"
         out.append(f"  {q['score']:5.1f}  [{q['topic']}] {q['prompt'][:50]}{tag}")
     out += ["", "各主题平均:" if zh else "Per topic:"]
     for topic, avg in report["topics"].items():

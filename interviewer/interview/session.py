@@ -169,7 +169,27 @@ class Session:
         a /hint): it stays saved while the step runs and after it.
         """
         payload: Command[Any] = Command(resume={"action": action, "text": text})
+        if action == "answer" and self.step_in_flight():
+            # The last step failed after the graph took an answer: go back to where it was
+            # waiting for it, so that the answer sent now (edited, perhaps) is the one graded.
+            waiting = self._waiting_for_answer()
+            if waiting is not None:
+                # A copy of it, without the writes of the step that took the first answer
+                # (from the original, LangGraph would replay them).
+                fork = self.graph.update_state(waiting, None, as_node="__copy__")
+                return self._run(payload, on_chunk, draft=draft, config=fork)
         return self._run(payload, on_chunk, draft=draft)
+
+    def _waiting_for_answer(self) -> dict[str, Any] | None:
+        """The config of the newest checkpoint stopped at `await_answer`'s interrupt, when
+        the step taken from it was an answer; else None."""
+        newer: Any = None
+        for snapshot in self.graph.get_state_history(self.config):
+            if any(task.interrupts for task in snapshot.tasks):
+                taken = newer is not None and newer.values.get("action") == "answer"
+                return dict(snapshot.config) if taken else None
+            newer = snapshot
+        return None
 
     def step_in_flight(self) -> bool:
         """True when a crash stopped the graph in the middle of a step: the candidate's
@@ -195,11 +215,19 @@ class Session:
             return []
         return self._run(None, on_chunk)
 
-    def _run(self, payload: Any, on_chunk: Chunk | None, draft: str = "") -> list[Message]:
+    def _run(
+        self,
+        payload: Any,
+        on_chunk: Chunk | None,
+        draft: str = "",
+        config: dict[str, Any] | None = None,
+    ) -> list[Message]:
         before = len(self.values.get("messages", []))
+        if config is not None:  # from an earlier checkpoint: what is said counts from there
+            before = len(self.graph.get_state(config).values.get("messages", []))
         for mode, data in self.graph.stream(
             payload,
-            self.config,
+            config or self.config,
             context=self.ctx,
             stream_mode=["custom", "values"],
             durability="sync",

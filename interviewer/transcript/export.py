@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from interviewer.bank.loader import Bank
+from interviewer.interview import progress
 from interviewer.transcript.review import base_grade, overall, turn_score
 from interviewer.transcript.schema import Attempt, Current, Transcript, Turn
 
@@ -125,10 +126,21 @@ class _Doc:
             return f"Answer {i}" if i > 1 else "Answer"
         return f"Answer {i} (follow-up on {attempt.probes})"
 
+    def running(self, turn: Turn | Current) -> list[progress.Step | None]:
+        """The question's running grade after each answer (None without its rubric)."""
+        rubric = self.bank.rubrics.get(turn.question_id) if self.bank else None
+        if rubric is None:
+            return [None] * len(turn.attempts)
+        grades = [a.grade for a in turn.attempts]
+        return list(progress.running(rubric, grades, list(turn.hinted), ""))
+
     @staticmethod
-    def grade_line(attempt: Attempt) -> str:
+    def grade_line(attempt: Attempt, step: progress.Step | None = None) -> str:
         g = attempt.grade
-        out = f"graded {g.score:.1f}/100 by {g.judge} at {attempt.at}"
+        out = ""
+        if step is not None:
+            out = f"question so far {step.score:.1f}/100 ({step.added('en')}); this answer "
+        out += f"graded {g.score:.1f}/100 by {g.judge} at {attempt.at}"
         if g.flags:
             out += f"; flags: {', '.join(g.flags)}"
         return out
@@ -213,14 +225,16 @@ class _Markdown(_Doc):
             out.append(f"> *(quote not found in the answer: {md_escape(m)})*")
         return out
 
-    def attempts(self, attempts: list[Attempt], level: str) -> list[str]:
+    def attempts(
+        self, attempts: list[Attempt], level: str, steps: list[progress.Step | None]
+    ) -> list[str]:
         out: list[str] = []
-        for i, a in enumerate(attempts, start=1):
+        for i, (a, step) in enumerate(zip(attempts, steps, strict=True), start=1):
             out += ["", f"{level} {md_escape(self.attempt_title(i, a))}", ""]
             if a.probes is not None:
                 out += [f"*Asked:* {md_escape(a.prompt)}", ""]
             out += self.answer(a)
-            out += ["", f"*{md_escape(self.grade_line(a))}*"]
+            out += ["", f"*{md_escape(self.grade_line(a, step))}*"]
         return out
 
     def turn(self, i: int, turn: Turn) -> list[str]:
@@ -229,7 +243,7 @@ class _Markdown(_Doc):
         if turn.skipped:
             out[-1] += " — skipped"
         out += ["", f"**Question:** {md_escape(self.question_text(turn))}"]
-        out += self.attempts(turn.attempts, "###")
+        out += self.attempts(turn.attempts, "###", self.running(turn))
         out += self.verdicts(turn)
         grade = base_grade(turn)
         if grade.misconceptions:
@@ -276,7 +290,7 @@ class _Markdown(_Doc):
         title = f"In progress: {current.question_id}"
         out = ["", f"## {md_escape(title)}", ""]
         out += [f"**Question:** {md_escape(self.question_text(current))}"]
-        out += self.attempts(current.attempts, "###")
+        out += self.attempts(current.attempts, "###", self.running(current))
         return out
 
     def report(self) -> list[str]:
@@ -371,14 +385,14 @@ class _Html(_Doc):
         out += [f'<p class="missing">quote not found in the answer: {esc(m)}</p>' for m in missing]
         return out
 
-    def attempts(self, attempts: list[Attempt]) -> list[str]:
+    def attempts(self, attempts: list[Attempt], steps: list[progress.Step | None]) -> list[str]:
         out: list[str] = []
-        for i, a in enumerate(attempts, start=1):
+        for i, (a, step) in enumerate(zip(attempts, steps, strict=True), start=1):
             out.append(f"<h3>{esc(self.attempt_title(i, a))}</h3>")
             if a.probes is not None:
                 out.append(f"<p><em>Asked:</em> {esc(a.prompt)}</p>")
             out += self.answer(a)
-            out.append(f'<p class="meta">{esc(self.grade_line(a))}</p>')
+            out.append(f'<p class="meta">{esc(self.grade_line(a, step))}</p>')
         return out
 
     def turn(self, i: int, turn: Turn) -> list[str]:
@@ -390,7 +404,7 @@ class _Html(_Doc):
             f"<p><strong>Score:</strong> {esc(score)}</p>",
             f"<p><strong>Question:</strong> {esc(self.question_text(turn))}</p>",
         ]
-        out += self.attempts(turn.attempts)
+        out += self.attempts(turn.attempts, self.running(turn))
         out += self.verdicts(turn)
         grade = base_grade(turn)
         if grade.misconceptions:
@@ -448,7 +462,7 @@ class _Html(_Doc):
             f"<h2>In progress: {esc(current.question_id)}</h2>",
             f"<p><strong>Question:</strong> {esc(self.question_text(current))}</p>",
         ]
-        return [*out, *self.attempts(current.attempts), "</section>"]
+        return [*out, *self.attempts(current.attempts, self.running(current)), "</section>"]
 
     def report(self) -> list[str]:
         r = self.t.report

@@ -21,8 +21,14 @@ theme) · `Ctrl+Q` quit (an unfinished interview is saved; resume it from the se
 
 **Interview**: type in the answer box (`Enter` makes a new line; Chinese input methods
 work) · `Ctrl+S` submit · `Ctrl+T` hint (practice mode; the hinted key point's credit
-is capped) · `Ctrl+N` skip · `Ctrl+R` repeat the question · `Esc` end the interview and
-see the report. What you type is saved as you type.
+is capped) · `Ctrl+N` skip · `Ctrl+R` repeat the question · `Ctrl+E` the reference answer, key point
+by key point, once the question is graded (exam mode: after the end) · `Ctrl+O` show or
+hide the quoted evidence under each key point (practice mode) · `Esc` end the interview
+and see the report. What you type is saved as you type.
+
+The side panel shows how many key points the question has; after an answer (practice
+mode) each point's title with ✔ covered / ◐ partial / ✘ missed, the question's score
+counting every answer so far, and what the last answer added.
 
 **Report**: `m` / `h` / `j` export Markdown / HTML / JSON next to the transcript ·
 `n` new interview · `r` review

@@ -21,11 +21,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Label, Static, TextArea
 
-from interviewer.interview import opening
+from interviewer.interview import explain, opening, progress
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.personas import persona
+from interviewer.interview.progress import Step
 from interviewer.interview.state import Message
 from interviewer.interview.voice import ScriptedVoice
+from interviewer.judge.schema import Grade
 
 if TYPE_CHECKING:
     from interviewer.interview.session import Session
@@ -90,6 +92,9 @@ class InterviewScreen(Screen[None]):
         Binding("ctrl+t", "hint", "Hint"),
         Binding("ctrl+n", "skip", "Skip"),
         Binding("ctrl+r", "repeat", "Repeat"),
+        # (priority: the answer box would take Ctrl+E as "end of line"; End does that)
+        Binding("ctrl+e", "explain", "Reference", priority=True),
+        Binding("ctrl+o", "evidence", "Evidence"),
         Binding("escape", "end", "End"),
     ]
 
@@ -112,6 +117,9 @@ class InterviewScreen(Screen[None]):
         self.question_started = self.clock()
         self.streaming: Static | None = None
         self.streamed = ""
+        self.values: dict[str, Any] = {}  # the state last shown (what Ctrl+E explains)
+        self.show_evidence = False  # the checklist quotes the answer under each point
+        self.shown: tuple[str, int, Step | None] | None = None  # what the panel shows
 
     @property
     def tui(self) -> InterviewerApp:
@@ -185,7 +193,7 @@ class InterviewScreen(Screen[None]):
         for m in self.preview:
             self.add_message(m)
         self.question_started = self.clock()
-        self.paint_panel(question.id, asked=1, grade=None)
+        self.paint_panel(question.id, asked=1, step=None)
 
     @work(thread=True, group="open")  # (not "session": its start would cancel this one)
     def open_session(self, pending: Opening) -> None:
@@ -348,6 +356,21 @@ class InterviewScreen(Screen[None]):
     def action_repeat(self) -> None:
         self.call_session("repeat")
 
+    def action_explain(self) -> None:
+        found = explain.explain(self.values, self.tui.bank, self.ctx.lang, self.ctx.mode)
+        if isinstance(found, str):
+            self.notify(found, timeout=4)
+            return
+        self.app.push_screen(ReferenceScreen(found, self.ctx.lang))
+
+    def action_evidence(self) -> None:
+        if not self.practice:
+            self.notify("Grades and evidence are shown at the end in exam mode.", timeout=3)
+            return
+        self.show_evidence = not self.show_evidence
+        if self.shown is not None:
+            self.paint_panel(*self.shown)
+
     def action_end(self) -> None:
         def ended(yes: bool | None) -> None:
             if yes:
@@ -385,21 +408,25 @@ class InterviewScreen(Screen[None]):
         self.query_one("#status", Label).update(text)
 
     def refresh_panel(self, values: dict[str, Any]) -> None:
+        self.values = values
         current = values.get("current")
         finished = values.get("finished") or []
-        item: dict[str, Any] | None = dict(current) if current else None
-        grade: dict[str, Any] | None = None
-        if item is None and finished:
+        if current:
+            item: dict[str, Any] = dict(current)
+        elif finished:
             item = dict(finished[-1])
-            grade = item.get("merged")
-        elif item is not None and item.get("attempts"):
-            grade = item["attempts"][-1]["grade"]
-        if item is None:
+        else:
             self.query_one("#question-info", Static).update("")
             return
-        self.paint_panel(item["question_id"], len(values.get("asked") or []), grade)
+        # The question's running grade: every answer so far, combined (never the last
+        # answer's own grade), and what the last answer added.
+        grades = [Grade.model_validate(a["grade"]) for a in item.get("attempts") or []]
+        rubric = self.tui.bank.rubric(item["question_id"])
+        step = progress.latest(rubric, grades, item.get("hinted") or [], "")
+        self.paint_panel(item["question_id"], len(values.get("asked") or []), step)
 
-    def paint_panel(self, question_id: str, asked: int, grade: dict[str, Any] | None) -> None:
+    def paint_panel(self, question_id: str, asked: int, step: Step | None) -> None:
+        self.shown = (question_id, asked, step)
         question = self.tui.bank.question(question_id)
         self.query_one("#question-info", Static).update(
             Text.assemble(
@@ -412,28 +439,86 @@ class InterviewScreen(Screen[None]):
             )
         )
         if not self.practice:
-            return
-        self.update_checklist(question_id, grade)
-        fallback = bool(grade and "judge_fallback" in grade.get("flags", []))
+            return  # exam mode: no checklist, no grade, until the report
+        self.update_checklist(question_id, step)
+        grade = step.merged if step else None
+        fallback = bool(grade and "judge_fallback" in grade.flags)
         base = f"{self.interview_id} · {self.ctx.mode}"
         self.sub_title = f"{base} · judge fell back to offline" if fallback else base
 
-    def update_checklist(self, question_id: str, grade: dict[str, Any] | None) -> None:
+    def update_checklist(self, question_id: str, step: Step | None) -> None:
         rubric = self.tui.bank.rubric(question_id)
-        verdicts = {v["key_point"]: v["verdict"] for v in (grade or {}).get("verdicts", [])}
+        lang = self.ctx.lang
+        checklist = self.query_one("#checklist", Static)
+        score = self.query_one("#score", Static)
+        n = len(rubric.key_points)
+        if step is None:
+            # Before an answer: how many points there are, nothing that hints at them.
+            checklist.update(Text(f"{n} key point{'s' if n != 1 else ''}", style="dim"))
+            score.update("")
+            return
         lines = Text("Key points\n", style="bold")
         for kp in rubric.key_points:
-            verdict = verdicts.get(kp.id)
-            mark, style = MARK.get(verdict or "", ("·", "dim"))
+            v = step.merged.verdict(kp.id)
+            mark, style = MARK[v.verdict]
             lines.append(f"{mark} ", style=style)
-            # The key point's id: the full statement is in the grade note on the left.
-            lines.append(f"{kp.id}\n", style="" if verdict else "dim")
-        self.query_one("#checklist", Static).update(lines)
-        score = self.query_one("#score", Static)
-        if grade is not None:
-            score.update(Text.assemble(("Score ", "dim"), (f"{grade['score']:.0f}/100", "bold")))
-        else:
-            score.update("")
+            lines.append(
+                f"{progress.title(kp, lang)}\n", style="bold" if kp.id in step.gained else ""
+            )
+            if self.show_evidence and v.evidence:
+                lines.append(f"  “{_clip(v.evidence)}”\n", style="dim italic")
+        hint = (
+            "Ctrl+O hides the quotes"
+            if self.show_evidence
+            else "Ctrl+O: quotes · Ctrl+E: reference"
+        )
+        lines.append(hint, style="dim")
+        checklist.update(lines)
+        score.update(
+            Text.assemble(
+                ("Score ", "dim"),
+                (f"{step.score:.0f}/100", "bold"),
+                ("\nlast answer ", "dim"),
+                (step.added("en"), "green" if step.delta > 0 or step.gained else "dim"),
+            )
+        )
+
+
+class ReferenceScreen(ModalScreen[None]):
+    """The reference answer, key point by key point, marking what was missed (Ctrl+E)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "Close"),
+        Binding("ctrl+e", "dismiss", "Close", show=False),
+    ]
+
+    def __init__(self, found: explain.Explanation, lang: str) -> None:
+        super().__init__()
+        self.found = found
+        self.lang = lang
+
+    def compose(self) -> ComposeResult:
+        zh = self.lang == "zh"
+        body = Text()
+        body.append(("参考答案 · " if zh else "Reference · ") + self.found.prompt + "\n\n", "bold")
+        for p in self.found.points:
+            mark, style = MARK[p.verdict]
+            body.append(f"{mark} ", style=style)
+            body.append(p.title, style="bold")
+            if p.verdict != "covered":
+                missed = p.verdict == "missed"
+                note = ("你漏了" if zh else "missed") if missed else ("部分" if zh else "partial")
+                body.append(f"  ({note})", style=style)
+            body.append(f"\n  {p.text}\n\n")
+        with Vertical(id="reference-dialog"):
+            with VerticalScroll():
+                yield Static(body, id="reference")
+            yield Label("Esc closes", classes="dim")
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _words(messages: list[Message]) -> list[tuple[str, str, str]]:

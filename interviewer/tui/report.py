@@ -93,12 +93,14 @@ class ReportScreen(Screen[None]):
         table.add_columns("#", "question", "topic", "diff", "follow-ups", "score")
         for i, q in enumerate(self.report.get("questions") or [], 1):
             score = "skipped" if q.get("skipped") else f"{q['score']:.0f}"
+            added = q.get("from_follow_ups")  # (reports saved before it have none)
+            follow_ups = str(q.get("follow_ups", 0)) + (f" ({added:+.0f})" if added else "")
             table.add_row(
                 str(i),
                 q["question_id"],
                 q["topic"],
                 str(q["difficulty"]),
-                str(q.get("follow_ups", 0)),
+                follow_ups,
                 score,
             )
 

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
+from interviewer.interview import progress
 from interviewer.transcript import review
 from interviewer.transcript.export import pieces
 from interviewer.transcript.schema import Transcript
@@ -219,7 +220,11 @@ class TranscriptScreen(Screen[None]):
         question = self.tui.bank.questions.get(turn.question_id)
         prompt = question.prompt.get(lang) if question else turn.question_id
         parts.append(Text.assemble((f"Q{self.turn} ", "bold"), (prompt, "bold cyan")))
-        for attempt in turn.attempts:
+        steps: list[progress.Step | None] = [None] * len(turn.attempts)
+        if rubric is not None:
+            grades = [a.grade for a in turn.attempts]
+            steps = list(progress.running(rubric, grades, list(turn.hinted), ""))
+        for attempt, step in zip(turn.attempts, steps, strict=True):
             if attempt.follow_up:
                 parts.append(Text.assemble(("follow-up  ", "dim"), attempt.prompt))
             answer = Text("  ")
@@ -233,7 +238,10 @@ class TranscriptScreen(Screen[None]):
                 else:
                     answer.append(run.text)
             parts.append(answer)
-            parts.append(Text(f"  score {attempt.grade.score:.0f} · {attempt.grade.judge}", "dim"))
+            note = f"this answer {attempt.grade.score:.0f} · {attempt.grade.judge}"
+            if step is not None:  # the question's running grade, as the interview showed it
+                note = f"question so far {step.score:.0f} ({step.added('en')}) · {note}"
+            parts.append(Text(f"  {note}", "dim"))
         effective = review.effective_verdicts(turn)
         graded = {v.key_point: v.verdict for v in turn.merged.verdicts}
         parts.append(Text("\nKey points", style="bold"))

@@ -202,7 +202,7 @@ def test_kill_mid_answer_keeps_the_lines_typed(tmp_path: Path) -> None:
 @pytest.mark.parametrize("persona_name", sorted(personas()))
 def test_exam_mode_never_shows_rubric_text(tmp_path: Path, lang: str, persona_name: str) -> None:
     bank = load_bank(REPO)
-    stdin = "/hint\n" + "".join(f"{a}\n\n" for a in ANSWERS) + "/hint\n"
+    stdin = "/hint\n/explain\n" + "".join(f"{a}\n\n/explain\n" for a in ANSWERS) + "/hint\n"
     args = [
         "--topic",
         "coding",
@@ -231,6 +231,28 @@ def test_exam_mode_never_shows_rubric_text(tmp_path: Path, lang: str, persona_na
         for secret in secrets:
             assert secret not in during, f"exam mode revealed {secret!r}"
     assert "得分" not in during and "Score:" not in during
+
+
+def test_explain_shows_the_reference_once_graded(tmp_path: Path) -> None:
+    bank = load_bank(REPO)
+    stdin = f"/explain\n{ANSWERS[0]}\n\nfirst line\n/explain\nsecond line\n\n/quit\n"
+    args = ["--topic", "coding", "--questions", "1", "--follow-ups", "1", "--seed", "11"]
+    proc = run(tmp_path, args, stdin)
+    assert proc.returncode == 0, proc.stderr
+    during = proc.stdout.split("=" * 60)[0]
+    before, after = during.split("本题得分", 1)
+    assert "先回答这道题" in before and "参考答案（逐个要点）" not in before
+    assert "参考答案（逐个要点）" in after
+    transcript = json.loads((tmp_path / proc.stdout.strip().splitlines()[-1]).read_text("utf-8"))
+    turn = transcript["turns"][0]
+    rubric = bank.rubric(turn["question_id"])
+    for kp in rubric.key_points:
+        assert kp.text.zh in after, "each key point's statement"
+    verdicts = {v["key_point"]: v["verdict"] for v in turn["attempts"][0]["grade"]["verdicts"]}
+    if "missed" in verdicts.values():
+        assert "你漏了" in after
+    # /explain kept the line typed before it: the follow-up's answer went on after it.
+    assert [a["answer"] for a in turn["attempts"]] == [ANSWERS[0], "first line\nsecond line"]
 
 
 def test_root_command_takes_interview_options(tmp_path: Path) -> None:

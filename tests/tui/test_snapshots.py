@@ -16,6 +16,10 @@ from interviewer.tui.interview import InterviewScreen
 
 SIZE = (100, 30)
 ANSWER = "训练循环：optimizer.zero_grad() 清梯度，前向算 loss，loss.backward() 反向传播，optimizer.step() 更新。"
+TOP_P = (
+    "先把 logits 除以温度 T 再 softmax，T=0 单独走 argmax。然后按概率降序排序，做 cumsum，"
+    "保留累计概率达到 top_p 的最小集合，其余置为 -inf，再重新归一化，用 torch.multinomial 采样。"
+)
 
 Before = Callable[[Pilot[None]], Awaitable[None]]
 
@@ -78,6 +82,19 @@ async def review_list(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def evidence(pilot: Pilot[None]) -> None:
+    await start(pilot)
+    await answer(pilot, TOP_P)  # (the first question at seed 7 is code-top-p-sampling)
+    await pilot.press("ctrl+o")
+    await pilot.pause()
+
+
+async def reference(pilot: Pilot[None]) -> None:
+    await graded(pilot)
+    await pilot.press("ctrl+e")
+    await settle(pilot)
+
+
 async def help_screen(pilot: Pilot[None]) -> None:
     await settle(pilot)
     await pilot.press("question_mark")
@@ -88,6 +105,8 @@ SCREENS: dict[str, Before] = {
     "setup": settle,
     "interview": start,
     "interview_graded": graded,
+    "interview_evidence": evidence,
+    "reference": reference,
     "report": finished,
     "review_list": review_list,
     "review_replay": replay,

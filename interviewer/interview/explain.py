@@ -1,0 +1,93 @@
+"""The reference answer on demand (Ctrl+E in the TUI, /explain in plain mode): key point by
+key point, each with its title and statement, marking what the candidate missed.
+
+Only for a question already graded: the one in progress once it has an answer, else the
+last finished one. In exam mode, only once the interview has ended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from interviewer.bank.loader import Bank
+from interviewer.interview import progress
+from interviewer.judge.schema import Grade, VerdictLabel
+
+MARKS: dict[VerdictLabel, str] = {"covered": "✔", "partial": "◐", "missed": "✘"}
+NOT_YET = {
+    "zh": "先回答这道题，评分之后才能看参考答案。",
+    "en": "Answer the question first: the reference is shown once it is graded.",
+}
+EXAM = {
+    "zh": "考试模式下，参考答案在面试结束后才显示。",
+    "en": "In exam mode the reference is shown when the interview ends.",
+}
+
+
+@dataclass(frozen=True)
+class Point:
+    key_point: str
+    title: str
+    text: str
+    verdict: VerdictLabel
+
+
+@dataclass(frozen=True)
+class Explanation:
+    question_id: str
+    prompt: str
+    points: list[Point]
+
+
+def graded(values: dict[str, Any], bank: Bank) -> tuple[str, Grade] | None:
+    """The question to explain and its running grade; None when nothing is graded yet."""
+    current = values.get("current")
+    if current and current.get("attempts"):
+        rubric = bank.rubric(current["question_id"])
+        grades = [Grade.model_validate(a["grade"]) for a in current["attempts"]]
+        step = progress.latest(rubric, grades, current.get("hinted") or [], "")
+        assert step is not None
+        return current["question_id"], step.merged
+    answered = [f for f in values.get("finished") or [] if f.get("attempts")]
+    if answered:
+        last = answered[-1]
+        return last["question_id"], Grade.model_validate(last["merged"])
+    return None
+
+
+def explain(values: dict[str, Any], bank: Bank, lang: str, mode: str) -> Explanation | str:
+    """The explanation, or why there is none yet (a sentence to show)."""
+    if mode == "exam" and not values.get("done"):
+        return EXAM["zh" if lang == "zh" else "en"]
+    found = graded(values, bank)
+    if found is None:
+        return NOT_YET["zh" if lang == "zh" else "en"]
+    qid, grade = found
+    rubric = bank.rubric(qid)
+    points = [
+        Point(kp.id, progress.title(kp, lang), kp.text.get(lang), grade.verdict(kp.id).verdict)
+        for kp in rubric.key_points
+    ]
+    return Explanation(qid, bank.question(qid).prompt.get(lang), points)
+
+
+def render_text(found: Explanation | str, lang: str) -> str:
+    """For plain mode."""
+    if isinstance(found, str):
+        return found
+    zh = lang == "zh"
+    out = [
+        ("参考答案（逐个要点）: " if zh else "Reference, key point by key point: ") + found.prompt
+    ]
+    for p in found.points:
+        tag = ""
+        if p.verdict != "covered":
+            tag = (
+                ("  ← 你漏了" if zh else "  <- you missed this")
+                if p.verdict == "missed"
+                else ("  ← 只答到一部分" if zh else "  <- partly covered")
+            )
+        out.append(f"{MARKS[p.verdict]} {p.title}{tag}")
+        out.append(f"    {p.text}")
+    return "\n".join(out)

@@ -1,0 +1,59 @@
+"""`interviewer` in a terminal: options that shape the interview skip the set-up screen
+and reach the interview (code-review item 16)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import interviewer.tui.app as tui_app
+from interviewer.cli import app
+
+runner = CliRunner()
+cli_app = importlib.import_module("interviewer.cli.app")  # (the package exports `app`, the Typer)
+
+
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The context each InterviewerApp was made with (None: the set-up screen opens)."""
+    seen: list[Any] = []
+
+    class FakeApp:
+        def __init__(self, settings: Any, *, ctx: Any = None, resume: Any = None) -> None:
+            seen.append(ctx)
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(cli_app, "_terminal", lambda: True)
+    monkeypatch.setattr(tui_app, "InterviewerApp", FakeApp)
+    return seen
+
+
+def test_follow_ups_alone_reaches_the_interview(started: list[Any]) -> None:
+    result = runner.invoke(app, ["interview", "--follow-ups", "0"])
+    assert result.exit_code == 0, result.output
+    assert started[0] is not None, "the set-up screen opened and dropped --follow-ups"
+    assert started[0].follow_up_limit == 0
+
+
+def test_focus_weak_alone_reaches_the_interview(
+    started: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import interviewer.transcript.history as history
+
+    monkeypatch.setattr(history, "weak_topics", lambda folder: ["rag", "lora"])
+    result = runner.invoke(app, ["interview", "--focus-weak"])
+    assert result.exit_code == 0, result.output
+    assert started[0] is not None, "the set-up screen opened and dropped --focus-weak"
+    assert started[0].focus == ["rag", "lora"]
+    assert started[0].follow_up_limit == 2
+
+
+def test_no_options_open_the_set_up_screen(started: list[Any]) -> None:
+    result = runner.invoke(app, ["interview"])
+    assert result.exit_code == 0, result.output
+    assert started == [None]
