@@ -55,9 +55,9 @@ UNTRUSTED = {"empty", "gibberish", "off_topic", "keyword_stuffing", "injection"}
 
 
 def says_dont_know(answer: str) -> bool:
-    """A short answer that only says the candidate does not know."""
+    """A short answer of one sentence that says the candidate does not know."""
     text = answer.strip()
-    if len(text) > DONT_KNOW_MAX_CHARS:
+    if len(text) > DONT_KNOW_MAX_CHARS or sum(u.kind == "sentence" for u in split_units(text)) > 1:
         return False
     return bool(WHOLE_ANSWER.match(text) or DECLINE.search(text))
 
@@ -70,10 +70,11 @@ def declined(rubric: Rubric, attempts: Sequence[Attempt]) -> set[str] | Literal[
 
     An answer that is only a short "don't know" (`says_dont_know`) declines the whole
     question. In a longer answer, a sentence with a "don't know" phrase declines the key
-    points its "don't know" clause names (a title's words, or an evidence term), else those
-    the sentence names; naming none, it declines the whole question if it speaks of the rest
-    ("其他的不清楚", "not sure about the rest"), else the point that the follow-up being
-    answered asked about (a sentence like "具体数值我不知道" about no point declines nothing).
+    points that its "don't know" clause names (a title's words, or an evidence term; the
+    whole sentence when it has one clause); naming none, it declines the whole question if
+    it speaks of the rest ("其他的不清楚", "not sure about the rest"), else the point that
+    the follow-up being answered asked about ("具体数值我不知道", about no point, declines
+    nothing).
     """
     out: set[str] = set()
     for attempt in attempts:
@@ -92,8 +93,8 @@ def declined(rubric: Rubric, attempts: Sequence[Attempt]) -> set[str] | Literal[
                 and c.end <= s.end
                 and DECLINE.search(c.text)
             ]
-            named = set().union(*(_names(rubric, c.text) for c in clauses))
-            named = named or _names(rubric, s.text)
+            texts = [c.text for c in clauses] or [s.text]
+            named = set().union(*(_names(rubric, t) for t in texts))
             if named:
                 out |= named
             elif REST.search(s.text):
