@@ -172,7 +172,7 @@ def _phrase(unit: str, question: Question, rubric: Rubric, kp: KeyPoint, lang: s
         if fine(term) and not any(comparable(term) in comparable(t) for t in terms):
             terms = [t for t in terms if comparable(t) not in comparable(term)] + [term]
     if terms:
-        return (" 和 " if lang == "zh" else " and ").join(terms[:MAX_TERMS])
+        return ("和" if lang == "zh" else " and ").join(terms[:MAX_TERMS])
     quote = unit.strip().rstrip(_TRAILING)
     short = len(quote) <= MAX_QUOTE_ZH if lang == "zh" else len(quote.split()) <= MAX_QUOTE_EN
     if quote and short and comparable(quote) and not _reveals(quote, kp):
