@@ -33,7 +33,8 @@ from interviewer.bank.loader import Bank
 from interviewer.bank.schema import Question, Rubric
 from interviewer.interview import progress
 from interviewer.interview.context import InterviewContext
-from interviewer.interview.followup import follow_up_for, next_probe, says_dont_know
+from interviewer.interview.followup import choose_probe, next_probe, says_dont_know
+from interviewer.interview.gap import ask_gap, gap_for
 from interviewer.interview.opening import asking, msg, next_question, now, start_difficulty
 from interviewer.interview.report import build_report
 from interviewer.interview.selection import next_difficulty
@@ -182,22 +183,18 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver[Any] | None = None
         if stop or probes_asked >= ctx.follow_up_limit:
             return {"action": "next"}
         merged = merged_grade(rubric, current, ctx.judge)
-        probe = next_probe(rubric, merged, current["probed"], written(question))
+        probe = choose_probe(question, rubric, merged, current["attempts"], current["probed"])
         return {"action": "follow_up" if probe else "next"}
 
     def follow_up(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
         ctx = runtime.context
         question, rubric, current = qr(state)
         merged = merged_grade(rubric, current, ctx.judge)
-        kp = next_probe(rubric, merged, current["probed"], written(question))
+        kp = choose_probe(question, rubric, merged, current["attempts"], current["probed"])
         assert kp is not None
-        fu = follow_up_for(question, kp.id)
-        voice = deps.voice(ctx)
+        gap = gap_for(question, rubric, merged, current["attempts"], kp, ctx.lang)
         turn = len(current["attempts"])
-        if fu is not None:
-            text = voice.say("follow_up", ctx.lang, turn, _emit(), q=fu.get(ctx.lang))
-        else:
-            text = voice.say("generic_follow_up", ctx.lang, turn, _emit())
+        text = ask_gap(deps.voice(ctx), gap, question, ctx.lang, turn, _emit())
         return {
             "current": {**current, "probed": [*current["probed"], kp.id], "pending_probe": kp.id},
             "messages": [msg("interviewer", text, "follow_up")],
@@ -333,11 +330,6 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver[Any] | None = None
     graph.add_edge("finish_question", "select_question")
     graph.add_edge("wrap_up", END)
     return graph.compile(checkpointer=checkpointer)
-
-
-def written(question: Question) -> set[str]:
-    """Key points the bank has a follow-up question for."""
-    return {fu.probes for fu in question.follow_ups}
 
 
 def _parse_reply(reply: Any) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -27,8 +28,13 @@ class Lines(BaseModel):
     greeting: list[Line]
     ask_first: list[Line]
     ask_next: list[Line]
-    follow_up: list[Line]
-    generic_follow_up: list[Line]
+    follow_up: list[Line]  # {q}: the bank's follow-up
+    # A follow-up named by the key point's {title} (never its text): missed, missed with a
+    # {said} phrase of the candidate's, partial with {said}, partial without.
+    probe: list[Line]
+    probe_said: list[Line]
+    probe_partial: list[Line]
+    probe_deeper: list[Line]
     ack: list[Line]
     hint: list[Line]
     skip: list[Line]
@@ -46,7 +52,16 @@ class Persona(BaseModel):
     def line(self, kind: str, lang: str, turn: int, **values: object) -> str:
         """The persona's line of a kind, varied by turn, with {placeholders} filled."""
         options: list[Line] = getattr(self.lines, kind)
-        return options[turn % len(options)].get(lang).format(**values)
+        text = options[turn % len(options)].get(lang).format(**values)
+        return spaced(text) if lang == "zh" and kind.startswith("probe") else text
+
+
+_HAN_LATIN = re.compile(r"(?<=[\u4e00-\u9fff])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9+])(?=[\u4e00-\u9fff])")
+
+
+def spaced(text: str) -> str:
+    """A space between Chinese and Latin words ("那RoPE呢" -> "那 RoPE 呢")."""
+    return _HAN_LATIN.sub(" ", text)
 
 
 @cache

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from interviewer.bank.schema import KeyPoint, Rubric
-from interviewer.interview.followup import merge
+from interviewer.judge.merge import merge
 from interviewer.judge.schema import ORDER, Grade
 
 

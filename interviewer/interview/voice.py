@@ -3,7 +3,9 @@ with the bank's questions and follow-ups; the LLM voice rephrases them in the pe
 style and falls back to the scripted voice when the model fails.
 
 Nothing here ever sees a rubric's key points or reference answer except `hint`, which is
-only used in practice mode; so in exam mode no voice can reveal them.
+only used in practice mode; so in exam mode no voice can reveal them. A follow-up named by
+a key point (the `probe*` kinds, interview/gap.py) gets only the point's short title and id
+as its topic, and a phrase the candidate said; never its text, evidence or reference.
 """
 
 from __future__ import annotations
@@ -53,6 +55,12 @@ REPHRASE = {
     "ask_next": "Move on to this question, in one or two sentences.",
     "follow_up": "Ask this follow-up question, in one or two sentences.",
 }
+PROBE = {
+    "probe": "their answer did not cover",
+    "probe_said": "their answer did not cover",
+    "probe_partial": "their answer covered only in part",
+    "probe_deeper": "their answer covered only in part",
+}
 
 
 @dataclass
@@ -75,24 +83,21 @@ class LLMVoice:
     def say(
         self, kind: str, lang: str, turn: int, emit: Emit | None = None, **values: object
     ) -> str:
-        question = values.get("q")
-        if kind not in REPHRASE or not isinstance(question, str):
+        if kind in PROBE:
+            prompt = probe_prompt(self.persona, kind, lang, values)
+        elif kind in REPHRASE and isinstance(values.get("q"), str):
+            prompt = rephrase_prompt(self.persona, kind, lang, str(values["q"]))
+        else:
             return self.fallback.say(kind, lang, turn, emit, **values)
         try:
-            return run_sync(self._stream(kind, lang, question, emit))
+            return run_sync(self._stream(*prompt, emit))
         except Exception as exc:
             log.warning("LLM interviewer failed (%s); using the scripted line", exc)
             return self.fallback.say(kind, lang, turn, emit, **values)
 
-    async def _stream(self, kind: str, lang: str, question: str, emit: Emit | None) -> str:
-        language = "Chinese" if lang == "zh" else "English"
-        system = (
-            f"{self.persona.style.get(lang)}\n"
-            f"Speak {language}. {REPHRASE[kind]} Keep its technical meaning exactly; do not "
-            "add hints, answers, key points or scores. Output only what you say."
-        )
+    async def _stream(self, system: str, user: str, emit: Emit | None) -> str:
         parts: list[str] = []
-        stream = self.provider.stream(system, [{"role": "user", "content": question}])  # type: ignore[attr-defined]
+        stream = self.provider.stream(system, [{"role": "user", "content": user}])  # type: ignore[attr-defined]
         async with asyncio.timeout(self.timeout):
             async for chunk in stream:
                 parts.append(chunk)
@@ -102,6 +107,40 @@ class LLMVoice:
         if not text:
             raise ValueError("empty reply")
         return text
+
+
+def rephrase_prompt(persona: Persona, kind: str, lang: str, question: str) -> tuple[str, str]:
+    """The system prompt and user message to rephrase a question or written follow-up."""
+    language = "Chinese" if lang == "zh" else "English"
+    system = (
+        f"{persona.style.get(lang)}\n"
+        f"Speak {language}. {REPHRASE[kind]} Keep its technical meaning exactly; do not "
+        "add hints, answers, key points or scores. Output only what you say."
+    )
+    return system, question
+
+
+def probe_prompt(
+    persona: Persona, kind: str, lang: str, values: dict[str, object]
+) -> tuple[str, str]:
+    """The system prompt and user message for a follow-up about one key point.
+
+    The model gets the point's title and id as the topic to probe, the interview question,
+    and a phrase the candidate said: nothing that states the answer.
+    """
+    language = "Chinese" if lang == "zh" else "English"
+    said = str(values.get("said") or "")
+    echo = f" You may start from what the candidate said: «{said}»." if said else ""
+    system = (
+        f"{persona.style.get(lang)}\n"
+        f"Speak {language}. Ask the candidate one short follow-up question, in one or two "
+        f"sentences, about a topic of the interview question that {PROBE[kind]}: "
+        f"«{values.get('title')}» (key point id `{values.get('topic')}`, for reference only; "
+        f"never say the id).{echo} Name the topic in your own words; do not state, explain "
+        "or hint at its answer, and do not add other topics, answers or scores. Output only "
+        "what you say."
+    )
+    return system, str(values.get("question") or values.get("title"))
 
 
 def question_text(question: Question, lang: str) -> str:

@@ -190,13 +190,17 @@ def test_merge_keeps_the_finer_credit_and_caps_it_under_a_hint(bank: Bank) -> No
     assert merged.score == pytest.approx(100 * (3 * 1 + 2 * 0.5) / 12, abs=0.01)
 
 
-def test_next_probe_prefers_written_follow_ups_then_weight(bank: Bank) -> None:
+def test_next_probe_prefers_missed_then_weight_then_written(bank: Bank) -> None:
     rubric = bank.rubric("lora-principle")
     nothing = Grade(verdicts=[], score=0, judge="x")
     merged = merge(rubric, [nothing], [], "x")
-    assert next_probe(rubric, merged, []).id in {"low-rank-update", "frozen-base"}  # weight 3
-    written = {"merge-no-latency", "init-scaling"}
-    assert next_probe(rubric, merged, [], written).id == "merge-no-latency"
+    assert next_probe(rubric, merged, []).id == "low-rank-update"  # weight 3, first
+    assert next_probe(rubric, merged, [], {"frozen-base"}).id == "frozen-base", (
+        "a written follow-up breaks a tie in weight"
+    )
+    assert next_probe(rubric, merged, [], {"merge-no-latency"}).id == "low-rank-update", (
+        "but weighs less than weight"
+    )
     all_ids = [kp.id for kp in rubric.key_points]
     assert next_probe(rubric, merged, all_ids) is None
 
