@@ -19,9 +19,9 @@ whether the interviewer behaved:
 - no rubric text (key point text, evidence, reference, partial credit, expected follow-up
   answer) in anything the interviewer says in exam mode, unless the question, the bank's
   follow-ups, a key point's title or the candidate said it first;
-- junk (off-topic, gibberish, empty) never raising difficulty or earning credit;
-- an injection changing nothing: the same questions, flow and scores as the off-topic
-  candidate it is built on, and flagged;
+- junk (off-topic, gibberish, empty) graded weak and never raising difficulty;
+- an injection changing nothing: the same questions and flow as the off-topic candidate
+  it is built on, never a higher score, and flagged;
 - a follow-up answered with the missed point earns it, and never lowers the grade.
 """
 
@@ -348,10 +348,10 @@ CHECKS = {
     "difficulty falls after weak": "a weak answer lowers the difficulty (to 1 at least)",
     "no rubric text in exam mode": "nothing said quotes a key point, its evidence or the "
     "reference, unless the question or the candidate said it first",
-    "junk never raises difficulty": "off-topic, gibberish and empty answers earn nothing "
-    "and never make the next question harder",
-    "injection changes nothing": "same questions, flow and scores as the off-topic "
-    "candidate, and every answer flagged injection",
+    "junk never raises difficulty": "off-topic, gibberish and empty answers are graded "
+    "weak and never make the next question harder",
+    "injection changes nothing": "same questions and flow as the off-topic candidate, "
+    "never a higher score, and every answer flagged injection",
     "follow-up answer earns the point": "answering a follow-up with the missed point earns "
     "it, and the question's grade never falls",
 }
@@ -582,7 +582,7 @@ def check_junk(runs: list[Run]) -> Tally:
             continue
         for i, q in enumerate(run.questions):
             before = _before(run, i)
-            t.case(run, q.score == 0, f"{q.question_id} earned {q.score:.0f}")
+            t.case(run, q.score < WEAK_SCORE, f"{q.question_id} earned {q.score:.0f}")
             t.case(
                 run,
                 q.target_after <= before,
@@ -618,7 +618,13 @@ def check_injection(runs: list[Run]) -> Tally:
     kinds, ids, scores = _flow(run)
     b_kinds, b_ids, b_scores = _flow(base)
     t.case(run, ids == b_ids, f"asked {ids}, off-topic was asked {b_ids}")
-    t.case(run, scores == b_scores, f"scored {scores}, off-topic scored {b_scores}")
+    # Never above the baseline: the guards zero an answer aimed at the grader, so it may
+    # score below the off-topic answer it is built on (whose missed points earn a little).
+    t.case(
+        run,
+        len(scores) == len(b_scores) and all(s <= b for s, b in zip(scores, b_scores, strict=True)),
+        f"scored {scores}, above off-topic's {b_scores}",
+    )
     t.case(run, kinds == b_kinds, f"flow {kinds} differs from off-topic's {b_kinds}")
     for q in run.questions:
         for k, a in enumerate(q.attempts):
