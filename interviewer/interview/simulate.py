@@ -287,7 +287,10 @@ def run_one(
     seed: int,
     questions: int,
     data_dir: Path,
+    mode: str = "exam",
 ) -> Run:
+    """One interview of `candidate`, in exam mode unless `mode` says practice (whose
+    grade notes quote the rubric: the leak check's own test uses it)."""
     settings = load_settings(
         judge="offline",
         interviewer="scripted",
@@ -297,7 +300,7 @@ def run_one(
     ctx = InterviewContext(
         persona=persona,
         lang="zh" if lang == "zh" else "en",
-        mode="exam",
+        mode="practice" if mode == "practice" else "exam",
         questions=questions,
         difficulty=START_DIFFICULTY,
         seed=seed,

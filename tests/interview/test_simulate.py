@@ -8,6 +8,7 @@ must pass. The checks themselves are tested on hand-made runs: each can fail.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -22,6 +23,7 @@ from interviewer.interview.simulate import (
     Attempted,
     Run,
     Simulation,
+    candidates,
     check_falls,
     check_follow_ups,
     check_injection,
@@ -30,6 +32,7 @@ from interviewer.interview.simulate import (
     check_no_leak,
     check_rises,
     partial_answer,
+    run_one,
     simulate,
     strong_answer,
 )
@@ -127,7 +130,7 @@ def grade(lora: Bank, covered: set[str], score: float, flags: list[str] | None =
         Verdict(key_point=kp.id, verdict="covered" if kp.id in covered else "missed")
         for kp in lora.rubric(QID).key_points
     ]
-    return Grade(verdicts=verdicts, score=score, judge="test", flags=flags or [])  # type: ignore[arg-type]
+    return Grade(verdicts=verdicts, score=score, judge="test", flags=flags or [])  # type: ignore[arg-type]  # (test literals)
 
 
 def attempt(
@@ -254,6 +257,18 @@ def test_injection_check_compares_with_the_off_topic_baseline(lora: Bank) -> Non
     assert check_injection(
         [base, run("injection", 0, ["injection"], ["q", "追问", "好。"])]
     ).problems
+
+
+def test_leak_check_catches_practice_mode_grade_notes(bank: Bank, tmp_path: Path) -> None:
+    # Practice mode quotes key points in its grade notes: on a real interview the scan
+    # must find them (in exam mode, the same candidate reveals nothing).
+    partial = next(c for c in candidates() if c.name == "partial")
+    kwargs = {"bank": bank, "lang": "zh", "persona": "senior", "seed": SEED, "questions": 1}
+    practice = run_one(partial, data_dir=tmp_path / "p", mode="practice", **kwargs)
+    assert "grade" in practice.kinds
+    assert any("reveals" in p for p in check_no_leak([practice], bank).problems)
+    exam = run_one(partial, data_dir=tmp_path / "e", **kwargs)
+    assert not check_no_leak([exam], bank).problems
 
 
 # --- the command ----------------------------------------------------------------------------
