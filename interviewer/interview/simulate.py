@@ -135,7 +135,7 @@ class Candidate:
     blurb: str
     reply: Callable[[Turn], str]
     weak: bool = False  # every answer should be graded weak
-    junk: bool = False  # every answer is junk: no credit, never harder
+    junk: bool = False  # every answer is junk (off-topic, gibberish, empty): never harder
     memory: dict[str, str] = field(default_factory=dict)
 
 
@@ -580,8 +580,9 @@ def check_no_leak(runs: list[Run], bank: Bank) -> Tally:
 
 def check_junk(runs: list[Run]) -> Tally:
     t = Tally()
+    junk = {c.name for c in candidates() if c.junk}
     for run in runs:
-        if run.candidate not in {"off-topic", "gibberish", "empty"}:
+        if run.candidate not in junk:
             continue
         for i, q in enumerate(run.questions):
             before = _before(run, i)
