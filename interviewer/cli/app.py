@@ -13,6 +13,7 @@ from interviewer.cli import bank, review
 from interviewer.cli.common import ApiKeyEnvOpt, console, handles_errors
 from interviewer.cli.eval import eval_command
 from interviewer.cli.grade import grade_command
+from interviewer.cli.simulate import simulate_command
 from interviewer.cli.stats import stats_command
 from interviewer.config import config_file, load_settings
 
@@ -36,6 +37,7 @@ app.add_typer(review.app, name="review")
 app.command("eval")(eval_command)
 app.command("stats")(stats_command)
 app.command("grade")(grade_command)
+app.command("simulate")(simulate_command)
 
 config_app = typer.Typer(help="Show where settings come from and what is in effect.")
 app.add_typer(config_app, name="config")
