@@ -80,6 +80,14 @@ def interview(
     seed: Annotated[int | None, typer.Option(help="Same seed, same questions.")] = None,
     follow_ups: Annotated[int, typer.Option(min=0, max=5, help="Follow-ups per question.")] = 2,
     focus_weak: Annotated[bool, typer.Option(help="Favour your weak topics.")] = False,
+    due: Annotated[
+        bool,
+        typer.Option(
+            "--due",
+            help="Practise what is due: the questions whose missed key points are due for "
+            "review, those points asked about first.",
+        ),
+    ] = False,
     resume: Annotated[
         str | None,
         typer.Option(help="Continue an unfinished interview; without an id, list them."),
@@ -141,7 +149,12 @@ def interview(
             console.print(f"  {t.id}  {t.updated}  {answered} answered", markup=False)
         return
     tui = not plain and sys.stdin.isatty() and sys.stdout.isatty()
-    chosen = any(
+    review: dict[str, list[str]] = {}
+    if due and not resume:
+        from interviewer.cli.due import due_plan
+
+        review = due_plan(settings, topic or [])  # nothing due: says when, and exits
+    chosen = bool(review) or any(
         v is not None for v in (questions, topic, difficulty, persona, lang, mode, judge, seed)
     )
     ctx: InterviewContext | None = None
@@ -163,7 +176,10 @@ def interview(
             seed=seed if seed is not None else _random_seed(),
             focus=focus,
             follow_up_limit=follow_ups,
+            review=review,
         )
+        if review:
+            ctx.questions, ctx.topics = len(review), []
     if ctx is not None and not tui:
         from interviewer.interview.preflight import check_choices
 

@@ -178,14 +178,14 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver[Any] | None = None
         if stop or probes_asked >= ctx.follow_up_limit:
             return {"action": "next"}
         merged = merged_grade(rubric, current, ctx.judge)
-        probe = next_probe(rubric, merged, current["probed"], written(question))
+        probe = next_probe(rubric, merged, current["probed"], favoured(question, ctx))
         return {"action": "follow_up" if probe else "next"}
 
     def follow_up(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
         ctx = runtime.context
         question, rubric, current = qr(state)
         merged = merged_grade(rubric, current, ctx.judge)
-        kp = next_probe(rubric, merged, current["probed"], written(question))
+        kp = next_probe(rubric, merged, current["probed"], favoured(question, ctx))
         assert kp is not None
         fu = follow_up_for(question, kp.id)
         voice = deps.voice(ctx)
@@ -329,6 +329,12 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver[Any] | None = None
     graph.add_edge("finish_question", "select_question")
     graph.add_edge("wrap_up", END)
     return graph.compile(checkpointer=checkpointer)
+
+
+def favoured(question: Question, ctx: InterviewContext) -> set[str]:
+    """Key points probed first: the bank's written follow-ups and, with `--due`, the
+    question's due review items."""
+    return written(question) | set(ctx.review.get(question.id, []))
 
 
 def written(question: Question) -> set[str]:
