@@ -30,7 +30,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from interviewer.bank.loader import Bank
-from interviewer.bank.schema import Question, Rubric
+from interviewer.bank.schema import KeyPoint, Question, Rubric
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.followup import follow_up_for, merge, next_probe, says_dont_know
 from interviewer.interview.opening import asking, msg, next_question, now, start_difficulty
@@ -178,14 +178,14 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver[Any] | None = None
         if stop or probes_asked >= ctx.follow_up_limit:
             return {"action": "next"}
         merged = merged_grade(rubric, current, ctx.judge)
-        probe = next_probe(rubric, merged, current["probed"], favoured(question, ctx))
+        probe = probe_for(question, rubric, merged, current["probed"], ctx)
         return {"action": "follow_up" if probe else "next"}
 
     def follow_up(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
         ctx = runtime.context
         question, rubric, current = qr(state)
         merged = merged_grade(rubric, current, ctx.judge)
-        kp = next_probe(rubric, merged, current["probed"], favoured(question, ctx))
+        kp = probe_for(question, rubric, merged, current["probed"], ctx)
         assert kp is not None
         fu = follow_up_for(question, kp.id)
         voice = deps.voice(ctx)
@@ -331,10 +331,17 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver[Any] | None = None
     return graph.compile(checkpointer=checkpointer)
 
 
-def favoured(question: Question, ctx: InterviewContext) -> set[str]:
-    """Key points probed first: the bank's written follow-ups and, with `--due`, the
-    question's due review items."""
-    return written(question) | set(ctx.review.get(question.id, []))
+def probe_for(
+    question: Question, rubric: Rubric, merged: Grade, probed: list[str], ctx: InterviewContext
+) -> KeyPoint | None:
+    """`next_probe`, but with `--due` the question's due review items come first."""
+    due = ctx.review.get(question.id)
+    if due:
+        others = [kp.id for kp in rubric.key_points if kp.id not in due]
+        kp = next_probe(rubric, merged, [*probed, *others], written(question))
+        if kp is not None:
+            return kp
+    return next_probe(rubric, merged, probed, written(question))
 
 
 def written(question: Question) -> set[str]:
