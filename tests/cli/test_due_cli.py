@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -67,3 +69,41 @@ def test_due_items_make_the_interview_and_are_probed_first(tmp_path: Path) -> No
     data = json.loads((folder / "practice.items.json").read_text("utf-8"))
     reviews = data["items"]["lora-principle/target-modules"]["reviews"]
     assert [r["interview_id"] for r in reviews][-1] == saved["id"]
+
+
+def test_stats_draws_scores_over_time_and_lists_what_is_due(tmp_path: Path) -> None:
+    from interviewer.transcript.store import TranscriptStore
+    from tests.interview.test_plain_mode import env
+
+    folder = tmp_path / "tr"
+    store = TranscriptStore(folder)
+    store.save(
+        transcript(
+            "20261201-090000-aaaa", turn("2026-12-01T09:00:00+00:00", {"target-modules": "missed"})
+        )
+    )
+    store.save(transcript("20261203-090000-bbbb", turn("2026-12-03T09:00:00+00:00", {})))
+    proc = subprocess.run(
+        [sys.executable, "-m", "interviewer", "stats", "--dir", str(folder)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**env(tmp_path), "COLUMNS": "100"},
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Score per topic over time" in proc.stdout
+    assert "2026-12-01" in proc.stdout and "2026-12-03" in proc.stdout  # the x axis
+    assert "Review items" in proc.stdout
+    due_table = proc.stdout[proc.stdout.index("Review items") :]
+    row = next(line for line in due_table.splitlines() if "lora" in line)
+    cells = [c.strip() for c in row.strip("│ ").split("│")]
+    assert cells[0] == "lora" and cells[2] == "1"  # one item
+    assert cells[3].endswith(")") and "UTC" in cells[3]  # its next due time
+    # The stats run caught the items up from the two transcripts.
+    data = json.loads((folder / "practice.items.json").read_text("utf-8"))
+    assert [r["rating"] for r in data["items"]["lora-principle/target-modules"]["reviews"]] == [
+        "again",
+        "good",
+    ]
