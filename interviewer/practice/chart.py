@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from interviewer.bank.loader import Bank
 from interviewer.errors import InterviewerError
@@ -39,8 +41,7 @@ def render(series: Series, width: int = 80, height: int = 16) -> str:
     """The chart as text (ANSI colours included), or "" with nothing to draw."""
     if not series:
         return ""
-    import plotext as plt
-
+    plt: Any = importlib.import_module("plotext")  # (untyped)
     plt.clear_figure()
     plt.plot_size(width, height)
     plt.date_form("Y-m-d")
