@@ -1,8 +1,8 @@
 """Review items: one per key point a candidate missed or half-covered, scheduled with FSRS.
 
-The items live in one JSON file next to the transcripts (`practice.items.json` in the
-transcripts folder; the dot in its name keeps it out of the transcript listing), written
-with `atomic_write`. A file that cannot be read is never overwritten: loading it raises an
+The items live in one JSON file next to the transcripts (`practice/items.json` in the
+transcripts folder: a subfolder, so that nothing listing the transcripts' *.json sees it),
+written with `atomic_write`. A file that cannot be read is never overwritten: loading it raises an
 error that names it, and nothing is saved until it is fixed or moved away.
 
 Each finished question of a saved interview is applied once (`applied` remembers
@@ -40,7 +40,7 @@ from interviewer.fsutil import atomic_write, private_dir
 from interviewer.transcript.review import effective_verdicts
 from interviewer.transcript.schema import Transcript, Turn
 
-ITEMS_FILE = "practice.items.json"
+ITEMS_FILE = "practice/items.json"
 STEP = timedelta(minutes=10)
 SCHEDULER = Scheduler(learning_steps=(STEP,), relearning_steps=(STEP,), enable_fuzzing=False)
 RATING_NAMES = {Rating.Again: "again", Rating.Hard: "hard", Rating.Good: "good"}
@@ -117,7 +117,8 @@ def load_items(transcripts_dir: Path) -> ItemsFile:
 
 
 def save_items(transcripts_dir: Path, data: ItemsFile) -> Path:
-    private_dir(transcripts_dir)
+    path = items_path(transcripts_dir)
+    private_dir(path.parent)
     return atomic_write(items_path(transcripts_dir), data.model_dump_json(indent=2))
 
 

@@ -66,7 +66,7 @@ def test_due_items_make_the_interview_and_are_probed_first(tmp_path: Path) -> No
     # The due point is asked about first, before the heavier trainable-params, which has a written follow-up.
     assert saved["turns"][0]["follow_ups"][0]["key_point"] == "target-modules"
     # Saving the interview reviewed the item: missed again.
-    data = json.loads((folder / "practice.items.json").read_text("utf-8"))
+    data = json.loads((folder / "practice" / "items.json").read_text("utf-8"))
     reviews = data["items"]["lora-principle/target-modules"]["reviews"]
     assert [r["interview_id"] for r in reviews][-1] == saved["id"]
 
@@ -102,7 +102,7 @@ def test_stats_draws_scores_over_time_and_lists_what_is_due(tmp_path: Path) -> N
     assert cells[0] == "lora" and cells[2] == "1"  # one item
     assert cells[3].endswith(")") and "UTC" in cells[3]  # its next due time
     # The stats run caught the items up from the two transcripts.
-    data = json.loads((folder / "practice.items.json").read_text("utf-8"))
+    data = json.loads((folder / "practice" / "items.json").read_text("utf-8"))
     assert [r["rating"] for r in data["items"]["lora-principle/target-modules"]["reviews"]] == [
         "again",
         "good",

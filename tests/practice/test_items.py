@@ -114,6 +114,7 @@ def test_record_writes_the_file_next_to_the_transcripts(tmp_path: Path) -> None:
 
 def test_a_damaged_file_is_named_and_never_overwritten(tmp_path: Path) -> None:
     path = tmp_path / ITEMS_FILE
+    path.parent.mkdir()
     path.write_text('{"items": {"x": ', encoding="utf-8")
     t = transcript("i1", turn(MON, {"frozen-base": "missed"}))
     with pytest.raises(InterviewerError) as err:

@@ -63,6 +63,6 @@ def test_due_after_an_interview_with_missed_points(tmp_path: Path) -> None:
         assert list(data["settings"]["review"]) == [asked]
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
-    items = json.loads((tmp_path / "transcripts" / "practice.items.json").read_text("utf-8"))
+    items = json.loads((tmp_path / "transcripts" / "practice" / "items.json").read_text("utf-8"))
     reviewed = [i for i in items["items"].values() if len(i["reviews"]) == 2]
     assert reviewed, "the --due interview reviewed the items it asked about"
