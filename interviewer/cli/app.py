@@ -84,6 +84,14 @@ def interview(
         int | None, typer.Option(min=0, max=5, help="Follow-ups per question (default 2).")
     ] = None,
     focus_weak: Annotated[bool, typer.Option(help="Favour your weak topics.")] = False,
+    due: Annotated[
+        bool,
+        typer.Option(
+            "--due",
+            help="Practise what is due: the questions whose missed key points are due for "
+            "review, those points asked about first.",
+        ),
+    ] = False,
     resume: Annotated[
         str | None,
         typer.Option(help="Continue an unfinished interview; without an id, list them."),
@@ -145,10 +153,15 @@ def interview(
             console.print(f"  {t.id}  {t.updated}  {answered} answered", markup=False)
         return
     tui = not plain and _terminal()
+    review: dict[str, list[str]] = {}
+    if due and not resume:
+        from interviewer.cli.due import due_plan
+
+        review = due_plan(settings, topic or [])  # nothing due: says when, and exits
     # Any option that shapes the interview skips the set-up screen (DESIGN), which would
     # otherwise build the interview from its saved choices and drop the option.
     given = (questions, topic, difficulty, persona, lang, mode, judge, seed, follow_ups)
-    chosen = focus_weak or any(v is not None for v in given)
+    chosen = bool(review) or focus_weak or any(v is not None for v in given)
     ctx: InterviewContext | None = None
     if not resume and (chosen or not tui):
         focus: list[str] = []
@@ -168,7 +181,10 @@ def interview(
             seed=seed if seed is not None else _random_seed(),
             focus=focus,
             follow_up_limit=2 if follow_ups is None else follow_ups,
+            review=review,
         )
+        if review:
+            ctx.questions, ctx.topics = len(review), []
     if ctx is not None and not tui:
         from interviewer.interview.preflight import check_choices
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from interviewer.cli.common import console, err_console, handles_errors
+
+if TYPE_CHECKING:
+    from interviewer.bank.loader import Bank
 
 BAR = 30  # characters for 100 points
 
@@ -81,7 +85,33 @@ def stats_command(
                 name.append("\n" + w.text, style="dim")
             weak.add_row(w.question_id, name, str(w.missed), str(w.partial), str(w.seen))
         console.print(weak)
+    _chart_and_due(where, bank)
     console.print(
         Text("Suggested focus: ", style="bold") + Text(", ".join(data.focus)),
     )
     console.print("Practise them with: interviewer interview --focus-weak", markup=False)
+
+
+def _chart_and_due(where: Path, bank: Bank | None) -> None:
+    """Each topic's score over time (a plotext chart), and the review items due."""
+    from interviewer.practice.chart import render, topic_series
+    from interviewer.practice.due import due_by_topic, sync, utcnow, when
+
+    chart = render(topic_series(where, bank), width=min(100, console.width))
+    if chart:
+        console.print(Text.from_ansi(chart))
+    now = utcnow()
+    items = sync(where)
+    rows = due_by_topic(items, now)
+    if not rows:
+        return
+    due = Table("topic", "due now", "items", "next due", title="Review items (--due)")
+    for r in rows:
+        upcoming = when(datetime.fromisoformat(r.next_due), now) if r.next_due else "-"
+        due.add_row(r.topic, str(r.due), str(r.items), upcoming)
+    console.print(due)
+    total = sum(r.due for r in rows)
+    if total:
+        console.print(
+            f"{total} key point(s) due: practise them with interviewer --due", markup=False
+        )

@@ -30,7 +30,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from interviewer.bank.loader import Bank
-from interviewer.bank.schema import Question, Rubric
+from interviewer.bank.schema import KeyPoint, Question, Rubric
 from interviewer.interview import progress
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.followup import choose_probe, next_probe, says_dont_know
@@ -183,14 +183,14 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver[Any] | None = None
         if stop or probes_asked >= ctx.follow_up_limit:
             return {"action": "next"}
         merged = merged_grade(rubric, current, ctx.judge)
-        probe = choose_probe(question, rubric, merged, current["attempts"], current["probed"])
+        probe = probe_for(question, rubric, merged, current["attempts"], current["probed"], ctx)
         return {"action": "follow_up" if probe else "next"}
 
     def follow_up(state: InterviewState, runtime: Runtime[InterviewContext]) -> dict[str, Any]:
         ctx = runtime.context
         question, rubric, current = qr(state)
         merged = merged_grade(rubric, current, ctx.judge)
-        kp = choose_probe(question, rubric, merged, current["attempts"], current["probed"])
+        kp = probe_for(question, rubric, merged, current["attempts"], current["probed"], ctx)
         assert kp is not None
         gap = gap_for(question, rubric, merged, current["attempts"], kp, ctx.lang)
         turn = len(current["attempts"])
@@ -330,6 +330,24 @@ def build_graph(deps: Deps, checkpointer: BaseCheckpointSaver[Any] | None = None
     graph.add_edge("finish_question", "select_question")
     graph.add_edge("wrap_up", END)
     return graph.compile(checkpointer=checkpointer)
+
+
+def probe_for(
+    question: Question,
+    rubric: Rubric,
+    merged: Grade,
+    attempts: list[Attempt],
+    probed: list[str],
+    ctx: InterviewContext,
+) -> KeyPoint | None:
+    """`choose_probe`, but with `--due` the question's due review items come first."""
+    due = ctx.review.get(question.id)
+    if due:
+        others = [kp.id for kp in rubric.key_points if kp.id not in due]
+        kp = choose_probe(question, rubric, merged, attempts, [*probed, *others])
+        if kp is not None:
+            return kp
+    return choose_probe(question, rubric, merged, attempts, probed)
 
 
 def _parse_reply(reply: Any) -> tuple[str, str]:

@@ -50,6 +50,9 @@ def start_difficulty(ctx: InterviewContext) -> int:
 def next_question(
     bank: Bank, ctx: InterviewContext, asked: list[str], target_difficulty: int
 ) -> Question | None:
+    if ctx.review:  # `--due`: the questions with due review items, in the planned order
+        left = [q for q in ctx.review if q not in asked and q in bank.questions]
+        return bank.question(left[0]) if left else None
     return select_question(
         bank,
         topics=ctx.topics,

@@ -73,6 +73,7 @@ class Session:
     conn: sqlite3.Connection
     _judges: dict[str, Judge] = field(default_factory=dict)
     judge_for: Callable[[str], Judge] | None = None
+    practice_error: str | None = None  # the review items could not be updated (see _remember)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -306,9 +307,27 @@ class Session:
         )
 
     def save(self, draft: str = "") -> Path:
-        path = self.store.save(self.transcript(draft))
+        transcript = self.transcript(draft)
+        path = self.store.save(transcript)
         testhooks.point("save")
+        self._remember(transcript)
         return path
+
+    def _remember(self, transcript: Transcript) -> None:
+        """Turn the finished questions' missed key points into review items (`--due`). A
+        review-items file that cannot be read or written never stops the interview: the
+        error is kept in `practice_error`, and `interviewer --due` / `stats` report it and
+        catch up from the transcripts once it is fixed."""
+        from interviewer.practice.items import record
+        from interviewer.transcript.imports import is_examples
+
+        if is_examples(self.store.folder):
+            return
+        try:
+            record(self.store.folder, transcript)
+            self.practice_error = None
+        except (InterviewerError, OSError) as exc:
+            self.practice_error = str(exc)
 
     def saved_draft(self) -> str:
         """The answer being typed when this interview was last saved, if the graph has not

@@ -41,10 +41,10 @@ from interviewer.bank.loader import Bank
 from interviewer.bank.schema import KeyPoint, Question, Rubric
 from interviewer.config import load_settings
 from interviewer.interview.context import InterviewContext
-from interviewer.interview.followup import merge
 from interviewer.interview.plain import run_plain
 from interviewer.interview.selection import STRONG_SCORE, WEAK_SCORE
 from interviewer.interview.session import Session
+from interviewer.judge.merge import merge
 from interviewer.judge.schema import Grade
 
 START_DIFFICULTY = 2

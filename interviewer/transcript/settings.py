@@ -31,3 +31,8 @@ class InterviewSettings(BaseModel):
     focus: list[str] = Field(
         default_factory=list, description="Weak topics to favour (from past interviews)."
     )
+    review: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="`--due`: question id -> its due key points; these questions are asked, "
+        "in this order, and their key points are probed first.",
+    )

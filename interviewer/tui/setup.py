@@ -117,6 +117,7 @@ class SetupScreen(Screen[None]):
             with Vertical(id="resume-panel"):
                 yield Label("Unfinished interviews (Enter to resume)", classes="field")
                 yield OptionList(id="resume")
+                yield Button("Practise what is due", id="due")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -174,6 +175,26 @@ class SetupScreen(Screen[None]):
             )
         ctx = prefs.to_context(choices, secrets.randbelow(1_000_000), tui.settings.interviewer)
         tui.start_interview(ctx)
+
+    @on(Button.Pressed, "#due")
+    def start_due(self) -> None:
+        """An interview of the questions whose review items are due (`interviewer --due`)."""
+        from interviewer.practice.due import plan_due
+
+        choices = self.read_choices()
+        tui = self.tui
+        try:
+            plan, message = plan_due(
+                tui.settings.transcripts_dir, tui.bank, topics=[], limit=choices.questions
+            )
+        except Exception as exc:  # a damaged review-items file: it names itself
+            self.notify(str(exc), title="Cannot read the review items", severity="error")
+            return
+        if not plan:
+            self.notify(message, title="Nothing due")
+            return
+        ctx = prefs.to_context(choices, secrets.randbelow(1_000_000), tui.settings.interviewer)
+        tui.start_interview(ctx.model_copy(update={"review": plan, "questions": len(plan)}))
 
     @on(OptionList.OptionSelected, "#resume")
     def resume(self, event: OptionList.OptionSelected) -> None:

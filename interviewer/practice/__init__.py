@@ -1,0 +1,1 @@
+"""Practice that remembers: missed key points become review items scheduled with FSRS."""

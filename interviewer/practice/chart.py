@@ -1,0 +1,59 @@
+"""`interviewer stats`: each topic's score over time as a chart in the terminal (plotext)."""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from interviewer.bank.loader import Bank
+from interviewer.errors import InterviewerError
+from interviewer.transcript.imports import is_examples
+from interviewer.transcript.review import turn_score
+from interviewer.transcript.store import TranscriptStore
+
+Series = dict[str, list[tuple[str, float]]]
+
+
+def topic_series(folder: Path, bank: Bank | None) -> Series:
+    """Topic -> (day, average score of its answered questions that day), oldest first.
+    Skipped questions are left out, as in the rest of `stats`."""
+    if is_examples(folder):
+        return {}
+    store = TranscriptStore(folder)
+    scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for interview_id in store.ids():
+        try:
+            t = store.load(interview_id)
+        except InterviewerError:
+            continue  # named by the rest of `stats`
+        for turn in t.turns:
+            if not turn.skipped:
+                scores[turn.topic][t.created[:10]].append(turn_score(turn, bank))
+    return {
+        topic: [(day, round(sum(v) / len(v), 1)) for day, v in sorted(days.items())]
+        for topic, days in sorted(scores.items())
+    }
+
+
+def render(series: Series, width: int = 80, height: int = 16) -> str:
+    """The chart as text (ANSI colours included), or "" with nothing to draw."""
+    if not series:
+        return ""
+    plt: Any = importlib.import_module("plotext")  # (untyped)
+    plt.clear_figure()
+    plt.plot_size(width, height)
+    plt.date_form("Y-m-d")
+    plt.theme("clear")
+    days = sorted({d for points in series.values() for d, _ in points})
+    for topic, points in series.items():
+        xs = [d for d, _ in points]
+        ys = [s for _, s in points]
+        if len(days) == 1:
+            plt.scatter(xs, ys, label=topic, marker="dot")
+        else:
+            plt.plot(xs, ys, label=topic, marker="dot")
+    plt.ylim(0, 100)
+    plt.title("Score per topic over time")
+    return str(plt.build())
