@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from interviewer.bank.loader import Bank
-from interviewer.interview import progress
+from interviewer.judge import progress
 from interviewer.judge.schema import Grade, VerdictLabel
 
 MARKS: dict[VerdictLabel, str] = {"covered": "✔", "partial": "◐", "missed": "✘"}

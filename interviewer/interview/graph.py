@@ -31,7 +31,6 @@ from langgraph.types import interrupt
 
 from interviewer.bank.loader import Bank
 from interviewer.bank.schema import KeyPoint, Question, Rubric
-from interviewer.interview import progress
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.followup import choose_probe, next_probe, says_dont_know
 from interviewer.interview.gap import ask_gap, gap_for
@@ -40,7 +39,7 @@ from interviewer.interview.report import build_report
 from interviewer.interview.selection import next_difficulty
 from interviewer.interview.state import Attempt, Current, Finished, InterviewState, Message
 from interviewer.interview.voice import Voice
-from interviewer.judge import Judge
+from interviewer.judge import Judge, progress
 from interviewer.judge.merge import merge
 from interviewer.judge.schema import Grade
 

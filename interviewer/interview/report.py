@@ -8,8 +8,8 @@ from typing import Any
 
 from interviewer.bank.loader import Bank
 from interviewer.bank.schema import KeyPoint, Rubric
-from interviewer.interview import progress
 from interviewer.interview.state import Finished
+from interviewer.judge import progress
 from interviewer.judge.schema import Grade
 from interviewer.judge.text import find_terms, split_units
 

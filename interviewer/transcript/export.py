@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from interviewer.bank.loader import Bank
-from interviewer.interview import progress
+from interviewer.judge import progress
 from interviewer.transcript.review import base_grade, overall, turn_score
 from interviewer.transcript.schema import Attempt, Current, Transcript, Turn
 

@@ -21,12 +21,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Label, Static, TextArea
 
-from interviewer.interview import explain, opening, progress
+from interviewer.interview import explain, opening
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.personas import persona
-from interviewer.interview.progress import Step
 from interviewer.interview.state import Message
 from interviewer.interview.voice import ScriptedVoice
+from interviewer.judge import progress
+from interviewer.judge.progress import Step
 from interviewer.judge.schema import Grade
 
 if TYPE_CHECKING:

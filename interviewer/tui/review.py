@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
-from interviewer.interview import progress
+from interviewer.judge import progress
 from interviewer.transcript import review
 from interviewer.transcript.export import pieces
 from interviewer.transcript.schema import Transcript

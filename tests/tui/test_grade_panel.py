@@ -11,8 +11,8 @@ from textual.widgets import Static, TextArea
 
 from interviewer.bank.loader import Bank, load_bank
 from interviewer.config import Settings
-from interviewer.interview import progress
 from interviewer.interview.context import InterviewContext
+from interviewer.judge import progress
 from interviewer.tui.app import InterviewerApp
 from interviewer.tui.interview import InterviewScreen, ReferenceScreen
 from tests.conftest import REPO

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from interviewer.bank.loader import Bank, load_bank
-from interviewer.interview import progress
 from interviewer.interview.context import InterviewContext
+from interviewer.judge import progress
 from interviewer.judge.schema import Grade, Verdict
 from interviewer.judge.scoring import score
 from tests.conftest import REPO
