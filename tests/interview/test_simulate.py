@@ -8,7 +8,6 @@ must pass. The checks themselves are tested on hand-made runs: each can fail.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -23,7 +22,6 @@ from interviewer.interview.simulate import (
     Attempted,
     Run,
     Simulation,
-    candidates,
     check_falls,
     check_follow_ups,
     check_injection,
@@ -32,7 +30,6 @@ from interviewer.interview.simulate import (
     check_no_leak,
     check_rises,
     partial_answer,
-    run_one,
     simulate,
     strong_answer,
 )
@@ -70,21 +67,9 @@ def test_every_candidate_sat_a_whole_interview_in_each_language_and_persona(
     assert all(r.cases > 0 for r in simulation.results), "a check looked at nothing"
 
 
-GENERIC_FOLLOW_UPS = pytest.mark.xfail(
-    strict=True,
-    reason="The scripted voice falls back to a generic follow-up ('这部分说得不够具体…', "
-    "'That was not specific enough…') that names no key point when the bank has no written "
-    "follow-up for it; issue 14 item 2 (follow-ups that name the gap, interview/followup.py "
-    "and voice.py) is being changed by another helper. Remove this mark after that merge.",
-)
-
-
 @pytest.mark.parametrize(
     "check",
-    [
-        pytest.param(c, marks=GENERIC_FOLLOW_UPS) if c == "follow-up aims at a missed point" else c
-        for c in CHECKS
-    ],
+    list(CHECKS),
 )
 def test_behaviour_check_passes_in_both_languages_and_all_personas(
     simulation: Simulation, check: str
@@ -97,8 +82,7 @@ def test_behaviour_check_passes_in_both_languages_and_all_personas(
 def test_follow_ups_probe_open_points_once_and_never_after_dont_know(
     simulation: Simulation,
 ) -> None:
-    # The part of "follow-up aims at a missed point" that passes today: only the naming
-    # (marked xfail above) waits for issue 14 item 2.
+    # Beyond naming: every follow-up probes an open point, once, never after "I don't know".
     rows = [r for r in simulation.results if r.check == "follow-up aims at a missed point"]
     other = [p for r in rows for p in r.problems if "does not name" not in p]
     assert not other, "\n".join(other)
@@ -257,21 +241,6 @@ def test_injection_check_compares_with_the_off_topic_baseline(lora: Bank) -> Non
     assert check_injection(
         [base, run("injection", 0, ["injection"], ["q", "追问", "好。"])]
     ).problems
-
-
-def test_leak_check_catches_practice_mode_grade_notes(bank: Bank, tmp_path: Path) -> None:
-    # Practice mode quotes key points in its grade notes: on a real interview the scan
-    # must find them (in exam mode, the same candidate reveals nothing).
-    partial = next(c for c in candidates() if c.name == "partial")
-    kwargs = {"bank": bank, "lang": "zh", "persona": "senior", "seed": SEED, "questions": 1}
-    practice = run_one(partial, data_dir=tmp_path / "p", mode="practice", **kwargs)
-    assert "grade" in practice.kinds
-    assert any("reveals" in p for p in check_no_leak([practice], bank).problems)
-    exam = run_one(partial, data_dir=tmp_path / "e", **kwargs)
-    assert not check_no_leak([exam], bank).problems
-
-
-# --- the command ----------------------------------------------------------------------------
 
 
 def test_simulate_command_prints_json_and_exits_1_when_a_check_fails() -> None:
