@@ -14,6 +14,7 @@ from interviewer.transcript.review import turn_score
 from interviewer.transcript.store import TranscriptStore
 
 Series = dict[str, list[tuple[str, float]]]
+MAX_TICKS = 6
 
 
 def topic_series(folder: Path, bank: Bank | None) -> Series:
@@ -38,22 +39,30 @@ def topic_series(folder: Path, bank: Bank | None) -> Series:
 
 
 def render(series: Series, width: int = 80, height: int = 16) -> str:
-    """The chart as text (ANSI colours included), or "" with nothing to draw."""
+    """The chart as text (ANSI colours included), or "" with nothing to draw. Days with an
+    answer are spaced evenly (a gap of weeks between two interviews takes no room), and at
+    most MAX_TICKS of them are labelled."""
     if not series:
         return ""
     plt: Any = importlib.import_module("plotext")  # (untyped)
     plt.clear_figure()
     plt.plot_size(width, height)
-    plt.date_form("Y-m-d")
     plt.theme("clear")
     days = sorted({d for points in series.values() for d, _ in points})
+    place = {d: i for i, d in enumerate(days)}
     for topic, points in series.items():
-        xs = [d for d, _ in points]
+        xs = [place[d] for d, _ in points]
         ys = [s for _, s in points]
-        if len(days) == 1:
+        if len(points) == 1:
             plt.scatter(xs, ys, label=topic, marker="dot")
         else:
             plt.plot(xs, ys, label=topic, marker="dot")
+    step = max(1, -(-len(days) // MAX_TICKS))
+    ticks = list(range(0, len(days), step))
+    if ticks[-1] != len(days) - 1:
+        ticks[-1] = len(days) - 1
+    plt.xticks(ticks, [days[i] for i in ticks])
+    plt.xlim(-0.5, len(days) - 0.5)
     plt.ylim(0, 100)
     plt.title("Score per topic over time")
     return str(plt.build())

@@ -3,6 +3,7 @@
 set-up ──start──▶ interview ──done──▶ report
    ▲  └─resume──▶     │ (Ctrl+Q: saved, resumable)
    └──── review ◀─────┘
+set-up, report ──▶ stats (progress over time, what is due)
 """
 
 from __future__ import annotations
@@ -165,10 +166,19 @@ class InterviewerApp(App[None]):
     def action_review(self) -> None:
         self.push_screen(ReviewListScreen())
 
+    def action_stats(self) -> None:
+        from interviewer.tui.stats import StatsScreen
+
+        if not isinstance(self.screen, StatsScreen):
+            self.push_screen(StatsScreen(self.settings.transcripts_dir, self.bank))
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("New interview", "Go to the set-up screen", self.action_new_interview)
         yield SystemCommand("Review transcripts", "Replay, override, re-grade", self.action_review)
+        yield SystemCommand(
+            "Progress", "Scores per topic over time, and what is due", self.action_stats
+        )
         yield SystemCommand("Help", "Keys of every screen", self.action_help)
 
     def on_unmount(self) -> None:

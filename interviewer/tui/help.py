@@ -17,7 +17,9 @@ HELP = """\
 theme) · `Ctrl+Q` quit (an unfinished interview is saved; resume it from the set-up screen)
 
 **Set-up**: `Tab` moves between fields · `Space` ticks a topic · `Ctrl+S` start ·
-`Enter` on an unfinished interview resumes it · `Ctrl+R` review past interviews
+`Enter` on an unfinished interview resumes it · `Ctrl+R` review past interviews ·
+`Ctrl+G` progress · "Practise what is due" starts an interview of the key points due for
+review
 
 **Interview**: type in the answer box (`Enter` makes a new line; Chinese input methods
 work) · `Ctrl+S` submit · `Ctrl+T` hint (practice mode; the hinted key point's credit
@@ -31,7 +33,10 @@ mode) each point's title with ✔ covered / ◐ partial / ✘ missed, the questi
 counting every answer so far, and what the last answer added.
 
 **Report**: `m` / `h` / `j` export Markdown / HTML / JSON next to the transcript ·
-`n` new interview · `r` review
+`n` new interview · `r` review · `s` progress
+
+**Progress**: scores per topic (a table and a chart over time), the review items due per
+topic, and the key points missed most often · `F5` reload · `Esc` back
 
 **Review**: `Enter` opens an interview · `←` `→` previous / next question · `o` override a
 verdict with a note · `g` re-grade with another judge · `Esc` back

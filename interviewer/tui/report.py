@@ -53,6 +53,7 @@ class ReportScreen(Screen[None]):
         Binding("j", "export('json')", "Export .json"),
         Binding("n", "new", "New interview"),
         Binding("r", "review", "Review"),
+        Binding("s", "stats", "Progress"),
     ]
 
     def __init__(self, interview_id: str, report: dict[str, Any], lang: str) -> None:
@@ -132,3 +133,6 @@ class ReportScreen(Screen[None]):
 
     def action_review(self) -> None:
         self.tui.action_review()
+
+    def action_stats(self) -> None:
+        self.tui.action_stats()

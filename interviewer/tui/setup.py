@@ -34,6 +34,7 @@ class SetupScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "start", "Start", priority=True),
         Binding("ctrl+r", "review", "Review"),
+        Binding("ctrl+g", "stats", "Progress"),
     ]
 
     @property
@@ -118,6 +119,7 @@ class SetupScreen(Screen[None]):
                 yield Label("Unfinished interviews (Enter to resume)", classes="field")
                 yield OptionList(id="resume")
                 yield Button("Practise what is due", id="due")
+                yield Button("Progress  (Ctrl+G)", id="stats")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -203,6 +205,10 @@ class SetupScreen(Screen[None]):
 
     def action_review(self) -> None:
         self.tui.action_review()
+
+    @on(Button.Pressed, "#stats")
+    def action_stats(self) -> None:
+        self.tui.action_stats()
 
 
 def _int(value: object) -> int:

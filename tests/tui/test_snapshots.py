@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -28,8 +29,14 @@ Before = Callable[[Pilot[None]], Awaitable[None]]
 def app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> InterviewerApp:
     """Fixed id, clock, seed and timestamps, so that a screen renders the same every time."""
     monkeypatch.setattr("interviewer.interview.opening.new_id", lambda: "20261123-snapshot")
-    monkeypatch.setattr("interviewer.interview.session.now", lambda: "2026-11-23T09:00:00Z")
+    for clock in ("session", "graph", "opening"):  # (answer times: the review items' due times)
+        monkeypatch.setattr(
+            f"interviewer.interview.{clock}.now", lambda: "2026-11-23T09:00:00+00:00"
+        )
     monkeypatch.setattr("interviewer.tui.setup.secrets.randbelow", lambda n: 7)
+    monkeypatch.setattr(
+        "interviewer.practice.due.utcnow", lambda: datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    )
     monkeypatch.setattr(InterviewScreen, "clock", staticmethod(lambda: 0.0))
     monkeypatch.setattr(InterviewScreen, "cursor_blink", False)
     return InterviewerApp(settings)
@@ -95,6 +102,12 @@ async def reference(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def stats(pilot: Pilot[None]) -> None:
+    await finished(pilot)
+    await pilot.press("s")
+    await settle(pilot)
+
+
 async def help_screen(pilot: Pilot[None]) -> None:
     await settle(pilot)
     await pilot.press("question_mark")
@@ -110,6 +123,7 @@ SCREENS: dict[str, Before] = {
     "report": finished,
     "review_list": review_list,
     "review_replay": replay,
+    "stats": stats,
     "help": help_screen,
 }
 
