@@ -38,6 +38,7 @@ from interviewer.judge.text import (
     FUNCTION_EN,
     HAN,
     Unit,
+    cached_on_words,
     find_terms,
     is_function_word,
     mostly_han,
@@ -89,6 +90,7 @@ def _stem(word: str) -> str:
         return str(_STEMMER.stemWord(word))
 
 
+@cached_on_words
 @lru_cache(maxsize=16384)
 def content_words(text: str) -> tuple[str, ...]:
     """Content words in order, each once: stemmed English words and jieba words with a

@@ -23,6 +23,7 @@ from interviewer.judge.normalize import comparable, nfkc
 from interviewer.judge.schema import Flag
 from interviewer.judge.text import (
     Unit,
+    cached_on_words,
     find_terms,
     han_count,
     is_function_word,
@@ -272,6 +273,7 @@ def _rubric_words(question: Question, rubric: Rubric) -> frozenset[str]:
     return _words_beyond(question.prompt.zh + " " + question.prompt.en, tuple(texts))
 
 
+@cached_on_words
 @lru_cache(maxsize=1024)
 def _words_beyond(question: str, texts: tuple[str, ...]) -> frozenset[str]:
     """The content words of `texts` that the question does not already use (per rubric,

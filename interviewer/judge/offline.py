@@ -46,7 +46,14 @@ from interviewer.judge.guards import (
 from interviewer.judge.normalize import nfkc
 from interviewer.judge.schema import Grade, MisconceptionFound, Verdict, VerdictLabel
 from interviewer.judge.scoring import score
-from interviewer.judge.text import Unit, find_terms, segmenter, split_units, word_list
+from interviewer.judge.text import (
+    Unit,
+    cached_on_words,
+    find_terms,
+    segmenter,
+    split_units,
+    word_list,
+)
 from interviewer.judge.verdict_model import VerdictModel, load_model
 
 NEGATIONS_ZH = word_list("negation_zh")
@@ -346,11 +353,13 @@ def _is_han(text: str) -> bool:
     return bool(re.search(r"[\u4e00-\u9fff]", text))
 
 
+@cached_on_words
 @cache
 def _phrase_tokens(phrase: str) -> tuple[str, ...]:
     return tuple(t.casefold() for t in segmenter().cut(phrase))
 
 
+@cached_on_words
 @lru_cache(maxsize=16384)
 def _folded_tokens(text: str) -> tuple[str, ...]:
     return tuple(t.casefold() for t in segmenter().cut(text))

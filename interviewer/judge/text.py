@@ -10,12 +10,12 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from interviewer.config import cache_dir
 from interviewer.judge.normalize import comparable, nfkc
@@ -84,6 +84,18 @@ def _spans(text: str, start: int, end: int, pattern: re.Pattern[str]) -> list[tu
 # --- tokens ------------------------------------------------------------------------------
 
 
+_TERM_DEPENDENT: list[Callable[[], None]] = []
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def cached_on_words(fn: F) -> F:
+    """Mark an `lru_cache`d function whose results come from `Segmenter.cut`: its cache is
+    cleared whenever the segmenter learns new terms."""
+    _TERM_DEPENDENT.append(fn.cache_clear)  # type: ignore[attr-defined]
+    return fn
+
+
 class Segmenter:
     """jieba with a domain dictionary; thread-safe lazy initialisation."""
 
@@ -119,7 +131,11 @@ class Segmenter:
                     tk.add_word(t, freq=200_000)
                     self._added.add(t)
             if len(self._added) != before:
-                Segmenter._cut.cache_clear()  # earlier cuts may split the new terms
+                # Earlier cuts may split the new terms: forget them, and everything cached
+                # from them, so that a grade depends on the terms learned, not on their order.
+                Segmenter._cut.cache_clear()
+                for clear in _TERM_DEPENDENT:
+                    clear()
 
     def cut(self, text: str, hmm: bool = True) -> list[str]:
         """Tokens: Chinese words from jieba, Latin words whole; no whitespace or punctuation."""

@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import TextArea
 
 from interviewer.config import Settings
+from interviewer.judge import text
 from interviewer.tui.app import InterviewerApp
 from interviewer.tui.interview import InterviewScreen
 
@@ -29,7 +30,7 @@ Before = Callable[[Pilot[None]], Awaitable[None]]
 def app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> InterviewerApp:
     """Fixed id, clock, seed and timestamps, so that a screen renders the same every time."""
     monkeypatch.setattr("interviewer.interview.opening.new_id", lambda: "20261123-snapshot")
-    for clock in ("session", "graph", "opening"):  # (answer times: the review items' due times)
+    for clock in ("session", "nodes", "opening"):  # (answer times: the review items' due times)
         monkeypatch.setattr(
             f"interviewer.interview.{clock}.now", lambda: "2026-11-23T09:00:00+00:00"
         )
@@ -37,6 +38,11 @@ def app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> InterviewerApp:
     monkeypatch.setattr(
         "interviewer.practice.due.utcnow", lambda: datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     )
+    # The offline judge segments Chinese with the terms of every bank this process has
+    # graded: other tests' banks would change the grades shown. This app learns only its own.
+    monkeypatch.setattr(text, "_segmenter", text.Segmenter())
+    for clear in text._TERM_DEPENDENT:
+        clear()
     monkeypatch.setattr(InterviewScreen, "clock", staticmethod(lambda: 0.0))
     monkeypatch.setattr(InterviewScreen, "cursor_blink", False)
     return InterviewerApp(settings)
