@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -24,6 +25,7 @@ from interviewer.interview import opening
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.personas import Persona, personas
 from interviewer.interview.preflight import check_choices
+from interviewer.tui import messages as msg
 from interviewer.tui import prefs
 from interviewer.tui.help import HelpScreen
 from interviewer.tui.interview import InterviewScreen, Opening
@@ -152,6 +154,47 @@ class InterviewerApp(App[None]):
         if self.session is not None:
             self.session.close()
             self.session = None
+
+    # --- what the screens and their workers say ------------------------------------------
+
+    @on(msg.StartInterview)
+    def on_start(self, event: msg.StartInterview) -> None:
+        if event.choices is not None:
+            self.choices = event.choices
+        self.start_interview(event.ctx)
+
+    @on(msg.ResumeInterview)
+    def on_resume(self, event: msg.ResumeInterview) -> None:
+        self.start_interview(None, resume=event.interview_id)
+
+    @on(msg.CannotStart)
+    def on_cannot_start(self, event: msg.CannotStart) -> None:
+        self.cannot_start(event.error)
+
+    @on(msg.SessionOpened)
+    def on_opened(self, event: msg.SessionOpened) -> None:
+        self.session = event.session
+
+    @on(msg.InterviewFinished)
+    def on_finished(self, event: msg.InterviewFinished) -> None:
+        self.show_report(event.session, event.values)
+
+    @on(msg.NewInterview)
+    def on_new_interview(self) -> None:
+        self.action_new_interview()
+
+    @on(msg.OpenReview)
+    def on_open_review(self) -> None:
+        self.action_review()
+
+    @on(msg.OpenStats)
+    def on_open_stats(self) -> None:
+        self.action_stats()
+
+    @on(msg.WorkerFailed)
+    def failed(self, event: msg.WorkerFailed) -> None:
+        """The one place a failed worker (`exit_on_error=False`) is shown."""
+        self.notify(event.text, title=event.title, severity="error")
 
     # --- actions ---------------------------------------------------------------------------
 

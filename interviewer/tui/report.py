@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Markdown, Static
 
 from interviewer.errors import InterviewerError
+from interviewer.tui.messages import NewInterview, OpenReview, OpenStats
 
 if TYPE_CHECKING:
     from interviewer.tui.app import InterviewerApp
@@ -129,10 +130,10 @@ class ReportScreen(Screen[None]):
         self.notify(f"saved {target}", title="Exported")
 
     def action_new(self) -> None:
-        self.tui.action_new_interview()
+        self.post_message(NewInterview())
 
     def action_review(self) -> None:
-        self.tui.action_review()
+        self.post_message(OpenReview())
 
     def action_stats(self) -> None:
-        self.tui.action_stats()
+        self.post_message(OpenStats())

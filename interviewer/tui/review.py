@@ -22,6 +22,7 @@ from interviewer.transcript import review
 from interviewer.transcript.export import pieces
 from interviewer.transcript.schema import Transcript
 from interviewer.transcript.store import TranscriptStore
+from interviewer.tui.messages import Failure, NewInterview, WorkerScreen
 
 if TYPE_CHECKING:
     from interviewer.tui.app import InterviewerApp
@@ -88,7 +89,7 @@ class ReviewListScreen(Screen[None]):
             self.app.push_screen(TranscriptScreen(str(event.row_key.value)))
 
     def action_new(self) -> None:
-        self.tui.action_new_interview()
+        self.post_message(NewInterview())
 
 
 class OverrideDialog(ModalScreen[tuple[str, str, str] | None]):
@@ -151,7 +152,7 @@ class RegradeDialog(ModalScreen[str | None]):
         self.dismiss(event.value.strip() or None)
 
 
-class TranscriptScreen(Screen[None]):
+class TranscriptScreen(WorkerScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("up,k", "turn(-1)", "Prev question", show=False),
@@ -299,7 +300,7 @@ class TranscriptScreen(Screen[None]):
 
         self.app.push_screen(RegradeDialog(), chosen)
 
-    @work(thread=True, exclusive=True, group="regrade")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="regrade")
     def regrade(self, spec: str) -> None:
         from interviewer.judge import make_judge
 
@@ -308,11 +309,8 @@ class TranscriptScreen(Screen[None]):
             assert self.transcript is not None
             result = review.regrade(self.transcript, judge, self.tui.bank)
             self.store.save(self.transcript)
-        except Exception as exc:
-            self.app.call_from_thread(
-                self.notify, str(exc), title="Re-grade failed", severity="error"
-            )
-            return
+        except Exception as exc:  # shown by the app (InterviewerApp.failed)
+            raise Failure("Re-grade failed", str(exc)) from exc
         lines = [
             f"Q{i}: {r.old_score:.0f} → {r.new_score:.0f}" for i, r in enumerate(result.turns, 1)
         ]

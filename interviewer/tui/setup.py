@@ -23,6 +23,7 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from interviewer.tui import prefs
+from interviewer.tui.messages import OpenReview, OpenStats, ResumeInterview, StartInterview
 
 if TYPE_CHECKING:
     from interviewer.tui.app import InterviewerApp
@@ -167,7 +168,6 @@ class SetupScreen(Screen[None]):
     def action_start(self) -> None:
         choices = self.read_choices()
         tui = self.tui
-        tui.choices = choices
         try:
             prefs.save(tui.settings.data_dir, choices)
         except OSError as exc:  # not remembered for next time; the interview still starts
@@ -176,7 +176,7 @@ class SetupScreen(Screen[None]):
                 severity="warning",
             )
         ctx = prefs.to_context(choices, secrets.randbelow(1_000_000), tui.settings.interviewer)
-        tui.start_interview(ctx)
+        self.post_message(StartInterview(ctx, choices))
 
     @on(Button.Pressed, "#due")
     def start_due(self) -> None:
@@ -196,19 +196,21 @@ class SetupScreen(Screen[None]):
             self.notify(message, title="Nothing due")
             return
         ctx = prefs.to_context(choices, secrets.randbelow(1_000_000), tui.settings.interviewer)
-        tui.start_interview(ctx.model_copy(update={"review": plan, "questions": len(plan)}))
+        self.post_message(
+            StartInterview(ctx.model_copy(update={"review": plan, "questions": len(plan)}))
+        )
 
     @on(OptionList.OptionSelected, "#resume")
     def resume(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
-            self.tui.start_interview(None, resume=event.option.id)
+            self.post_message(ResumeInterview(event.option.id))
 
     def action_review(self) -> None:
-        self.tui.action_review()
+        self.post_message(OpenReview())
 
     @on(Button.Pressed, "#stats")
     def action_stats(self) -> None:
-        self.tui.action_stats()
+        self.post_message(OpenStats())
 
 
 def _int(value: object) -> int:
