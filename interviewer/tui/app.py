@@ -82,7 +82,7 @@ class InterviewerApp(App[None]):
         elif self.start_ctx is not None:
             self.start_interview(self.start_ctx, replace=False)
         else:
-            self.push_screen(SetupScreen())
+            self.push_screen(self.setup_screen())
 
     def check_terminal(self) -> None:
         if self.had_terminal and not _is_terminal():
@@ -108,7 +108,7 @@ class InterviewerApp(App[None]):
         # The session opens in the screen's worker, the first question already shown.
         interview_id = opening.new_id()
         pending = Opening(interview_id, ctx, partial(self._open, ctx, interview_id))
-        self._show(InterviewScreen(pending), replace)
+        self._show(InterviewScreen(pending, self.bank), replace)
 
     def _open(self, ctx: InterviewContext, interview_id: str) -> Session:
         from interviewer.interview.session import Session
@@ -128,21 +128,26 @@ class InterviewerApp(App[None]):
         # A step a crash cut short runs first (in the screen's worker); the draft is read
         # after it, when the checkpoint says whether the graph had taken it.
         draft = "" if session.step_in_flight() else session.saved_draft()
-        self._show(InterviewScreen(session, resumed=True, draft=draft), replace)
+        self._show(InterviewScreen(session, self.bank, resumed=True, draft=draft), replace)
         session.warm_up_in_background()  # (a new interview warms its judge up in `start`)
 
     def cannot_start(self, exc: Exception) -> None:
         self.notify(str(exc), title="Cannot start", severity="error")
         if not self.screen_stack or len(self.screen_stack) <= 1:
-            self.push_screen(SetupScreen())
+            self.push_screen(self.setup_screen())
         elif isinstance(self.screen, InterviewScreen):
-            self._show(SetupScreen(), replace=True)
+            self._show(self.setup_screen(), replace=True)
 
     def show_report(self, session: Session, values: dict[str, Any] | None = None) -> None:
         report = (session.values if values is None else values).get("report") or {}
-        screen = ReportScreen(session.interview_id, report, session.ctx.lang)
+        screen = ReportScreen(
+            session.interview_id, report, session.ctx.lang, settings=self.settings, bank=self.bank
+        )
         self.close_session()
         self._show(screen, replace=True)
+
+    def setup_screen(self) -> SetupScreen:
+        return SetupScreen(self.settings, self.bank, self.choices, self.personas)
 
     def _show(self, screen: Screen[None], replace: bool) -> None:
         if replace and len(self.screen_stack) > 1:
@@ -204,10 +209,10 @@ class InterviewerApp(App[None]):
 
     def action_new_interview(self) -> None:
         self.close_session()
-        self._show(SetupScreen(), replace=True)
+        self._show(self.setup_screen(), replace=True)
 
     def action_review(self) -> None:
-        self.push_screen(ReviewListScreen())
+        self.push_screen(ReviewListScreen(self.settings, self.bank))
 
     def action_stats(self) -> None:
         from interviewer.tui.stats import StatsScreen

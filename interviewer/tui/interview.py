@@ -41,8 +41,8 @@ from interviewer.tui.messages import (
 )
 
 if TYPE_CHECKING:
+    from interviewer.bank.loader import Bank
     from interviewer.interview.session import Session
-    from interviewer.tui.app import InterviewerApp
 
 MARK = {"covered": ("✔", "green"), "partial": ("◐", "yellow"), "missed": ("✘", "red")}
 AUTOSAVE_SECONDS = 1.5
@@ -112,10 +112,12 @@ class InterviewScreen(WorkerScreen):
     def __init__(
         self,
         session: Session | Opening,
+        bank: Bank,
         resumed: bool = False,
         draft: str = "",
     ) -> None:
         super().__init__()
+        self.bank = bank
         self.interview_id, self.ctx = session.interview_id, session.ctx
         self.opening = session if isinstance(session, Opening) else None
         self.session = None if isinstance(session, Opening) else session
@@ -131,10 +133,6 @@ class InterviewScreen(WorkerScreen):
         self.values: dict[str, Any] = {}  # the state last shown (what Ctrl+E explains)
         self.show_evidence = False  # the checklist quotes the answer under each point
         self.shown: tuple[str, int, Step | None] | None = None  # what the panel shows
-
-    @property
-    def tui(self) -> InterviewerApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def practice(self) -> bool:
@@ -195,7 +193,7 @@ class InterviewScreen(WorkerScreen):
         the scripted voice: a model's words cannot be known before it says them."""
         if self.ctx.interviewer != "scripted":
             return
-        bank = self.tui.bank
+        bank = self.bank
         question = opening.first_question(bank, self.ctx)
         if question is None:
             return
@@ -376,7 +374,7 @@ class InterviewScreen(WorkerScreen):
         self.call_session("repeat")
 
     def action_explain(self) -> None:
-        found = explain.explain(self.values, self.tui.bank, self.ctx.lang, self.ctx.mode)
+        found = explain.explain(self.values, self.bank, self.ctx.lang, self.ctx.mode)
         if isinstance(found, str):
             self.notify(found, timeout=4)
             return
@@ -437,13 +435,13 @@ class InterviewScreen(WorkerScreen):
         # The question's running grade: every answer so far, combined (never the last
         # answer's own grade), and what the last answer added.
         grades = [Grade.model_validate(a["grade"]) for a in item.get("attempts") or []]
-        rubric = self.tui.bank.rubric(item["question_id"])
+        rubric = self.bank.rubric(item["question_id"])
         step = progress.latest(rubric, grades, item.get("hinted") or [], "")
         self.paint_panel(item["question_id"], len(values.get("asked") or []), step)
 
     def paint_panel(self, question_id: str, asked: int, step: Step | None) -> None:
         self.shown = (question_id, asked, step)
-        question = self.tui.bank.question(question_id)
+        question = self.bank.question(question_id)
         self.query_one("#question-info", Static).update(
             Text.assemble(
                 ("Question ", "dim"),
@@ -463,7 +461,7 @@ class InterviewScreen(WorkerScreen):
         self.sub_title = f"{base} · judge fell back to offline" if fallback else base
 
     def update_checklist(self, question_id: str, step: Step | None) -> None:
-        rubric = self.tui.bank.rubric(question_id)
+        rubric = self.bank.rubric(question_id)
         lang = self.ctx.lang
         checklist = self.query_one("#checklist", Static)
         score = self.query_one("#score", Static)

@@ -25,7 +25,8 @@ from interviewer.transcript.store import TranscriptStore
 from interviewer.tui.messages import Failure, NewInterview, WorkerScreen
 
 if TYPE_CHECKING:
-    from interviewer.tui.app import InterviewerApp
+    from interviewer.bank.loader import Bank
+    from interviewer.config import Settings
 
 STYLE = {"covered": "green", "partial": "yellow", "missed": "red"}
 
@@ -36,9 +37,10 @@ class ReviewListScreen(Screen[None]):
         Binding("n", "new", "New interview"),
     ]
 
-    @property
-    def tui(self) -> InterviewerApp:
-        return self.app  # type: ignore[return-value]
+    def __init__(self, settings: Settings, bank: Bank) -> None:
+        super().__init__()
+        self.settings = settings
+        self.bank = bank
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -58,7 +60,7 @@ class ReviewListScreen(Screen[None]):
         table.clear(columns=True)
         table.add_columns("id", "date", "score", "questions", "topics", "status")
         try:
-            rows = review.summaries(self.tui.settings.transcripts_dir, self.tui.bank)
+            rows = review.summaries(self.settings.transcripts_dir, self.bank)
         except Exception as exc:
             self.notify(str(exc), title="Cannot list the transcripts", severity="error")
             rows = []
@@ -86,7 +88,9 @@ class ReviewListScreen(Screen[None]):
     @on(DataTable.RowSelected, "#transcripts")
     def open(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
-            self.app.push_screen(TranscriptScreen(str(event.row_key.value)))
+            self.app.push_screen(
+                TranscriptScreen(str(event.row_key.value), settings=self.settings, bank=self.bank)
+            )
 
     def action_new(self) -> None:
         self.post_message(NewInterview())
@@ -163,20 +167,18 @@ class TranscriptScreen(WorkerScreen):
         Binding("right", "turn(1)", "Next"),
     ]
 
-    def __init__(self, interview_id: str) -> None:
+    def __init__(self, interview_id: str, *, settings: Settings, bank: Bank) -> None:
         super().__init__()
+        self.settings = settings
+        self.bank = bank
         self.interview_id = interview_id
         self.turn = 1
         self.transcript: Transcript | None = None
         self.plain = ""
 
     @property
-    def tui(self) -> InterviewerApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
     def store(self) -> TranscriptStore:
-        return TranscriptStore(self.tui.settings.transcripts_dir)
+        return TranscriptStore(self.settings.transcripts_dir)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -216,9 +218,9 @@ class TranscriptScreen(WorkerScreen):
             return
         turn = t.turns[self.turn - 1]
         lang = t.settings.lang
-        rubric = self.tui.bank.rubrics.get(turn.question_id)
+        rubric = self.bank.rubrics.get(turn.question_id)
         parts: list[Text] = []
-        question = self.tui.bank.questions.get(turn.question_id)
+        question = self.bank.questions.get(turn.question_id)
         prompt = question.prompt.get(lang) if question else turn.question_id
         parts.append(Text.assemble((f"Q{self.turn} ", "bold"), (prompt, "bold cyan")))
         steps: list[progress.Step | None] = [None] * len(turn.attempts)
@@ -254,7 +256,7 @@ class TranscriptScreen(WorkerScreen):
             parts.append(line)
         for o in turn.overrides:
             parts.append(Text(f"  override {o.key_point} → {o.verdict}: {o.note}", style="magenta"))
-        score = review.turn_score(turn, self.tui.bank)
+        score = review.turn_score(turn, self.bank)
         parts.append(Text.assemble(("\nScore ", "dim"), (f"{score:.0f}/100", "bold")))
         for rg in turn.regrades:
             parts.append(
@@ -272,7 +274,7 @@ class TranscriptScreen(WorkerScreen):
             return
         turn = t.turns[self.turn - 1]
         lang = t.settings.lang
-        rubric = self.tui.bank.rubrics.get(turn.question_id)
+        rubric = self.bank.rubrics.get(turn.question_id)
         key_points = [
             (v.key_point, rubric.key_point(v.key_point).text.get(lang) if rubric else "")
             for v in turn.merged.verdicts
@@ -305,9 +307,9 @@ class TranscriptScreen(WorkerScreen):
         from interviewer.judge import make_judge
 
         try:
-            judge = make_judge(spec, self.tui.settings)
+            judge = make_judge(spec, self.settings)
             assert self.transcript is not None
-            result = review.regrade(self.transcript, judge, self.tui.bank)
+            result = review.regrade(self.transcript, judge, self.bank)
             self.store.save(self.transcript)
         except Exception as exc:  # shown by the app (InterviewerApp.failed)
             raise Failure("Re-grade failed", str(exc)) from exc
