@@ -37,6 +37,7 @@ from interviewer.tui.messages import (
     SessionOpened,
     StepDone,
     StepFailed,
+    Streamed,
     WorkerScreen,
 )
 
@@ -242,7 +243,7 @@ class InterviewScreen(WorkerScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="session")
     def run_session(self, action: str, text: str, keep: str = "") -> None:
         def chunk(words: str) -> None:
-            self.app.call_from_thread(self.add_chunk, words)
+            self.post_message(Streamed(words))  # (before StepDone: one queue)
 
         session = self.live
         try:
@@ -276,7 +277,9 @@ class InterviewScreen(WorkerScreen):
         if error.action == "answer" and error.answer:
             self.query_one("#answer", TextArea).text = error.answer
 
-    def add_chunk(self, words: str) -> None:
+    @on(Streamed)
+    def add_chunk(self, event: Streamed) -> None:
+        words = event.words
         log = self.query_one("#log", VerticalScroll)
         if self.streaming is None:
             self.streamed = ""

@@ -57,6 +57,14 @@ class SessionOpened(Message):
         self.session = session
 
 
+class Streamed(Message, bubble=False):
+    """Words of the interviewer's reply as they arrive (the interview screen's worker)."""
+
+    def __init__(self, words: str) -> None:
+        super().__init__()
+        self.words = words
+
+
 class StepDone(Message, bubble=False):
     """A step of the interview was taken (the interview screen's worker, to itself)."""
 
