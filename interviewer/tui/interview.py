@@ -415,7 +415,11 @@ class InterviewScreen(WorkerScreen):
             self.live.save(draft=text)
         except Exception as exc:  # shown by the app (InterviewerApp.failed)
             raise Failure(None, f"could not save the draft: {exc}") from exc
-        self.app.call_from_thread(self.tell_set_aside)
+
+    @on(Worker.StateChanged)
+    def draft_saved(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "draft" and event.state == WorkerState.SUCCESS:
+            self.tell_set_aside()
 
     def tick(self) -> None:
         elapsed = int(self.clock() - self.question_started)

@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+from textual.worker import Worker, WorkerState
 
 from interviewer.judge import progress
 from interviewer.transcript import review
@@ -303,7 +304,8 @@ class TranscriptScreen(WorkerScreen):
         self.app.push_screen(RegradeDialog(), chosen)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="regrade")
-    def regrade(self, spec: str) -> None:
+    def regrade(self, spec: str) -> tuple[str, str]:
+        """The notification's title and text (shown by `regraded`)."""
         from interviewer.judge import make_judge
 
         try:
@@ -316,7 +318,14 @@ class TranscriptScreen(WorkerScreen):
         lines = [
             f"Q{i}: {r.old_score:.0f} → {r.new_score:.0f}" for i, r in enumerate(result.turns, 1)
         ]
-        self.app.call_from_thread(
-            self.notify, "\n".join(lines) or "nothing to re-grade", title=f"Re-graded with {spec}"
-        )
-        self.app.call_from_thread(self.reload)
+        return f"Re-graded with {spec}", "\n".join(lines) or "nothing to re-grade"
+
+    @on(Worker.StateChanged)
+    def regraded(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "regrade":
+            return
+        result: object = event.worker.result
+        if event.state == WorkerState.SUCCESS and isinstance(result, tuple):
+            title, text = result
+            self.notify(str(text), title=str(title))
+            self.reload()
