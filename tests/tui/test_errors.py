@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import TextArea
 from typer.testing import CliRunner
 
@@ -20,14 +19,9 @@ from interviewer.tui.report import ReportScreen
 from interviewer.tui.review import ReviewListScreen, TranscriptScreen
 from interviewer.tui.setup import SetupScreen
 from tests.conftest import REPO
+from tests.tui.pilot import settle
 
 EXAMPLE = "20261123-091153-1a34"
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def errors(app: InterviewerApp) -> list[str]:

@@ -8,7 +8,6 @@ import shutil
 from textual import on, work
 from textual.app import App
 from textual.message import Message
-from textual.pilot import Pilot
 from textual.screen import Screen
 
 from interviewer.bank.loader import load_bank
@@ -29,6 +28,7 @@ from interviewer.tui.messages import (
 from interviewer.tui.report import ReportScreen
 from interviewer.tui.setup import SetupScreen
 from tests.conftest import REPO
+from tests.tui.pilot import settle
 
 EXAMPLE = "20261123-091153-1a34"
 
@@ -50,12 +50,6 @@ class Host(App[None]):
 
     def of(self, kind: type[Message]) -> list[Message]:
         return [m for m in self.posted if isinstance(m, kind)]
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def test_start_posts_the_chosen_interview(settings: Settings) -> None:
