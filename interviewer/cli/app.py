@@ -152,6 +152,20 @@ def interview(
             answered = len(t.turns)
             console.print(f"  {t.id}  {t.updated}  {answered} answered", markup=False)
         return
+    if resume:
+        _no_options_with_resume(
+            questions=questions,
+            topic=topic or None,
+            difficulty=difficulty,
+            persona=persona,
+            lang=lang,
+            mode=mode,
+            judge=judge,
+            seed=seed,
+            follow_ups=follow_ups,
+            due=due or None,
+            focus_weak=focus_weak or None,
+        )
     tui = not plain and _terminal()
     review: dict[str, list[str]] = {}
     if due and not resume:
@@ -210,6 +224,21 @@ def interview(
         raise typer.Exit(run_plain(session, sys.stdin, sys.stdout, resumed=bool(resume)))
     finally:
         session.close()
+
+
+def _no_options_with_resume(**given: object) -> None:
+    """A resumed interview goes on as it was saved: an option that would shape it is an
+    error, not silently ignored."""
+    from interviewer.errors import ConfigError
+
+    names = ["--" + name.replace("_", "-") for name, value in given.items() if value is not None]
+    if names:
+        raise ConfigError(
+            f"--resume goes on with the interview as it was saved; {', '.join(names)} "
+            "cannot change it",
+            hint="Drop those options to resume, or leave out --resume to start a new "
+            "interview with them.",
+        )
 
 
 def _terminal() -> bool:

@@ -110,8 +110,7 @@ def test_cascade_sends_only_uncertain_rows(tmp_path: Path, small_bank: Path) -> 
 
     answers = [STRONG, "LoRA 只训练两个低秩矩阵 A 和 B，原来的权重冻结。", "我不知道。"]
     rows = [
-        {"id": f"r{i}", "question_id": "lora-principle", "answer": a}
-        for i, a in enumerate(answers)
+        {"id": f"r{i}", "question_id": "lora-principle", "answer": a} for i, a in enumerate(answers)
     ]
     (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
     bank = load_bank(small_bank)
