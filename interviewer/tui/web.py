@@ -29,6 +29,7 @@ from textual_serve.server import Server
 from interviewer.errors import InterviewerError
 
 TOKEN_PARAM = "token"
+QUIT_SECONDS = 5  # when the server stops, for the open interviews to save and quit
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 FORBIDDEN_PAGE = """<!doctype html>
@@ -92,6 +93,7 @@ class InterviewServer(Server):
         self.token = token
         self.fixed_url = public_url.rstrip("/") if public_url else None
         self.cookie = f"interviewer-token-{port}"
+        self.connections: set[asyncio.Task[object]] = set()
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
@@ -152,6 +154,26 @@ class InterviewServer(Server):
         }
         return aiohttp_jinja2.render_template("app_index.html", request, context)
 
+    # --- connections -------------------------------------------------------------------------
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """textual-serve's: one interview process for this connection; tracked, to end it."""
+        task = asyncio.current_task()
+        assert task is not None
+        self.connections.add(task)
+        try:
+            return await super().handle_websocket(request)
+        finally:
+            self.connections.discard(task)
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Stopping: every open interview is told to quit (it is saved, as on Ctrl+Q), and
+        its tab shows "Session ended"; none is left running without the server."""
+        for task in self.connections:
+            task.cancel()  # (textual-serve then sends the process "quit" and waits for it)
+        if self.connections:
+            await asyncio.wait(self.connections, timeout=QUIT_SECONDS)
+
     # --- running -----------------------------------------------------------------------------
 
     def run(self, on_ready: Callable[[int], None]) -> None:
@@ -165,9 +187,10 @@ class InterviewServer(Server):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        # Open interviews get 5 s to save and quit when the server stops.
         runner = web.AppRunner(
-            await self._make_app(), access_log_class=PathOnlyAccessLogger, shutdown_timeout=5
+            await self._make_app(),
+            access_log_class=PathOnlyAccessLogger,
+            shutdown_timeout=QUIT_SECONDS,
         )
         await runner.setup()
         try:

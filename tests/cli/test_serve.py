@@ -7,6 +7,8 @@ import http.client
 import json
 import os
 import re
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -53,8 +55,13 @@ def test_an_interview_in_the_browser(tmp_path: Path, request: pytest.FixtureRequ
             page.keyboard.type(ANSWER)
             page.keyboard.press("Control+s")
             # No follow-ups: the grade and the next question come in one step.
-            screen = terminal.wait_for("Question 2/2", timeout=60)
+            screen = terminal.wait_for("Question 2/2", timeout=90)
             shot = page.screenshot()
+            # Stopping the server (SIGTERM to it alone) ends the interview it started.
+            served.process.send_signal(signal.SIGTERM)
+            assert served.process.wait(30) == 0
+            assert _group_ends(served.process.pid, 2), "an interview process outlived the server"
+            page.wait_for_selector("body.-closed", timeout=10_000)  # the page: "Session ended"
         finally:
             browser.close()
         log = served.log()
@@ -124,6 +131,17 @@ def test_off_loopback_only_with_the_token(tmp_path: Path) -> None:
                 terminal.wait_for("Question 1/5", timeout=60)
             finally:
                 browser.close()
+
+
+def _group_ends(pgid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 runner = CliRunner()

@@ -42,7 +42,7 @@ class Served:
 
 
 @contextmanager
-def serving(args: list[str], env: dict[str, str], timeout: float = 30) -> Iterator[Served]:
+def serving(args: list[str], env: dict[str, str], timeout: float = 60) -> Iterator[Served]:
     """`interviewer serve ARGS` until it prints its URLs; killed with its interviews after."""
     process = subprocess.Popen(
         [sys.executable, "-m", "interviewer", "serve", "--port", "0", *args],
