@@ -153,7 +153,8 @@ runner = CliRunner()
         (["--plain"], "--plain cannot be served"),
         (["--resume", "abc"], "--resume cannot be served"),
         (["--bogus"], "No such option: --bogus"),
-        (["--judge", "openai:gpt-4o-mini"], "needs an OpenAI API key"),
+        (["--judge", "gpt4"], "judge spec 'gpt4' is not one of"),
+        (["--bank", "/nonexistent"], "no questions/ folder here"),
     ],
 )
 def test_refuses_at_once_what_every_browser_would_hit(args: list[str], says: str) -> None:
