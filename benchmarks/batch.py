@@ -28,7 +28,8 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from interviewer.bank.loader import Bank, load_bank
+from interviewer.bank.bank import Bank
+from interviewer.bank.loader import load_bank
 from interviewer.batch.inputs import Row
 from interviewer.batch.resolve import Resolver
 from interviewer.batch.runner import OfflinePool, distinct_rubrics, plan, run

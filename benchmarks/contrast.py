@@ -27,7 +27,9 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from interviewer.bank.loader import Bank, load_bank, load_calibration
+from interviewer.bank.bank import Bank
+from interviewer.bank.calibration import load_calibration
+from interviewer.bank.loader import load_bank
 from interviewer.judge import offline_judge
 from interviewer.judge.offline import OfflineJudge
 

@@ -36,7 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from interviewer.bank.loader import load_bank, load_calibration
+from interviewer.bank.calibration import load_calibration
+from interviewer.bank.loader import load_bank
 from interviewer.bank.schema import Question, Rubric
 from interviewer.judge import offline_judge
 from interviewer.judge.adhoc import evidence_terms

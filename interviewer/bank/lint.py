@@ -28,9 +28,11 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
-from interviewer.bank.loader import Bank, BankError, _line_of, _read_yaml
+from interviewer.bank.bank import Bank
+from interviewer.bank.errors import BankError
 from interviewer.bank.schema import MIN_ASKED_SHARE, Rubric, Text
 from interviewer.bank.terms import HAN, DocumentFrequency, Haystack, find, normalise
+from interviewer.bank.yamlmap import line_of, read_yaml
 
 Rule = Literal[
     "short-term",
@@ -317,10 +319,10 @@ def _locate(bank: Bank, hits: Sequence[_Hit]) -> list[LintFinding]:
         file = _rubric_file(bank, hit.rubric)
         if file not in data:
             try:
-                data[file] = _read_yaml(bank.root / file, file)
+                data[file] = read_yaml(bank.root / file, file)
             except BankError:
                 data[file] = None
-        line = _line_of(data[file], hit.loc) if data[file] is not None else 0
+        line = line_of(data[file], hit.loc) if data[file] is not None else 0
         findings.append(
             LintFinding(
                 file=file,

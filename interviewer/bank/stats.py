@@ -7,7 +7,8 @@ from collections import Counter
 
 from pydantic import BaseModel
 
-from interviewer.bank.loader import Bank, inventory_ids, load_calibration
+from interviewer.bank.bank import Bank, inventory_ids
+from interviewer.bank.calibration import load_calibration
 from interviewer.bank.schema import MIN_ASKED_SHARE
 
 

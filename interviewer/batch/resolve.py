@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from interviewer.bank.loader import Bank
+from interviewer.bank.bank import Bank
 from interviewer.bank.schema import Question, Rubric
 from interviewer.batch.inputs import Row
 from interviewer.judge.adhoc import adhoc_rubric

@@ -11,13 +11,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from interviewer.bank.calibration import load_calibration
+from interviewer.bank.errors import BankError, Problem
 from interviewer.bank.lint import DEFAULT_MAX_SHARE, RULES, LintReport, lint_bank
 from interviewer.bank.loader import (
-    BankError,
-    Problem,
     default_bank_dir,
     load_bank,
-    load_calibration,
     load_question_file,
     load_rubric_file,
 )
@@ -73,9 +72,9 @@ def _validate_file(path: Path) -> None:
     elif kind == "rubrics":
         load_rubric_file(path)
     elif kind == "calibration":
-        from interviewer.bank.loader import _read_yaml, _validate
+        from interviewer.bank.yamlmap import read_yaml, validate
 
-        _validate(CalibrationFile, _read_yaml(path, str(path)) or [], str(path))
+        validate(CalibrationFile, read_yaml(path, str(path)) or [], str(path))
     else:
         raise BankError(
             [

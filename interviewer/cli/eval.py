@@ -105,7 +105,8 @@ def eval_command(
         return
     import asyncio
 
-    from interviewer.bank.loader import load_bank, load_calibration
+    from interviewer.bank.calibration import load_calibration
+    from interviewer.bank.loader import load_bank
     from interviewer.config import load_settings
     from interviewer.errors import InterviewerError
     from interviewer.judge import make_judge

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from interviewer.bank.loader import Bank
+from interviewer.bank.bank import Bank
 from interviewer.cli.common import ApiKeyEnvOpt, console, err_console, handles_errors
 from interviewer.errors import InterviewerError
 from interviewer.fsutil import atomic_write

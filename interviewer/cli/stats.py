@@ -13,7 +13,7 @@ from rich.text import Text
 from interviewer.cli.common import console, err_console, handles_errors
 
 if TYPE_CHECKING:
-    from interviewer.bank.loader import Bank
+    from interviewer.bank.bank import Bank
 
 BAR = 30  # characters for 100 points
 

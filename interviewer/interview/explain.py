@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from interviewer.bank.loader import Bank
+from interviewer.bank.bank import Bank
 from interviewer.judge import progress
 from interviewer.judge.schema import Grade, VerdictLabel
 

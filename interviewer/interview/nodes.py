@@ -21,7 +21,7 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from interviewer.bank.loader import Bank
+from interviewer.bank.bank import Bank
 from interviewer.bank.schema import KeyPoint, Question, Rubric
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.followup import choose_probe, next_probe, says_dont_know

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from interviewer.bank.loader import Bank
+from interviewer.bank.bank import Bank
 from interviewer.bank.schema import Question
 from interviewer.errors import InterviewerError
 from interviewer.interview.context import InterviewContext

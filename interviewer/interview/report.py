@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from interviewer.bank.loader import Bank
+from interviewer.bank.bank import Bank
 from interviewer.bank.schema import KeyPoint, Rubric
 from interviewer.interview.state import Finished
 from interviewer.judge import progress

@@ -15,7 +15,7 @@ import weakref
 from collections import Counter, defaultdict
 from itertools import combinations
 
-from interviewer.bank.loader import Bank
+from interviewer.bank.bank import Bank
 from interviewer.bank.schema import Question, Rubric
 from interviewer.bank.terms import normalise
 

@@ -27,7 +27,8 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import START
 from langgraph.types import Command
 
-from interviewer.bank.loader import Bank, load_bank
+from interviewer.bank.bank import Bank
+from interviewer.bank.loader import load_bank
 from interviewer.config import JudgeSpec, Settings
 from interviewer.errors import InterviewerError
 from interviewer.fsutil import private_file

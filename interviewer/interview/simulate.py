@@ -37,7 +37,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from interviewer.bank.loader import Bank
+from interviewer.bank.bank import Bank
 from interviewer.bank.schema import KeyPoint, Question, Rubric
 from interviewer.config import load_settings
 from interviewer.interview.context import InterviewContext

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel
 
-from interviewer.bank.loader import Bank
+from interviewer.bank.bank import Bank
 from interviewer.bank.schema import CalibrationAnswer, CalibrationItem
 from interviewer.judge.baseline import naive_score
 from interviewer.judge.cascade import BandFigures

@@ -7,7 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from interviewer.bank.loader import Bank
+from interviewer.bank.bank import Bank
 from interviewer.errors import InterviewerError
 from interviewer.transcript.imports import is_examples
 from interviewer.transcript.review import turn_score

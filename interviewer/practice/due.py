@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from interviewer.bank.loader import Bank
+from interviewer.bank.bank import Bank
 from interviewer.errors import InterviewerError
 from interviewer.practice.items import Item, ItemsFile, apply_transcripts, load_items, save_items
 from interviewer.transcript.imports import is_examples

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from interviewer.bank.loader import Bank
+from interviewer.bank.bank import Bank
 from interviewer.judge import progress
 from interviewer.transcript.review import base_grade, overall, turn_score
 from interviewer.transcript.schema import Attempt, Current, Transcript, Turn

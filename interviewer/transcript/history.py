@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from interviewer.bank.loader import Bank
+from interviewer.bank.bank import Bank
 from interviewer.errors import InterviewerError
 from interviewer.transcript.imports import EXAMPLES_MARKER, is_examples
 from interviewer.transcript.review import default_bank, effective_verdicts, overall, turn_score

@@ -19,7 +19,8 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from interviewer.bank.loader import Bank, load_bank
+from interviewer.bank.bank import Bank
+from interviewer.bank.loader import load_bank
 from interviewer.config import Settings
 from interviewer.interview import opening
 from interviewer.interview.context import InterviewContext

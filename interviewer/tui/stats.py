@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from interviewer.bank.loader import Bank
+from interviewer.bank.bank import Bank
 from interviewer.practice import due as due_items
 from interviewer.practice.chart import Series, render, topic_series
 from interviewer.practice.due import TopicDue

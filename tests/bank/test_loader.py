@@ -8,7 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from interviewer.bank.loader import BankError, load_bank, load_calibration
+from interviewer.bank.calibration import load_calibration
+from interviewer.bank.errors import BankError
+from interviewer.bank.loader import load_bank
 from tests.conftest import REPO
 
 

@@ -17,8 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from interviewer.bank import loader
-from interviewer.bank.loader import BankError, load_bank
+from interviewer.bank import cache as bank_cache
+from interviewer.bank.errors import BankError
+from interviewer.bank.loader import load_bank
 from tests.conftest import REPO
 
 ITEM = re.compile(r"^(questions|rubrics)/fuzz\.yaml:[1-9]\d*: \S")
@@ -48,7 +49,8 @@ def test_billion_laughs_is_refused_at_its_line_in_bounded_time_and_memory(
         "import resource, sys\n"
         "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
         "from pathlib import Path\n"
-        "from interviewer.bank.loader import BankError, load_bank\n"
+        "from interviewer.bank.errors import BankError\n"
+        "from interviewer.bank.loader import load_bank\n"
         "try:\n"
         f"    load_bank(Path({str(small_bank)!r}))\n"
         "except BankError as exc:\n"
@@ -198,7 +200,7 @@ def test_cache_is_private_json_and_a_planted_pickle_is_not_loaded(
     small_bank: Path, tmp_path: Path
 ) -> None:
     cache = tmp_path / "cache" / "interviewer"
-    key = loader._fingerprint(small_bank.resolve(), True)
+    key = bank_cache.fingerprint(small_bank.resolve(), True)
     assert key is not None
     cache.mkdir(parents=True)
     _Boom.marker = str(tmp_path / "PWNED")

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from interviewer.bank.loader import Bank, load_bank
+from interviewer.bank.bank import Bank
+from interviewer.bank.loader import load_bank
 from interviewer.bank.schema import KeyPoint
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.followup import ALL, choose_probe, declined, says_dont_know

@@ -9,7 +9,8 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from interviewer.bank.loader import Bank, load_bank
+from interviewer.bank.bank import Bank
+from interviewer.bank.loader import load_bank
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.followup import next_probe, says_dont_know
 from interviewer.interview.graph import MAX_ANSWER_CHARS, Deps, build_graph

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from langgraph.runtime import Runtime
 
-from interviewer.bank.loader import Bank, load_bank
+from interviewer.bank.bank import Bank
+from interviewer.bank.loader import load_bank
 from interviewer.bank.schema import Question, Rubric
 from interviewer.interview import nodes
 from interviewer.interview.context import InterviewContext

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from interviewer.bank.loader import Bank, load_bank
+from interviewer.bank.bank import Bank
+from interviewer.bank.loader import load_bank
 from interviewer.interview.report import reference_excerpt, reference_excerpts
 from tests.conftest import REPO
 

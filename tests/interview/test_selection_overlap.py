@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from interviewer.bank.loader import Bank, load_bank
+from interviewer.bank.bank import Bank
+from interviewer.bank.loader import load_bank
 from interviewer.interview.selection import (
     MAX_TERM_RUBRICS,
     build_overlap_graph,

@@ -12,7 +12,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from interviewer.bank.loader import Bank, load_bank
+from interviewer.bank.bank import Bank
+from interviewer.bank.loader import load_bank
 from interviewer.cli.app import app
 from interviewer.interview.personas import personas
 from interviewer.interview.simulate import (

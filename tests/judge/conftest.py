@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.bank.loader import Bank, load_bank
+from interviewer.bank.bank import Bank
+from interviewer.bank.loader import load_bank
 from interviewer.bank.schema import Question, Rubric
 from interviewer.judge import offline_judge
 from interviewer.judge.offline import OfflineJudge

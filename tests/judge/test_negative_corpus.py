@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from interviewer.bank.loader import Bank, load_bank
+from interviewer.bank.bank import Bank
+from interviewer.bank.loader import load_bank
 from interviewer.judge.embed import encoder
 from interviewer.judge.guards import is_injection, run_guards
 from interviewer.judge.text import segmenter

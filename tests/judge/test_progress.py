@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from interviewer.bank.loader import Bank, load_bank
+from interviewer.bank.bank import Bank
+from interviewer.bank.loader import load_bank
 from interviewer.interview.context import InterviewContext
 from interviewer.judge import progress
 from interviewer.judge.schema import Grade, Verdict

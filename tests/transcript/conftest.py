@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.bank.loader import Bank, load_bank
+from interviewer.bank.bank import Bank
+from interviewer.bank.loader import load_bank
 from interviewer.config import Settings, load_settings
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.session import Session

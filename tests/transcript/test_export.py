@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.bank.loader import Bank, load_bank
+from interviewer.bank.bank import Bank
+from interviewer.bank.loader import load_bank
 from interviewer.transcript.export import export, pieces
 from interviewer.transcript.migrate import parse
 from interviewer.transcript.schema import Transcript

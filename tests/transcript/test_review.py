@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.bank.loader import Bank
+from interviewer.bank.bank import Bank
 from interviewer.errors import InterviewerError
 from interviewer.judge import offline_judge
 from interviewer.judge.offline import OfflineJudge
