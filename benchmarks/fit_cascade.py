@@ -14,7 +14,8 @@ import argparse
 import asyncio
 from datetime import UTC, datetime
 
-from interviewer.bank.loader import load_bank, load_calibration
+from interviewer.bank.calibration import load_calibration
+from interviewer.bank.loader import load_bank
 from interviewer.config import load_settings
 from interviewer.judge import offline_judge
 from interviewer.judge.cascade import BAND_FILE, figures, fit_band

@@ -42,7 +42,7 @@ from interviewer.tui.messages import (
 )
 
 if TYPE_CHECKING:
-    from interviewer.bank.loader import Bank
+    from interviewer.bank.bank import Bank
     from interviewer.interview.session import Session
 
 MARK = {"covered": ("✔", "green"), "partial": ("◐", "yellow"), "missed": ("✘", "red")}

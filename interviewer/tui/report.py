@@ -18,7 +18,7 @@ from interviewer.errors import InterviewerError
 from interviewer.tui.messages import NewInterview, OpenReview, OpenStats
 
 if TYPE_CHECKING:
-    from interviewer.bank.loader import Bank
+    from interviewer.bank.bank import Bank
     from interviewer.config import Settings
 
 BAR_WIDTH = 30

@@ -26,7 +26,7 @@ from interviewer.transcript.store import TranscriptStore
 from interviewer.tui.messages import Failure, NewInterview, WorkerScreen
 
 if TYPE_CHECKING:
-    from interviewer.bank.loader import Bank
+    from interviewer.bank.bank import Bank
     from interviewer.config import Settings
 
 STYLE = {"covered": "green", "partial": "yellow", "missed": "red"}

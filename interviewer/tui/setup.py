@@ -26,7 +26,7 @@ from interviewer.tui import prefs
 from interviewer.tui.messages import OpenReview, OpenStats, ResumeInterview, StartInterview
 
 if TYPE_CHECKING:
-    from interviewer.bank.loader import Bank
+    from interviewer.bank.bank import Bank
     from interviewer.config import Settings
     from interviewer.interview.personas import Persona
 
