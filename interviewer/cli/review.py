@@ -16,9 +16,10 @@ from interviewer.fsutil import atomic_write
 
 if TYPE_CHECKING:
     from interviewer.config import Settings
+    from interviewer.transcript.marks import Mark
     from interviewer.transcript.schema import Transcript
     from interviewer.transcript.store import TranscriptStore
-    from interviewer.transcript.view import AttemptView, Mark, TurnView
+    from interviewer.transcript.view import AttemptView, TurnView
 
 # Transcript modules load the judges' schema (and numpy): imported inside the commands,
 # so that `interviewer --help` stays quick.
@@ -213,7 +214,7 @@ def marked(mark: Mark) -> Text:
 
 
 def render_turn(turn: TurnView) -> None:
-    from interviewer.transcript.view import Mark
+    from interviewer.transcript.marks import Mark
 
     head = f"{turn.number}. {turn.question_id} ({turn.topic}, difficulty {turn.difficulty})"
     head += f" {turn.score:.1f}/100"

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import html
 import re
+from abc import ABC, abstractmethod
 from typing import Literal
 
 from interviewer.bank.loader import Bank
+from interviewer.transcript.marks import Mark
 from interviewer.transcript.review import overall
 from interviewer.transcript.schema import Transcript
-from interviewer.transcript.view import AttemptView, Evidence, Mark, TurnView, turn_view
+from interviewer.transcript.view import AttemptView, Evidence, TurnView, turn_view
 
 Format = Literal["md", "html", "json"]
 
@@ -34,19 +36,42 @@ def export(transcript: Transcript, fmt: Format, bank: Bank | None = None) -> str
 # --- shared wording -------------------------------------------------------------------
 
 
-class _Doc:
+class _Doc(ABC):
+    """What both formats say, in the same order; each writes the parts in its own markup."""
+
     def __init__(self, transcript: Transcript, bank: Bank | None) -> None:
         self.t = transcript
         self.bank = bank
         self.lang = transcript.settings.lang
 
-    def views(self) -> list[TurnView]:
-        lang = self.lang
-        return [turn_view(i, t, lang, self.bank) for i, t in enumerate(self.t.turns, start=1)]
+    def parts(self) -> list[str]:
+        """The document's lines: head, each question, the one in progress, draft, report."""
+        t, lang = self.t, self.lang
+        out = self.head()
+        for i, turn in enumerate(t.turns, start=1):
+            out += self.turn(turn_view(i, turn, lang, self.bank))
+        if t.current:
+            out += self.current(turn_view(len(t.turns) + 1, t.current, lang, self.bank))
+        if t.draft:
+            out += self.draft(t.draft)
+        if t.report:
+            out += self.report()
+        return out
 
-    def current_view(self) -> TurnView | None:
-        current = self.t.current
-        return turn_view(len(self.t.turns) + 1, current, self.lang, self.bank) if current else None
+    @abstractmethod
+    def head(self) -> list[str]: ...
+
+    @abstractmethod
+    def turn(self, turn: TurnView) -> list[str]: ...
+
+    @abstractmethod
+    def current(self, current: TurnView) -> list[str]: ...
+
+    @abstractmethod
+    def draft(self, text: str) -> list[str]: ...
+
+    @abstractmethod
+    def report(self) -> list[str]: ...
 
     def settings_line(self) -> str:
         s = self.t.settings
@@ -136,8 +161,11 @@ def md_bold(text: str) -> str:
 
 class _Markdown(_Doc):
     def render(self) -> str:
+        return "\n".join(self.parts()).rstrip() + "\n"
+
+    def head(self) -> list[str]:
         t = self.t
-        out = [
+        return [
             f"# Interview {md_escape(t.id)}",
             "",
             f"- Started: {t.created}; last saved: {t.updated}",
@@ -145,16 +173,9 @@ class _Markdown(_Doc):
             f"- Settings: {md_escape(self.settings_line())}",
             f"- Overall: {self.overall_line()}",
         ]
-        for turn in self.views():
-            out += self.turn(turn)
-        current = self.current_view()
-        if current:
-            out += self.current(current)
-        if t.draft:
-            out += ["", "## Unsent draft", "", *self.quote(t.draft)]
-        if t.report:
-            out += self.report()
-        return "\n".join(out).rstrip() + "\n"
+
+    def draft(self, text: str) -> list[str]:
+        return ["", "## Unsent draft", "", *self.quote(text)]
 
     def quote(self, text: str) -> list[str]:
         return [f"> {line}" if line else ">" for line in text.split("\n")]
@@ -280,8 +301,18 @@ def esc(text: str) -> str:
 
 class _Html(_Doc):
     def render(self) -> str:
+        lang, title = esc(self.lang), esc(self.t.id)
+        return (
+            f'<!doctype html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>Interview {title}</title>\n<style>\n{CSS}\n</style>\n</head>\n<body>\n"
+            + "\n".join(self.parts())
+            + "\n</body>\n</html>\n"
+        )
+
+    def head(self) -> list[str]:
         t = self.t
-        body = [
+        return [
             f"<h1>Interview {esc(t.id)}</h1>",
             '<ul class="meta">',
             f"<li>Started: {esc(t.created)}; last saved: {esc(t.updated)}</li>",
@@ -290,23 +321,9 @@ class _Html(_Doc):
             f"<li>Overall: {esc(self.overall_line())}</li>",
             "</ul>",
         ]
-        for turn in self.views():
-            body += self.turn(turn)
-        current = self.current_view()
-        if current:
-            body += self.current(current)
-        if t.draft:
-            body += ["<h2>Unsent draft</h2>", f'<div class="answer">{esc(t.draft)}</div>']
-        if t.report:
-            body += self.report()
-        lang = esc(self.lang)
-        return (
-            f'<!doctype html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>Interview {esc(t.id)}</title>\n<style>\n{CSS}\n</style>\n</head>\n<body>\n"
-            + "\n".join(body)
-            + "\n</body>\n</html>\n"
-        )
+
+    def draft(self, text: str) -> list[str]:
+        return ["<h2>Unsent draft</h2>", f'<div class="answer">{esc(text)}</div>']
 
     def answer(self, attempt: AttemptView) -> list[str]:
         rendered = ""

@@ -6,47 +6,22 @@ point statements in the transcript's language); the Markdown and HTML exports, `
 show` (Rich) and the TUI's replay only format it. Quotes are located in the answer with
 the judge's own `locate`, so a quote the judge verified is never shown as "not found".
 
-There is one set of verdict marks (`Mark`, with one glyph and one colour each) for every
-renderer, the live interview's panel and grade notes included.
+Verdicts are shown with the one set of marks in `interviewer.transcript.marks`.
 """
 
 from __future__ import annotations
 
 import itertools
-from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
 from interviewer.bank.loader import Bank
 from interviewer.judge import progress
 from interviewer.judge.normalize import locate
-from interviewer.judge.schema import ORDER, MisconceptionFound
+from interviewer.judge.schema import MisconceptionFound
+from interviewer.transcript.marks import Mark
 from interviewer.transcript.review import base_grade, turn_score
 from interviewer.transcript.schema import Attempt, Current, Override, Regrade, Turn
-
-
-class Mark(StrEnum):
-    """A verdict as shown."""
-
-    COVERED = "covered"
-    PARTIAL = "partial"
-    MISSED = "missed"
-
-    @property
-    def glyph(self) -> str:
-        return GLYPHS[self]
-
-    @property
-    def colour(self) -> str:
-        return COLOURS[self]
-
-    @property
-    def rank(self) -> int:
-        return ORDER[self.value]
-
-
-GLYPHS: dict[Mark, str] = {Mark.COVERED: "✓", Mark.PARTIAL: "~", Mark.MISSED: "✗"}
-COLOURS: dict[Mark, str] = {Mark.COVERED: "green", Mark.PARTIAL: "yellow", Mark.MISSED: "red"}
 
 
 class Cite(BaseModel):

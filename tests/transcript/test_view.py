@@ -15,9 +15,10 @@ from interviewer.judge.normalize import verify
 from interviewer.judge.schema import Grade, MisconceptionFound, Verdict
 from interviewer.judge.scoring import score
 from interviewer.transcript.export import export
+from interviewer.transcript.marks import GLYPHS, Mark
 from interviewer.transcript.migrate import parse
 from interviewer.transcript.schema import Attempt, Current, Override, Transcript, Turn
-from interviewer.transcript.view import GLYPHS, Mark, attempt_view, turn_view
+from interviewer.transcript.view import attempt_view, turn_view
 from tests.transcript.conftest import DATA
 
 QID = "lora-principle"
