@@ -3,8 +3,9 @@ highlighted runs, and a verdict row per key point.
 
 `turn_view` builds a `TurnView` once from the transcript's models (and the bank, for key
 point statements in the transcript's language); the Markdown and HTML exports, `review
-show` (Rich) and the TUI's replay only format it. Quotes are located in the answer with
-the judge's own `locate`, so a quote the judge verified is never shown as "not found".
+show` (Rich) and the TUI's replay only format it. A quote is looked up in one place
+(`find`): verbatim, else with the judges' own `locate`, so a quote the judge verified
+after normalising it is never shown as "not found".
 
 Verdicts are shown with the one set of marks in `interviewer.transcript.marks`.
 """
