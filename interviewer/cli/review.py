@@ -16,8 +16,10 @@ from interviewer.fsutil import atomic_write
 
 if TYPE_CHECKING:
     from interviewer.config import Settings
-    from interviewer.transcript.schema import Attempt, Transcript, Turn
+    from interviewer.transcript.marks import Mark
+    from interviewer.transcript.schema import Transcript
     from interviewer.transcript.store import TranscriptStore
+    from interviewer.transcript.view import AttemptView, TurnView
 
 # Transcript modules load the judges' schema (and numpy): imported inside the commands,
 # so that `interviewer --help` stays quick.
@@ -52,9 +54,7 @@ IdOrPathArg = Annotated[
     ),
 ]
 
-STYLES = {"covered": "green", "partial": "yellow", "missed": "red"}
 HIGHLIGHT = {"covered": "black on green", "partial": "black on yellow"}
-MARKS = {"covered": "✓", "partial": "~", "missed": "✗"}
 
 
 def store_of(path: Path | None) -> TranscriptStore:
@@ -184,6 +184,7 @@ def show(interview_id: IdOrPathArg, folder: DirOpt = None, bank_dir: BankOpt = N
 
 def render(t: Transcript, bank: Bank | None) -> None:
     from interviewer.transcript.review import overall
+    from interviewer.transcript.view import turn_view
 
     s = t.settings
     console.print(Text(f"Interview {t.id}", style="bold"))
@@ -197,60 +198,54 @@ def render(t: Transcript, bank: Bank | None) -> None:
     if score is not None:
         console.print(f"Overall: {score:.1f}/100", style="bold")
     for i, turn in enumerate(t.turns, start=1):
-        render_turn(i, turn, bank, t.settings.lang)
+        render_turn(turn_view(i, turn, s.lang, bank))
     if t.current:
-        console.rule(Text(f"In progress: {t.current.question_id}"))
-        for j, a in enumerate(t.current.attempts, start=1):
-            render_attempt(j, a)
+        current = turn_view(len(t.turns) + 1, t.current, s.lang, bank)
+        console.rule(Text(f"In progress: {current.question_id}"))
+        for a in current.attempts:
+            render_attempt(a)
     if t.draft:
         console.print(Text("Unsent draft:", style="bold"))
         console.print(Text(t.draft), style="italic")
 
 
-def render_turn(i: int, turn: Turn, bank: Bank | None, lang: str) -> None:
-    from interviewer.transcript.review import base_grade, effective_verdicts, turn_score
+def marked(mark: Mark) -> Text:
+    return Text(f"{mark.glyph} {mark}", style=mark.colour)
 
-    score = turn_score(turn, bank)
-    head = f"{i}. {turn.question_id} ({turn.topic}, difficulty {turn.difficulty}) {score:.1f}/100"
-    if score != turn.score:
-        head += f" (live {turn.score:.1f})"
+
+def render_turn(turn: TurnView) -> None:
+    from interviewer.transcript.marks import Mark
+
+    head = f"{turn.number}. {turn.question_id} ({turn.topic}, difficulty {turn.difficulty})"
+    head += f" {turn.score:.1f}/100"
+    if turn.score != turn.live_score:
+        head += f" (live {turn.live_score:.1f})"
     if turn.skipped:
         head += " skipped"
     console.rule(Text(head, style="bold"))
-    question = next((m.text for m in turn.shown if m.kind == "question"), "")
-    if question:
-        console.print(Text(question, style="cyan"))
-    for j, a in enumerate(turn.attempts, start=1):
-        render_attempt(j, a)
-    grade = base_grade(turn)
-    final = effective_verdicts(turn)
-    reviewed = {o.key_point: o for o in turn.overrides}
-    rubric = bank.rubrics.get(turn.question_id) if bank else None
-    texts = {kp.id: kp.text.get(lang) for kp in rubric.key_points} if rubric else {}
-    table = Table("key point", grade.judge, "reviewer", "evidence", show_lines=False)
-    for v in grade.verdicts:
-        name = Text(v.key_point, style="bold")
-        if v.key_point in texts:
-            name.append("\n" + texts[v.key_point], style="dim")
-        human = reviewed.get(v.key_point)
+    if turn.asked:
+        console.print(Text(turn.asked, style="cyan"))
+    for a in turn.attempts:
+        render_attempt(a)
+    table = Table("key point", turn.judge, "reviewer", "evidence", show_lines=False)
+    for row in turn.rows:
+        name = Text(row.key_point, style="bold")
+        if row.statement:
+            name.append("\n" + row.statement, style="dim")
         cell = Text("")
-        if human:
-            cell = Text(f"{MARKS[human.verdict]} {human.verdict}", style=STYLES[human.verdict])
-            if human.note:
-                cell.append(f"\n{human.note}", style="dim")
+        if row.reviewer:
+            cell = marked(row.reviewer)
+            if row.note:
+                cell.append(f"\n{row.note}", style="dim")
         table.add_row(
-            name,
-            Text(f"{MARKS[v.verdict]} {v.verdict}", style=STYLES[v.verdict]),
-            cell,
-            Text(v.evidence),
+            name, marked(row.judge), cell, Text(row.evidence.quote if row.evidence else "")
         )
     console.print(table)
-    missed = [kp for kp, v in final.items() if v != "covered"]
+    missed = [row.key_point for row in turn.rows if row.mark != Mark.COVERED]
     if turn.hinted:
         console.print(f"hints shown for: {', '.join(turn.hinted)}", markup=False, style="dim")
-    if grade.misconceptions:
-        for m in grade.misconceptions:
-            console.print(Text(f"misconception {m.id} (-{m.penalty:g}): {m.evidence}", style="red"))
+    for m in turn.misconceptions:
+        console.print(Text(f"misconception {m.id} (-{m.penalty:g}): {m.evidence}", style="red"))
     for o in turn.overrides:
         line = f"override {o.key_point} → {o.verdict} at {o.at}" + (f": {o.note}" if o.note else "")
         console.print(Text(line, style="magenta"))
@@ -263,30 +258,25 @@ def render_turn(i: int, turn: Turn, bank: Bank | None, lang: str) -> None:
         console.print(f"not covered: {', '.join(missed)}", markup=False, style="dim")
 
 
-def render_attempt(j: int, a: Attempt) -> None:
-    from interviewer.transcript.export import pieces
-
+def render_attempt(a: AttemptView) -> None:
     title = "Answer" if a.probes is None else f"Follow-up on {a.probes}"
-    console.print(Text(f"\n{title} ({a.at}, {a.grade.score:.1f} by {a.grade.judge})", "bold"))
+    console.print(Text(f"\n{title} ({a.at}, {a.score:.1f} by {a.judge})", "bold"))
     if a.probes is not None:
         console.print(Text(a.prompt, style="cyan"))
-    parts, missing = pieces(a)
     text = Text()
-    for p in parts:
-        if not p.labels:
-            text.append(p.text)
+    for run in a.runs:
+        if not run.cites:
+            text.append(run.text)
             continue
-        verdicts = [label.rsplit(": ", 1)[-1] for label in p.labels]
-        style = "white on red" if p.misconception else HIGHLIGHT.get(verdicts[0], "reverse")
-        if "covered" in verdicts and not p.misconception:
-            style = HIGHLIGHT["covered"]
-        text.append(p.text, style=style)
-        text.append(f" [{'; '.join(p.labels)}]", style="dim")
+        strongest = run.strongest
+        style = "white on red" if run.misconception else HIGHLIGHT.get(strongest or "", "reverse")
+        text.append(run.text, style=style)
+        text.append(f" [{'; '.join(run.labels)}]", style="dim")
     console.print(text)
-    for m in missing:
-        console.print(Text(f"(quote not found in the answer: {m})", style="red"))
-    if a.grade.flags:
-        console.print(f"flags: {', '.join(a.grade.flags)}", markup=False, style="yellow")
+    for m in a.missing:
+        console.print(Text(f"(quote not found in the answer: {m.cite.label}: {m.quote})", "red"))
+    if a.flags:
+        console.print(f"flags: {', '.join(a.flags)}", markup=False, style="yellow")
 
 
 @app.command()

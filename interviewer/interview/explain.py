@@ -8,13 +8,14 @@ last finished one. In exam mode, only once the interview has ended.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from interviewer.bank.bank import Bank
+from interviewer.interview.standing import Standing, running
 from interviewer.judge import progress
 from interviewer.judge.schema import Grade, VerdictLabel
+from interviewer.transcript.marks import Mark
+from interviewer.transcript.schema import Turn
 
-MARKS: dict[VerdictLabel, str] = {"covered": "✔", "partial": "◐", "missed": "✘"}
 NOT_YET = {
     "zh": "先回答这道题，评分之后才能看参考答案。",
     "en": "Answer the question first: the reference is shown once it is graded.",
@@ -40,27 +41,23 @@ class Explanation:
     points: list[Point]
 
 
-def graded(values: dict[str, Any], bank: Bank) -> tuple[str, Grade] | None:
+def graded(standing: Standing, bank: Bank) -> tuple[str, Grade] | None:
     """The question to explain and its running grade; None when nothing is graded yet."""
-    current = values.get("current")
-    if current and current.get("attempts"):
-        rubric = bank.rubric(current["question_id"])
-        grades = [Grade.model_validate(a["grade"]) for a in current["attempts"]]
-        step = progress.latest(rubric, grades, current.get("hinted") or [], "")
-        assert step is not None
-        return current["question_id"], step.merged
-    answered = [f for f in values.get("finished") or [] if f.get("attempts")]
-    if answered:
-        last = answered[-1]
-        return last["question_id"], Grade.model_validate(last["merged"])
-    return None
+    question = standing.last_graded
+    if question is None:
+        return None
+    if isinstance(question, Turn):
+        return question.question_id, question.merged
+    step = running(bank.rubric(question.question_id), question)
+    assert step is not None
+    return question.question_id, step.merged
 
 
-def explain(values: dict[str, Any], bank: Bank, lang: str, mode: str) -> Explanation | str:
+def explain(standing: Standing, bank: Bank, lang: str, mode: str) -> Explanation | str:
     """The explanation, or why there is none yet (a sentence to show)."""
-    if mode == "exam" and not values.get("done"):
+    if mode == "exam" and not standing.done:
         return EXAM["zh" if lang == "zh" else "en"]
-    found = graded(values, bank)
+    found = graded(standing, bank)
     if found is None:
         return NOT_YET["zh" if lang == "zh" else "en"]
     qid, grade = found
@@ -88,6 +85,6 @@ def render_text(found: Explanation | str, lang: str) -> str:
                 if p.verdict == "missed"
                 else ("  ← 只答到一部分" if zh else "  <- partly covered")
             )
-        out.append(f"{MARKS[p.verdict]} {p.title}{tag}")
+        out.append(f"{Mark(p.verdict).glyph} {p.title}{tag}")
         out.append(f"    {p.text}")
     return "\n".join(out)

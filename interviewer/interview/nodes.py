@@ -34,6 +34,7 @@ from interviewer.interview.voice import Voice
 from interviewer.judge import Judge, progress
 from interviewer.judge.merge import merge
 from interviewer.judge.schema import Grade
+from interviewer.transcript.marks import Mark
 
 ACTIONS = ("answer", "hint", "repeat", "skip", "quit")
 TAKES_DRAFT = ("answer", "skip", "quit")  # moves after which an unsent draft is gone
@@ -362,7 +363,6 @@ def _grade_note(rubric: Rubric, step: progress.Step, lang: str) -> str:
     then each key point's title with its mark. The points' statements are not shown: they
     are the answer (Ctrl+E or /explain shows them after grading)."""
     grade = step.merged
-    marks = {"covered": "✓", "partial": "~", "missed": "✗"}
     if lang == "zh":
         head = f"本题得分: {grade.score:.0f}/100（这次回答 {step.added(lang)}）"
     else:
@@ -370,7 +370,7 @@ def _grade_note(rubric: Rubric, step: progress.Step, lang: str) -> str:
     lines = [head]
     for kp in rubric.key_points:
         v = grade.verdict(kp.id)
-        lines.append(f"  {marks[v.verdict]} {progress.title(kp, lang)}")
+        lines.append(f"  {Mark(v.verdict).glyph} {progress.title(kp, lang)}")
     for m in grade.misconceptions:
         lines.append(
             f"  ! {'误区' if lang == 'zh' else 'Misconception'}: {m.evidence} (-{m.penalty:g})"

@@ -109,7 +109,7 @@ def run_plain(session: Session, stdin: TextIO, stdout: TextIO, resumed: bool = F
         draft = ""
         if action == "explain":  # shown here; the interview does not move
             draft = text
-            found = explain.explain(session.values, session.bank, lang, session.ctx.mode)
+            found = explain.explain(session.standing(), session.bank, lang, session.ctx.mode)
             stdout.write(explain.render_text(found, lang) + "\n")
             stdout.flush()
         elif action in ("hint", "repeat"):

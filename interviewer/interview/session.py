@@ -37,6 +37,7 @@ from interviewer.interview.context import InterviewContext
 from interviewer.interview.graph import INTERRUPT, Deps, build_graph
 from interviewer.interview.opening import check_topics, now, start_difficulty
 from interviewer.interview.personas import persona
+from interviewer.interview.standing import Standing, standing_of
 from interviewer.interview.state import Message
 from interviewer.interview.voice import LLMVoice, ScriptedVoice, Voice
 from interviewer.judge import Judge, make_judge
@@ -253,6 +254,14 @@ class Session:
     def done(self) -> bool:
         return bool(self.values.get("done"))
 
+    def standing(self) -> Standing:
+        """Where the interview stands, as typed models (what the screens read)."""
+        return standing_of(self.values, self._lookup)
+
+    def said(self) -> list[Message]:
+        """Everything said so far, in order."""
+        return list(self.values.get("messages", []))
+
     def pending_prompt(self) -> list[Message]:
         """What to show again on resume: what was said since the candidate's last move
         (answer, hint, repeat, skip), led by the question or follow-up being answered if
@@ -292,11 +301,6 @@ class Session:
                 previous = self.store.load(self.interview_id)
             except InterviewerError:
                 previous = None  # unreadable: rewritten from the graph's state
-
-        def lookup(question_id: str) -> tuple[str, int] | None:
-            q = self.bank.questions.get(question_id)
-            return (q.topic, q.difficulty) if q else None
-
         values = self.values
         return from_state(
             values,
@@ -306,9 +310,13 @@ class Session:
             settings=self.ctx,
             draft=draft,
             draft_taken=int(values.get("taken", 0)) if draft else None,
-            lookup=lookup,
+            lookup=self._lookup,
             previous=previous,
         )
+
+    def _lookup(self, question_id: str) -> tuple[str, int] | None:
+        q = self.bank.questions.get(question_id)
+        return (q.topic, q.difficulty) if q else None
 
     def save(self, draft: str = "") -> Path:
         transcript = self.transcript(draft)

@@ -10,18 +10,17 @@ With a bank, key points are shown with their statements in the interview's langu
 from __future__ import annotations
 
 import html
-import itertools
 import re
-from dataclasses import dataclass
+from abc import ABC, abstractmethod
 from typing import Literal
 
 from interviewer.bank.bank import Bank
-from interviewer.judge import progress
-from interviewer.transcript.review import base_grade, overall, turn_score
-from interviewer.transcript.schema import Attempt, Current, Transcript, Turn
+from interviewer.transcript.marks import Mark
+from interviewer.transcript.review import overall
+from interviewer.transcript.schema import Transcript
+from interviewer.transcript.view import AttemptView, Evidence, TurnView, turn_view
 
 Format = Literal["md", "html", "json"]
-MARKS = {"covered": "✓", "partial": "~", "missed": "✗"}
 
 
 def export(transcript: Transcript, fmt: Format, bank: Bank | None = None) -> str:
@@ -34,70 +33,45 @@ def export(transcript: Transcript, fmt: Format, bank: Bank | None = None) -> str
     raise ValueError(f"unknown export format {fmt!r}: md, html or json")
 
 
-# --- evidence spans -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Piece:
-    """A run of answer text; `labels` name what it is evidence of (empty: plain text)."""
-
-    text: str
-    labels: tuple[str, ...] = ()
-    misconception: bool = False
-
-
-def pieces(attempt: Attempt) -> tuple[list[Piece], list[str]]:
-    """The answer cut into plain and highlighted runs, and quotes not found in it."""
-    text = attempt.answer
-    spans: list[tuple[int, int, str, bool]] = []
-    missing: list[str] = []
-    quotes = [(v.evidence, f"{v.key_point}: {v.verdict}", False) for v in attempt.grade.verdicts]
-    quotes += [(m.evidence, f"misconception {m.id}", True) for m in attempt.grade.misconceptions]
-    for quote, label, wrong in quotes:
-        if not quote.strip():
-            continue
-        start = text.find(quote)
-        if start < 0:
-            missing.append(f"{label}: {quote}")
-            continue
-        spans.append((start, start + len(quote), label, wrong))
-    cuts = sorted({0, len(text), *(s for s, _, _, _ in spans), *(e for _, e, _, _ in spans)})
-    out: list[Piece] = []
-    for a, b in itertools.pairwise(cuts):
-        inside = [s for s in spans if s[0] <= a and b <= s[1]]
-        labels = tuple(dict.fromkeys(label for _, _, label, _ in inside))
-        piece = Piece(text[a:b], labels, any(w for _, _, _, w in inside))
-        if out and out[-1].labels == piece.labels and out[-1].misconception == piece.misconception:
-            out[-1] = Piece(out[-1].text + piece.text, labels, piece.misconception)
-        else:
-            out.append(piece)
-    return out, missing
-
-
 # --- shared wording -------------------------------------------------------------------
 
 
-class _Doc:
+class _Doc(ABC):
+    """What both formats say, in the same order; each writes the parts in its own markup."""
+
     def __init__(self, transcript: Transcript, bank: Bank | None) -> None:
         self.t = transcript
         self.bank = bank
         self.lang = transcript.settings.lang
 
-    def statement(self, question_id: str, key_point: str) -> str:
-        rubric = self.bank.rubrics.get(question_id) if self.bank else None
-        if rubric is None:
-            return ""
-        for kp in rubric.key_points:
-            if kp.id == key_point:
-                return kp.text.get(self.lang)
-        return ""
+    def parts(self) -> list[str]:
+        """The document's lines: head, each question, the one in progress, draft, report."""
+        t, lang = self.t, self.lang
+        out = self.head()
+        for i, turn in enumerate(t.turns, start=1):
+            out += self.turn(turn_view(i, turn, lang, self.bank))
+        if t.current:
+            out += self.current(turn_view(len(t.turns) + 1, t.current, lang, self.bank))
+        if t.draft:
+            out += self.draft(t.draft)
+        if t.report:
+            out += self.report()
+        return out
 
-    def question_text(self, turn: Turn | Current) -> str:
-        asked = next((m.text for m in turn.shown if m.kind == "question"), "")
-        if asked:
-            return asked
-        q = self.bank.questions.get(turn.question_id) if self.bank else None
-        return q.prompt.get(self.lang) if q else ""
+    @abstractmethod
+    def head(self) -> list[str]: ...
+
+    @abstractmethod
+    def turn(self, turn: TurnView) -> list[str]: ...
+
+    @abstractmethod
+    def current(self, current: TurnView) -> list[str]: ...
+
+    @abstractmethod
+    def draft(self, text: str) -> list[str]: ...
+
+    @abstractmethod
+    def report(self) -> list[str]: ...
 
     def settings_line(self) -> str:
         s = self.t.settings
@@ -115,35 +89,34 @@ class _Doc:
         extra = f" (at the interview: {live:.1f})" if live is not None and live != score else ""
         return f"{score:.1f}/100{extra}"
 
-    def score_line(self, turn: Turn) -> str:
-        now = turn_score(turn, self.bank)
-        extra = f" (graded live: {turn.score:.1f})" if now != turn.score else ""
-        return f"{now:.1f}/100{extra}"
+    @staticmethod
+    def score_line(turn: TurnView) -> str:
+        extra = f" (graded live: {turn.live_score:.1f})" if turn.score != turn.live_score else ""
+        return f"{turn.score:.1f}/100{extra}"
 
     @staticmethod
-    def attempt_title(i: int, attempt: Attempt) -> str:
-        if attempt.probes is None:
-            return f"Answer {i}" if i > 1 else "Answer"
-        return f"Answer {i} (follow-up on {attempt.probes})"
-
-    def running(self, turn: Turn | Current) -> list[progress.Step | None]:
-        """The question's running grade after each answer (None without its rubric)."""
-        rubric = self.bank.rubrics.get(turn.question_id) if self.bank else None
-        if rubric is None:
-            return [None] * len(turn.attempts)
-        grades = [a.grade for a in turn.attempts]
-        return list(progress.running(rubric, grades, list(turn.hinted), ""))
+    def title(turn: TurnView) -> str:
+        return f"{turn.number}. {turn.question_id} ({turn.topic}, difficulty {turn.difficulty})"
 
     @staticmethod
-    def grade_line(attempt: Attempt, step: progress.Step | None = None) -> str:
-        g = attempt.grade
+    def attempt_title(a: AttemptView) -> str:
+        if a.probes is None:
+            return f"Answer {a.number}" if a.number > 1 else "Answer"
+        return f"Answer {a.number} (follow-up on {a.probes})"
+
+    @staticmethod
+    def grade_line(a: AttemptView) -> str:
         out = ""
-        if step is not None:
-            out = f"question so far {step.score:.1f}/100 ({step.added('en')}); this answer "
-        out += f"graded {g.score:.1f}/100 by {g.judge} at {attempt.at}"
-        if g.flags:
-            out += f"; flags: {', '.join(g.flags)}"
+        if a.step is not None:
+            out = f"question so far {a.step.score:.1f}/100 ({a.step.added('en')}); this answer "
+        out += f"graded {a.score:.1f}/100 by {a.judge} at {a.at}"
+        if a.flags:
+            out += f"; flags: {', '.join(a.flags)}"
         return out
+
+    @staticmethod
+    def missing(e: Evidence) -> str:
+        return f"{e.cite.label}: {e.quote}"
 
 
 # --- Markdown ---------------------------------------------------------------------------
@@ -188,8 +161,11 @@ def md_bold(text: str) -> str:
 
 class _Markdown(_Doc):
     def render(self) -> str:
+        return "\n".join(self.parts()).rstrip() + "\n"
+
+    def head(self) -> list[str]:
         t = self.t
-        out = [
+        return [
             f"# Interview {md_escape(t.id)}",
             "",
             f"- Started: {t.created}; last saved: {t.updated}",
@@ -197,58 +173,48 @@ class _Markdown(_Doc):
             f"- Settings: {md_escape(self.settings_line())}",
             f"- Overall: {self.overall_line()}",
         ]
-        for i, turn in enumerate(t.turns, start=1):
-            out += self.turn(i, turn)
-        if t.current:
-            out += self.current(t.current)
-        if t.draft:
-            out += ["", "## Unsent draft", "", *self.quote(t.draft)]
-        if t.report:
-            out += self.report()
-        return "\n".join(out).rstrip() + "\n"
+
+    def draft(self, text: str) -> list[str]:
+        return ["", "## Unsent draft", "", *self.quote(text)]
 
     def quote(self, text: str) -> list[str]:
         return [f"> {line}" if line else ">" for line in text.split("\n")]
 
-    def answer(self, attempt: Attempt) -> list[str]:
-        parts, missing = pieces(attempt)
+    def answer(self, attempt: AttemptView) -> list[str]:
+        runs = attempt.runs
         rendered = ""
-        for i, p in enumerate(parts):
-            if not p.labels:
-                rendered += md_block(p.text)
+        for i, run in enumerate(runs):
+            if not run.cites:
+                rendered += md_block(run.text)
                 continue
-            rendered += md_bold(p.text) + f" *({md_escape('; '.join(p.labels))})*"
-            if i + 1 < len(parts) and parts[i + 1].labels:
+            rendered += md_bold(run.text) + f" *({md_escape('; '.join(run.labels))})*"
+            if i + 1 < len(runs) and runs[i + 1].cites:
                 rendered += " "
         out = self.quote(rendered)
-        for m in missing:
-            out.append(f"> *(quote not found in the answer: {md_escape(m)})*")
+        for m in attempt.missing:
+            out.append(f"> *(quote not found in the answer: {md_escape(self.missing(m))})*")
         return out
 
-    def attempts(
-        self, attempts: list[Attempt], level: str, steps: list[progress.Step | None]
-    ) -> list[str]:
+    def attempts(self, turn: TurnView) -> list[str]:
         out: list[str] = []
-        for i, (a, step) in enumerate(zip(attempts, steps, strict=True), start=1):
-            out += ["", f"{level} {md_escape(self.attempt_title(i, a))}", ""]
+        for a in turn.attempts:
+            out += ["", f"### {md_escape(self.attempt_title(a))}", ""]
             if a.probes is not None:
                 out += [f"*Asked:* {md_escape(a.prompt)}", ""]
             out += self.answer(a)
-            out += ["", f"*{md_escape(self.grade_line(a, step))}*"]
+            out += ["", f"*{md_escape(self.grade_line(a))}*"]
         return out
 
-    def turn(self, i: int, turn: Turn) -> list[str]:
-        title = f"{i}. {turn.question_id} ({turn.topic}, difficulty {turn.difficulty})"
-        out = ["", f"## {md_escape(title)}", "", f"**Score:** {self.score_line(turn)}"]
+    def turn(self, turn: TurnView) -> list[str]:
+        out = ["", f"## {md_escape(self.title(turn))}", "", f"**Score:** {self.score_line(turn)}"]
         if turn.skipped:
             out[-1] += " — skipped"
-        out += ["", f"**Question:** {md_escape(self.question_text(turn))}"]
-        out += self.attempts(turn.attempts, "###", self.running(turn))
+        out += ["", f"**Question:** {md_escape(turn.question)}"]
+        out += self.attempts(turn)
         out += self.verdicts(turn)
-        grade = base_grade(turn)
-        if grade.misconceptions:
+        if turn.misconceptions:
             out += ["", "Misconceptions:"]
-            for m in grade.misconceptions:
+            for m in turn.misconceptions:
                 out.append(f"- {md_escape(m.id)} (-{m.penalty:g}): “{md_escape(m.evidence)}”")
         if turn.hinted:
             out += ["", f"Hints shown for: {md_escape(', '.join(turn.hinted))}"]
@@ -265,32 +231,26 @@ class _Markdown(_Doc):
                 )
         return out
 
-    def verdicts(self, turn: Turn) -> list[str]:
-        grade = base_grade(turn)
+    def verdicts(self, turn: TurnView) -> list[str]:
         out = [
             "",
             "### Verdicts",
             "",
-            f"| key point | {md_cell(grade.judge)} | reviewer | evidence |",
+            f"| key point | {md_cell(turn.judge)} | reviewer | evidence |",
             "|---|---|---|---|",
         ]
-        reviewed = {o.key_point: o.verdict for o in turn.overrides}
-        for v in grade.verdicts:
-            text = self.statement(turn.question_id, v.key_point)
-            name = f"{v.key_point}: {text}" if text else v.key_point
-            human = reviewed.get(v.key_point)
-            cell = f"{MARKS[human]} {human}" if human else ""
-            evidence = f"“{md_cell(v.evidence)}”" if v.evidence else ""
-            out.append(
-                f"| {md_cell(name)} | {MARKS[v.verdict]} {v.verdict} | {cell} | {evidence} |"
-            )
+        for row in turn.rows:
+            name = f"{row.key_point}: {row.statement}" if row.statement else row.key_point
+            cell = _marked(row.reviewer) if row.reviewer else ""
+            evidence = f"“{md_cell(row.evidence.quote)}”" if row.evidence else ""
+            out.append(f"| {md_cell(name)} | {_marked(row.judge)} | {cell} | {evidence} |")
         return out
 
-    def current(self, current: Current) -> list[str]:
+    def current(self, current: TurnView) -> list[str]:
         title = f"In progress: {current.question_id}"
         out = ["", f"## {md_escape(title)}", ""]
-        out += [f"**Question:** {md_escape(self.question_text(current))}"]
-        out += self.attempts(current.attempts, "###", self.running(current))
+        out += [f"**Question:** {md_escape(current.question)}"]
+        out += self.attempts(current)
         return out
 
     def report(self) -> list[str]:
@@ -341,8 +301,18 @@ def esc(text: str) -> str:
 
 class _Html(_Doc):
     def render(self) -> str:
+        lang, title = esc(self.lang), esc(self.t.id)
+        return (
+            f'<!doctype html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>Interview {title}</title>\n<style>\n{CSS}\n</style>\n</head>\n<body>\n"
+            + "\n".join(self.parts())
+            + "\n</body>\n</html>\n"
+        )
+
+    def head(self) -> list[str]:
         t = self.t
-        body = [
+        return [
             f"<h1>Interview {esc(t.id)}</h1>",
             '<ul class="meta">',
             f"<li>Started: {esc(t.created)}; last saved: {esc(t.updated)}</li>",
@@ -351,65 +321,53 @@ class _Html(_Doc):
             f"<li>Overall: {esc(self.overall_line())}</li>",
             "</ul>",
         ]
-        for i, turn in enumerate(t.turns, start=1):
-            body += self.turn(i, turn)
-        if t.current:
-            body += self.current(t.current)
-        if t.draft:
-            body += ["<h2>Unsent draft</h2>", f'<div class="answer">{esc(t.draft)}</div>']
-        if t.report:
-            body += self.report()
-        lang = esc(self.lang)
-        return (
-            f'<!doctype html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>Interview {esc(t.id)}</title>\n<style>\n{CSS}\n</style>\n</head>\n<body>\n"
-            + "\n".join(body)
-            + "\n</body>\n</html>\n"
-        )
 
-    def answer(self, attempt: Attempt) -> list[str]:
-        parts, missing = pieces(attempt)
+    def draft(self, text: str) -> list[str]:
+        return ["<h2>Unsent draft</h2>", f'<div class="answer">{esc(text)}</div>']
+
+    def answer(self, attempt: AttemptView) -> list[str]:
         rendered = ""
-        for p in parts:
-            if not p.labels:
-                rendered += esc(p.text)
+        for run in attempt.runs:
+            if not run.cites:
+                rendered += esc(run.text)
                 continue
-            verdict = "misconception" if p.misconception else _strongest(p.labels)
-            tag = "; ".join(p.labels)
+            covered = run.strongest == Mark.COVERED
+            kind = "misconception" if run.misconception else "covered" if covered else "partial"
+            tag = "; ".join(run.labels)
             rendered += (
-                f'<mark class="{verdict}" title="{esc(tag)}">{esc(p.text)}'
+                f'<mark class="{kind}" title="{esc(tag)}">{esc(run.text)}'
                 f"<sup>{esc(tag)}</sup></mark>"
             )
         out = [f'<div class="answer">{rendered}</div>']
-        out += [f'<p class="missing">quote not found in the answer: {esc(m)}</p>' for m in missing]
+        out += [
+            f'<p class="missing">quote not found in the answer: {esc(self.missing(m))}</p>'
+            for m in attempt.missing
+        ]
         return out
 
-    def attempts(self, attempts: list[Attempt], steps: list[progress.Step | None]) -> list[str]:
+    def attempts(self, turn: TurnView) -> list[str]:
         out: list[str] = []
-        for i, (a, step) in enumerate(zip(attempts, steps, strict=True), start=1):
-            out.append(f"<h3>{esc(self.attempt_title(i, a))}</h3>")
+        for a in turn.attempts:
+            out.append(f"<h3>{esc(self.attempt_title(a))}</h3>")
             if a.probes is not None:
                 out.append(f"<p><em>Asked:</em> {esc(a.prompt)}</p>")
             out += self.answer(a)
-            out.append(f'<p class="meta">{esc(self.grade_line(a, step))}</p>')
+            out.append(f'<p class="meta">{esc(self.grade_line(a))}</p>')
         return out
 
-    def turn(self, i: int, turn: Turn) -> list[str]:
-        title = f"{i}. {turn.question_id} ({turn.topic}, difficulty {turn.difficulty})"
+    def turn(self, turn: TurnView) -> list[str]:
         score = self.score_line(turn) + (" — skipped" if turn.skipped else "")
         out = [
-            f'<section id="turn-{i}">',
-            f"<h2>{esc(title)}</h2>",
+            f'<section id="turn-{turn.number}">',
+            f"<h2>{esc(self.title(turn))}</h2>",
             f"<p><strong>Score:</strong> {esc(score)}</p>",
-            f"<p><strong>Question:</strong> {esc(self.question_text(turn))}</p>",
+            f"<p><strong>Question:</strong> {esc(turn.question)}</p>",
         ]
-        out += self.attempts(turn.attempts, self.running(turn))
+        out += self.attempts(turn)
         out += self.verdicts(turn)
-        grade = base_grade(turn)
-        if grade.misconceptions:
+        if turn.misconceptions:
             out.append("<p>Misconceptions:</p><ul>")
-            for m in grade.misconceptions:
+            for m in turn.misconceptions:
                 out.append(f"<li>{esc(m.id)} (-{m.penalty:g}): “{esc(m.evidence)}”</li>")
             out.append("</ul>")
         if turn.hinted:
@@ -430,39 +388,38 @@ class _Html(_Doc):
         out.append("</section>")
         return out
 
-    def verdicts(self, turn: Turn) -> list[str]:
-        grade = base_grade(turn)
-        reviewed = {o.key_point: o.verdict for o in turn.overrides}
+    def verdicts(self, turn: TurnView) -> list[str]:
         out = [
             "<h3>Verdicts</h3>",
             "<table>",
-            f"<tr><th>key point</th><th>{esc(grade.judge)}</th><th>reviewer</th>"
+            f"<tr><th>key point</th><th>{esc(turn.judge)}</th><th>reviewer</th>"
             "<th>evidence</th></tr>",
         ]
-        for v in grade.verdicts:
-            text = self.statement(turn.question_id, v.key_point)
-            name = f"<strong>{esc(v.key_point)}</strong>" + (f"<br>{esc(text)}" if text else "")
-            human = reviewed.get(v.key_point)
+        for row in turn.rows:
+            name = f"<strong>{esc(row.key_point)}</strong>" + (
+                f"<br>{esc(row.statement)}" if row.statement else ""
+            )
+            human = row.reviewer
             cell = (
-                f'<span class="override v-{esc(human)}">{MARKS[human]} {esc(human)}</span>'
+                f'<span class="override v-{esc(human)}">{esc(_marked(human))}</span>'
                 if human
                 else ""
             )
-            evidence = f"“{esc(v.evidence)}”" if v.evidence else ""
+            evidence = f"“{esc(row.evidence.quote)}”" if row.evidence else ""
             out.append(
-                f'<tr><td>{name}</td><td class="v-{esc(v.verdict)}">'
-                f"{MARKS[v.verdict]} {esc(v.verdict)}</td><td>{cell}</td><td>{evidence}</td></tr>"
+                f'<tr><td>{name}</td><td class="v-{esc(row.judge)}">'
+                f"{esc(_marked(row.judge))}</td><td>{cell}</td><td>{evidence}</td></tr>"
             )
         out.append("</table>")
         return out
 
-    def current(self, current: Current) -> list[str]:
+    def current(self, current: TurnView) -> list[str]:
         out = [
             '<section id="current">',
             f"<h2>In progress: {esc(current.question_id)}</h2>",
-            f"<p><strong>Question:</strong> {esc(self.question_text(current))}</p>",
+            f"<p><strong>Question:</strong> {esc(current.question)}</p>",
         ]
-        return [*out, *self.attempts(current.attempts, self.running(current)), "</section>"]
+        return [*out, *self.attempts(current), "</section>"]
 
     def report(self) -> list[str]:
         r = self.t.report
@@ -494,6 +451,6 @@ class _Html(_Doc):
         return out
 
 
-def _strongest(labels: tuple[str, ...]) -> str:
-    verdicts = [label.rsplit(": ", 1)[-1] for label in labels]
-    return "covered" if "covered" in verdicts else "partial"
+def _marked(mark: Mark) -> str:
+    """A verdict with its glyph, e.g. "✓ covered"."""
+    return f"{mark.glyph} {mark}"

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import App, SystemCommand
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     # Not imported at start: the session module imports LangGraph (about a second), which
     # a new interview loads in a worker while its first question is already on screen.
     from interviewer.interview.session import Session
+    from interviewer.transcript.schema import Report
 
 
 class InterviewerApp(App[None]):
@@ -139,8 +140,11 @@ class InterviewerApp(App[None]):
         elif isinstance(self.screen, InterviewScreen):
             self._show(self.setup_screen(), replace=True)
 
-    def show_report(self, session: Session, values: dict[str, Any] | None = None) -> None:
-        report = (session.values if values is None else values).get("report") or {}
+    def show_report(self, session: Session, report: Report | None) -> None:
+        report = report or session.standing().report
+        if report is None:  # (the graph writes the report as it finishes: not expected)
+            self.notify("The interview ended without a report.", severity="error")
+            return
         screen = ReportScreen(
             session.interview_id, report, session.ctx.lang, settings=self.settings, bank=self.bank
         )
@@ -183,7 +187,7 @@ class InterviewerApp(App[None]):
 
     @on(msg.InterviewFinished)
     def on_finished(self, event: msg.InterviewFinished) -> None:
-        self.show_report(event.session, event.values)
+        self.show_report(event.session, event.report)
 
     @on(msg.NewInterview)
     def on_new_interview(self) -> None:

@@ -10,7 +10,11 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-HELP = """\
+from interviewer.transcript.marks import Mark
+
+_C, _P, _M = (m.glyph for m in (Mark.COVERED, Mark.PARTIAL, Mark.MISSED))
+
+HELP = f"""\
 # interviewer — keys
 
 **Everywhere**: `?` or `F1` this help · `Ctrl+P` command palette (new interview, review,
@@ -29,7 +33,7 @@ hide the quoted evidence under each key point (practice mode) · `Esc` end the i
 and see the report. What you type is saved as you type.
 
 The side panel shows how many key points the question has; after an answer (practice
-mode) each point's title with ✔ covered / ◐ partial / ✘ missed, the question's score
+mode) each point's title with {_C} covered / {_P} partial / {_M} missed, the question's score
 counting every answer so far, and what the last answer added.
 
 **Report**: `m` / `h` / `j` export Markdown / HTML / JSON next to the transcript ·

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -25,11 +25,12 @@ from textual.worker import Worker, WorkerState
 from interviewer.interview import explain, opening
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.personas import persona
+from interviewer.interview.standing import Standing, running
 from interviewer.interview.state import Message
 from interviewer.interview.voice import ScriptedVoice
 from interviewer.judge import progress
 from interviewer.judge.progress import Step
-from interviewer.judge.schema import Grade
+from interviewer.transcript.marks import Mark
 from interviewer.tui.messages import (
     CannotStart,
     Failure,
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
     from interviewer.bank.bank import Bank
     from interviewer.interview.session import Session
 
-MARK = {"covered": ("✔", "green"), "partial": ("◐", "yellow"), "missed": ("✘", "red")}
 AUTOSAVE_SECONDS = 1.5
 
 
@@ -131,7 +131,7 @@ class InterviewScreen(WorkerScreen):
         self.question_started = self.clock()
         self.streaming: Static | None = None
         self.streamed = ""
-        self.values: dict[str, Any] = {}  # the state last shown (what Ctrl+E explains)
+        self.standing = Standing()  # the state last shown (what Ctrl+E explains)
         self.show_evidence = False  # the checklist quotes the answer under each point
         self.shown: tuple[str, int, Step | None] | None = None  # what the panel shows
 
@@ -172,14 +172,14 @@ class InterviewScreen(WorkerScreen):
         self.set_interval(AUTOSAVE_SECONDS, self.autosave)
         if self.resumed:
             try:
-                values = self.live.values
+                said, standing = self.live.said(), self.live.standing()
             except Exception as exc:  # the checkpoint database cannot be read
                 self.post_message(CannotStart(exc))
                 return
-            for m in values.get("messages", []):
+            for m in said:
                 self.add_message(m)
-            self.refresh_panel(values)
-            if self.live.step_in_flight() or values.get("done"):
+            self.refresh_panel(standing)
+            if self.live.step_in_flight() or standing.done:
                 self.call_session("resume")  # finish the step a crash cut short
         elif self.opening is not None:
             self.show_preview()
@@ -257,10 +257,10 @@ class InterviewScreen(WorkerScreen):
         except Exception as exc:  # provider, file and SQLite errors: tell, keep the answer
             raise StepFailed(action, text, exc) from exc
         try:
-            values = session.values  # (read here: SQLite, off the event loop)
+            standing = session.standing()  # (read here: SQLite, off the event loop)
         except Exception as exc:  # the step is taken, but its state cannot be read back
             raise StepFailed(action, "", exc) from exc
-        self.post_message(StepDone(action, messages, values))
+        self.post_message(StepDone(action, messages, standing))
 
     @on(Worker.StateChanged)
     def failed(self, event: Worker.StateChanged) -> None:
@@ -291,9 +291,9 @@ class InterviewScreen(WorkerScreen):
 
     @on(StepDone)
     def step_done(self, event: StepDone) -> None:
-        self.after_step(event.action, event.messages, event.values)
+        self.after_step(event.action, event.messages, event.standing)
 
-    def after_step(self, action: str, messages: list[Message], values: dict[str, Any]) -> None:
+    def after_step(self, action: str, messages: list[Message], standing: Standing) -> None:
         self.busy = False
         self.set_status("")
         self.tell_set_aside()
@@ -304,7 +304,7 @@ class InterviewScreen(WorkerScreen):
             shown, self.preview = self.preview, []
             queued, self.submit_when_open = self.submit_when_open, False
             if _words(shown) == _words(messages):
-                self.refresh_panel(values)  # the opening on screen is the graph's own
+                self.refresh_panel(standing)  # the opening on screen is the graph's own
                 if queued:
                     self.submit_answer()
                 return
@@ -320,9 +320,9 @@ class InterviewScreen(WorkerScreen):
             area = self.query_one("#answer", TextArea)
             if not area.text.strip():
                 area.text = self.live.saved_draft()
-        self.refresh_panel(values)
-        if values.get("done"):
-            self.post_message(InterviewFinished(self.live, values))
+        self.refresh_panel(standing)
+        if standing.done:
+            self.post_message(InterviewFinished(self.live, standing.report))
 
     def tell_set_aside(self) -> None:
         """Say so when the saved transcript could not be read and was kept beside the new."""
@@ -377,7 +377,7 @@ class InterviewScreen(WorkerScreen):
         self.call_session("repeat")
 
     def action_explain(self) -> None:
-        found = explain.explain(self.values, self.bank, self.ctx.lang, self.ctx.mode)
+        found = explain.explain(self.standing, self.bank, self.ctx.lang, self.ctx.mode)
         if isinstance(found, str):
             self.notify(found, timeout=4)
             return
@@ -428,23 +428,16 @@ class InterviewScreen(WorkerScreen):
     def set_status(self, text: str) -> None:
         self.query_one("#status", Label).update(text)
 
-    def refresh_panel(self, values: dict[str, Any]) -> None:
-        self.values = values
-        current = values.get("current")
-        finished = values.get("finished") or []
-        if current:
-            item: dict[str, Any] = dict(current)
-        elif finished:
-            item = dict(finished[-1])
-        else:
+    def refresh_panel(self, standing: Standing) -> None:
+        self.standing = standing
+        question = standing.shown
+        if question is None:
             self.query_one("#question-info", Static).update("")
             return
         # The question's running grade: every answer so far, combined (never the last
         # answer's own grade), and what the last answer added.
-        grades = [Grade.model_validate(a["grade"]) for a in item.get("attempts") or []]
-        rubric = self.bank.rubric(item["question_id"])
-        step = progress.latest(rubric, grades, item.get("hinted") or [], "")
-        self.paint_panel(item["question_id"], len(values.get("asked") or []), step)
+        step = running(self.bank.rubric(question.question_id), question)
+        self.paint_panel(question.question_id, standing.asked, step)
 
     def paint_panel(self, question_id: str, asked: int, step: Step | None) -> None:
         self.shown = (question_id, asked, step)
@@ -481,8 +474,8 @@ class InterviewScreen(WorkerScreen):
         lines = Text("Key points\n", style="bold")
         for kp in rubric.key_points:
             v = step.merged.verdict(kp.id)
-            mark, style = MARK[v.verdict]
-            lines.append(f"{mark} ", style=style)
+            mark = Mark(v.verdict)
+            lines.append(f"{mark.glyph} ", style=mark.colour)
             lines.append(
                 f"{progress.title(kp, lang)}\n", style="bold" if kp.id in step.gained else ""
             )
@@ -523,8 +516,9 @@ class ReferenceScreen(ModalScreen[None]):
         body = Text()
         body.append(("参考答案 · " if zh else "Reference · ") + self.found.prompt + "\n\n", "bold")
         for p in self.found.points:
-            mark, style = MARK[p.verdict]
-            body.append(f"{mark} ", style=style)
+            mark = Mark(p.verdict)
+            style = mark.colour
+            body.append(f"{mark.glyph} ", style=style)
             body.append(p.title, style="bold")
             if p.verdict != "covered":
                 missed = p.verdict == "missed"

@@ -8,7 +8,7 @@ app shows it, titled by the `Failure` the worker raised.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.message import Message
@@ -20,7 +20,9 @@ from interviewer.tui.prefs import Choices
 
 if TYPE_CHECKING:
     from interviewer.interview.session import Session
+    from interviewer.interview.standing import Standing
     from interviewer.interview.state import Message as Said
+    from interviewer.transcript.schema import Report
 
 
 class StartInterview(Message):
@@ -68,20 +70,20 @@ class Streamed(Message, bubble=False):
 class StepDone(Message, bubble=False):
     """A step of the interview was taken (the interview screen's worker, to itself)."""
 
-    def __init__(self, action: str, messages: list[Said], values: dict[str, Any]) -> None:
+    def __init__(self, action: str, messages: list[Said], standing: Standing) -> None:
         super().__init__()
         self.action = action
         self.messages = messages
-        self.values = values
+        self.standing = standing
 
 
 class InterviewFinished(Message):
     """The interview is over: show its report."""
 
-    def __init__(self, session: Session, values: dict[str, Any]) -> None:
+    def __init__(self, session: Session, report: Report | None) -> None:
         super().__init__()
         self.session = session
-        self.values = values
+        self.report = report
 
 
 class NewInterview(Message):

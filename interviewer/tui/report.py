@@ -4,7 +4,7 @@ points missed with the part of the reference that covers them, and export."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -20,6 +20,7 @@ from interviewer.tui.messages import NewInterview, OpenReview, OpenStats
 if TYPE_CHECKING:
     from interviewer.bank.bank import Bank
     from interviewer.config import Settings
+    from interviewer.transcript.schema import Report
 
 BAR_WIDTH = 30
 
@@ -37,14 +38,14 @@ def topic_bars(topics: dict[str, float]) -> Table:
     return table
 
 
-def missed_markdown(report: dict[str, Any], lang: str) -> str:
-    missed = report.get("missed") or []
+def missed_markdown(report: Report, lang: str) -> str:
+    missed = report.missed
     if not missed:
         return "Nothing missed." if lang == "en" else "没有漏掉的要点。"
     lines = ["### " + ("Key points to review" if lang == "en" else "需要复习的要点")]
     for m in missed[:12]:
-        lines.append(f"- **{m['question_id']}** · {m['verdict']} · {m['text']}")
-        lines.append(f"  > {m['reference']}")
+        lines.append(f"- **{m.question_id}** · {m.verdict} · {m.text}")
+        lines.append(f"  > {m.reference}")
     return "\n".join(lines)
 
 
@@ -61,7 +62,7 @@ class ReportScreen(Screen[None]):
     def __init__(
         self,
         interview_id: str,
-        report: dict[str, Any],
+        report: Report,
         lang: str,
         *,
         settings: Settings,
@@ -81,16 +82,16 @@ class ReportScreen(Screen[None]):
             yield Static(
                 Text.assemble(
                     ("Overall ", "dim"),
-                    (f"{r['overall']:.0f}/100", "bold"),
+                    (f"{r.overall:.0f}/100", "bold"),
                     ("  ·  ", "dim"),
-                    (str(r.get("band", "")), "bold magenta"),
+                    (r.band, "bold magenta"),
                 ),
                 id="overall",
             )
-            yield Static(topic_bars(r.get("topics") or {}), id="topic-bars")
+            yield Static(topic_bars(r.topics), id="topic-bars")
             yield DataTable(id="questions", cursor_type="row", zebra_stripes=True)
             yield Markdown(missed_markdown(r, self.lang), id="missed")
-            study = r.get("study_next") or []
+            study = r.study_next
             if study:
                 yield Static(Text.assemble(("Study next: ", "bold"), ", ".join(study)), id="study")
         yield Footer()
@@ -100,18 +101,11 @@ class ReportScreen(Screen[None]):
         self.sub_title = f"report · {self.interview_id}"
         table = self.query_one("#questions", DataTable)
         table.add_columns("#", "question", "topic", "diff", "follow-ups", "score")
-        for i, q in enumerate(self.report.get("questions") or [], 1):
-            score = "skipped" if q.get("skipped") else f"{q['score']:.0f}"
-            added = q.get("from_follow_ups")  # (reports saved before it have none)
-            follow_ups = str(q.get("follow_ups", 0)) + (f" ({added:+.0f})" if added else "")
-            table.add_row(
-                str(i),
-                q["question_id"],
-                q["topic"],
-                str(q["difficulty"]),
-                follow_ups,
-                score,
-            )
+        for i, q in enumerate(self.report.questions, 1):
+            score = "skipped" if q.skipped else f"{q.score:.0f}"
+            added = (q.model_extra or {}).get("from_follow_ups")  # (older reports: none)
+            follow_ups = str(q.follow_ups) + (f" ({added:+.0f})" if added else "")
+            table.add_row(str(i), q.question_id, q.topic, str(q.difficulty), follow_ups, score)
 
     def action_export(self, fmt: str) -> None:
         from interviewer.fsutil import atomic_write

@@ -18,18 +18,15 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
-from interviewer.judge import progress
 from interviewer.transcript import review
-from interviewer.transcript.export import pieces
 from interviewer.transcript.schema import Transcript
 from interviewer.transcript.store import TranscriptStore
+from interviewer.transcript.view import turn_view
 from interviewer.tui.messages import Failure, NewInterview, WorkerScreen
 
 if TYPE_CHECKING:
     from interviewer.bank.bank import Bank
     from interviewer.config import Settings
-
-STYLE = {"covered": "green", "partial": "yellow", "missed": "red"}
 
 
 class ReviewListScreen(Screen[None]):
@@ -217,49 +214,39 @@ class TranscriptScreen(WorkerScreen):
         if not total:
             self.query_one("#turn", Static).update("No finished questions in this interview.")
             return
-        turn = t.turns[self.turn - 1]
-        lang = t.settings.lang
-        rubric = self.bank.rubrics.get(turn.question_id)
+        view = turn_view(self.turn, t.turns[self.turn - 1], t.settings.lang, self.bank)
         parts: list[Text] = []
-        question = self.bank.questions.get(turn.question_id)
-        prompt = question.prompt.get(lang) if question else turn.question_id
+        prompt = view.prompt or view.question_id
         parts.append(Text.assemble((f"Q{self.turn} ", "bold"), (prompt, "bold cyan")))
-        steps: list[progress.Step | None] = [None] * len(turn.attempts)
-        if rubric is not None:
-            grades = [a.grade for a in turn.attempts]
-            steps = list(progress.running(rubric, grades, list(turn.hinted), ""))
-        for attempt, step in zip(turn.attempts, steps, strict=True):
-            if attempt.follow_up:
+        for attempt in view.attempts:
+            if attempt.probes is not None:
                 parts.append(Text.assemble(("follow-up  ", "dim"), attempt.prompt))
             answer = Text("  ")
-            runs, _missing = pieces(attempt)
-            for run in runs:
+            for run in attempt.runs:
                 if run.misconception:
                     answer.append(run.text, style="bold white on red")
-                elif run.labels:
-                    verdict = run.labels[0].rsplit(": ", 1)[-1]
-                    answer.append(run.text, style=f"bold black on {STYLE.get(verdict, 'blue')}")
+                elif run.strongest is not None:
+                    answer.append(run.text, style=f"bold black on {run.strongest.colour}")
                 else:
                     answer.append(run.text)
             parts.append(answer)
-            note = f"this answer {attempt.grade.score:.0f} · {attempt.grade.judge}"
-            if step is not None:  # the question's running grade, as the interview showed it
+            note = f"this answer {attempt.score:.0f} · {attempt.judge}"
+            if attempt.step is not None:  # the question's running grade, as the interview showed it
+                step = attempt.step
                 note = f"question so far {step.score:.0f} ({step.added('en')}) · {note}"
             parts.append(Text(f"  {note}", "dim"))
-        effective = review.effective_verdicts(turn)
-        graded = {v.key_point: v.verdict for v in turn.merged.verdicts}
         parts.append(Text("\nKey points", style="bold"))
-        for kp_id, verdict in effective.items():
-            text = rubric.key_point(kp_id).text.get(lang) if rubric else kp_id
-            line = Text.assemble(("● ", STYLE.get(verdict, "")), (f"{verdict:<8}", "bold"), text)
-            if graded.get(kp_id) != verdict:
-                line.append(f"   (judge: {graded.get(kp_id)}; overridden)", style="italic magenta")
+        for row in view.rows:
+            line = Text.assemble(
+                ("● ", row.mark.colour), (f"{row.mark:<8}", "bold"), row.statement or row.key_point
+            )
+            if row.overridden:
+                line.append(f"   (judge: {row.judge}; overridden)", style="italic magenta")
             parts.append(line)
-        for o in turn.overrides:
+        for o in view.overrides:
             parts.append(Text(f"  override {o.key_point} → {o.verdict}: {o.note}", style="magenta"))
-        score = review.turn_score(turn, self.bank)
-        parts.append(Text.assemble(("\nScore ", "dim"), (f"{score:.0f}/100", "bold")))
-        for rg in turn.regrades:
+        parts.append(Text.assemble(("\nScore ", "dim"), (f"{view.score:.0f}/100", "bold")))
+        for rg in view.regrades:
             parts.append(
                 Text(
                     f"  re-graded by {rg.judge}: {rg.old_score:.0f} → {rg.new_score:.0f}",

@@ -13,9 +13,10 @@ import pytest
 
 from interviewer.bank.bank import Bank
 from interviewer.bank.loader import load_bank
-from interviewer.transcript.export import export, pieces
+from interviewer.transcript.export import export
 from interviewer.transcript.migrate import parse
 from interviewer.transcript.schema import Transcript
+from interviewer.transcript.view import attempt_view
 from tests.transcript.conftest import DATA
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -111,12 +112,12 @@ def test_html_is_self_contained_escaped_and_highlights_evidence(
     assert 'class="covered"' in page
 
 
-def test_pieces_cover_the_answer_exactly(fixed: Transcript) -> None:
+def test_runs_cover_the_answer_exactly(fixed: Transcript) -> None:
     for turn in fixed.turns:
-        for a in turn.attempts:
-            parts, missing = pieces(a)
-            assert "".join(p.text for p in parts) == a.answer
-            assert missing == []
+        for i, a in enumerate(turn.attempts, start=1):
+            view = attempt_view(i, a, None)
+            assert "".join(run.text for run in view.runs) == a.answer
+            assert view.missing == []
 
 
 def test_a_quote_not_in_the_answer_is_reported(fixed: Transcript) -> None:

@@ -14,6 +14,7 @@ from textual.widgets import Static, TextArea
 from interviewer.config import Settings
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.session import Session
+from interviewer.transcript.marks import Mark
 from interviewer.transcript.store import TranscriptStore
 from interviewer.tui.app import InterviewerApp
 from interviewer.tui.interview import InterviewScreen
@@ -57,7 +58,7 @@ async def test_whole_interview_of_two_questions_by_keyboard(settings: Settings) 
         assert any(m.startswith("you") and "zero_grad" in m for m in shown)
         assert any("得分" in m for m in shown), "practice mode shows the grade"
         checklist = str(app.screen.query_one("#checklist", Static).render())
-        assert any(mark in checklist for mark in "✔◐✘")
+        assert any(mark.glyph in checklist for mark in Mark)
         assert "/100" in str(app.screen.query_one("#score", Static).render())
 
         for _ in range(6):  # follow-ups and the second question
@@ -66,13 +67,13 @@ async def test_whole_interview_of_two_questions_by_keyboard(settings: Settings) 
             await type_and_submit(pilot, ANSWER)
         assert isinstance(app.screen, ReportScreen)
         report = app.screen.report
-        assert len(report["questions"]) == 2
-        assert "overall" in report
+        assert len(report.questions) == 2
 
     store = TranscriptStore(settings.transcripts_dir)
     (interview_id,) = store.ids()
     transcript = store.load(interview_id)
     assert transcript.finished and len(transcript.turns) == 2
+    assert transcript.report == report  # the report shown is the one saved
     assert transcript.turns[0].attempts[0].answer.startswith(ANSWER)
 
 

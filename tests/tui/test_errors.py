@@ -93,7 +93,7 @@ async def test_export_that_cannot_be_written_is_shown(settings: Settings) -> Non
     app = InterviewerApp(settings)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        report = transcript.report.model_dump(mode="json")
+        report = transcript.report
         app.push_screen(ReportScreen(EXAMPLE, report, "zh", settings=settings, bank=app.bank))
         await settle(pilot)
         await pilot.press("m")
@@ -116,7 +116,7 @@ async def test_export_to_a_folder_that_is_gone_is_shown(settings: Settings) -> N
         app.push_screen(
             ReportScreen(
                 EXAMPLE,
-                transcript.report.model_dump(mode="json"),
+                transcript.report,
                 "zh",
                 settings=settings,
                 bank=app.bank,

@@ -14,6 +14,7 @@ from interviewer.bank.loader import load_bank
 from interviewer.config import Settings
 from interviewer.interview.context import InterviewContext
 from interviewer.judge import progress
+from interviewer.transcript.marks import Mark
 from interviewer.tui.app import InterviewerApp
 from interviewer.tui.interview import InterviewScreen, ReferenceScreen
 from tests.conftest import REPO
@@ -21,6 +22,8 @@ from tests.tui.pilot import settle
 
 FIRST = "LoRA 的核心是低秩分解：把权重更新 ΔW 写成 BA 两个小矩阵的乘积，秩 r 很小。"
 SECOND = "预训练权重 W0 冻结不动，只训练 A 和 B；推理时把 BA 合并回 W0，不增加推理延迟。"
+
+COVERED, MISSED = Mark.COVERED.glyph, Mark.MISSED.glyph
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +80,7 @@ async def test_practice_panel_running_grade_checklist_and_reference(
         await answer(pilot, FIRST)
         after_first = shown_score(app)
         checklist = panel(app, "#checklist")
-        assert "✔" in checklist and "✘" in checklist
+        assert COVERED in checklist and MISSED in checklist
         assert all(t in checklist for t in titles), "each point's title with its mark"
         assert not any(kp.id in checklist for kp in rubric.key_points)
         assert "“" not in checklist, "the quotes are shown on demand only"
@@ -99,7 +102,7 @@ async def test_practice_panel_running_grade_checklist_and_reference(
         added = panel(app, "#score").split("last answer", 1)[1]
         assert re.search(r"\+[1-9]\d* key points?", added), added
         # The marks of the first answer stay: the panel shows the question, not the answer.
-        assert panel(app, "#checklist").count("✔") >= checklist.count("✔") + 1
+        assert panel(app, "#checklist").count(COVERED) >= checklist.count(COVERED) + 1
 
         await pilot.press("ctrl+e")
         await settle(pilot)

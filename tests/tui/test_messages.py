@@ -74,7 +74,7 @@ async def test_report_keys_post_where_to_go(settings: Settings) -> None:
     shutil.copy(REPO / "transcripts" / f"{EXAMPLE}.json", settings.transcripts_dir)
     transcript = TranscriptStore(settings.transcripts_dir).load(EXAMPLE)
     assert transcript.report is not None
-    report = transcript.report.model_dump(mode="json")
+    report = transcript.report
     bank = load_bank(settings.bank_dir)
     host = Host(ReportScreen(EXAMPLE, report, "zh", settings=settings, bank=bank))
     async with host.run_test(size=(120, 40)) as pilot:
