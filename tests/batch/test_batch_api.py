@@ -51,7 +51,7 @@ def fates() -> Any:
     """A fate per custom_id (the tests fill `by_key`), "ok" for the others."""
     by_key: dict[str, str] = {}
 
-    def fate(custom_id: str) -> str:
+    def fate(custom_id: str, answer: str) -> str:
         return by_key.get(custom_id, "ok")
 
     return fate, by_key

@@ -6,7 +6,7 @@ GET /v1/files/{id}/content. Anthropic: POST /v1/messages/batches, GET
 preflight (POST /v1/chat/completions, POST /v1/messages).
 
 A job ends `duration` seconds after it is created; its counts rise with time meanwhile.
-`fate(custom_id)` decides each request: "ok" (the reply `reply(answer, key_point_ids)`
+`fate(custom_id, answer)` decides each request: "ok" (the reply `reply(answer, key_point_ids)`
 makes), "error" (the request errored), "malformed" (a reply that is not the schema's
 JSON) or "expired". A job whose number is in `expire_jobs` expires half-way: the second
 half of its requests get no reply. `faults` queues HTTP errors for routes ("GET
@@ -29,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 Reply = Callable[[str, list[str]], dict[str, Any]]
-Fate = Callable[[str], str]
+Fate = Callable[[str, str], str]
 ANSWER = re.compile(r"<<<ANSWER (\w+)>>>\n(.*)\n<<<END ANSWER \1>>>", re.DOTALL)
 
 
@@ -44,6 +44,7 @@ class FakeJob:
     kind: str  # openai | anthropic
     number: int
     requests: list[dict[str, Any]]
+    fates: list[str]
     created: float
     input_file_id: str = ""
 
@@ -59,7 +60,7 @@ class FakeJob:
 @dataclass
 class BatchState:
     duration: float = 0.5
-    fate: Fate = lambda custom_id: "ok"
+    fate: Fate = lambda custom_id, answer: "ok"
     reply: Reply = all_missed
     expire_jobs: set[int] = field(default_factory=set)
     faults: dict[str, list[int]] = field(default_factory=dict)
@@ -157,10 +158,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _new_job(self, kind: str, requests: list[dict[str, Any]], file_id: str = "") -> FakeJob:
         state = self.server.state
+        fates = [state.fate(r["custom_id"], _answer(r, kind)) for r in requests]
         with state.lock:
             number = len(state.jobs) + 1
             prefix = "batch" if kind == "openai" else "msgbatch"
-            job = FakeJob(f"{prefix}_{number:04d}", kind, number, requests, time.time(), file_id)
+            job = FakeJob(
+                f"{prefix}_{number:04d}", kind, number, requests, fates, time.time(), file_id
+            )
             state.jobs[job.id] = job
             state.submitted.extend(r["custom_id"] for r in requests)
         return job
@@ -169,21 +173,16 @@ class _Handler(BaseHTTPRequestHandler):
         """(processed, ended, failed among the processed)."""
         state = self.server.state
         done, ended = job.answered(time.time(), state.duration, job.number in state.expire_jobs)
-        failed = sum(1 for r in job.requests[:done] if state.fate(r["custom_id"]) != "ok")
+        failed = sum(1 for fate in job.fates[:done] if fate != "ok")
         return done, ended, failed
 
     def _reply_for(self, request: dict[str, Any], kind: str) -> dict[str, Any]:
         if kind == "openai":
-            body = request["body"]
-            user = body["messages"][1]["content"]
-            schema = body["response_format"]["json_schema"]["schema"]
+            schema = request["body"]["response_format"]["json_schema"]["schema"]
         else:
-            params = request["params"]
-            user = params["messages"][0]["content"]
-            schema = params["tools"][0]["input_schema"]
-        found = ANSWER.search(user)
-        answer = found[2] if found else ""
-        return self.server.state.reply(answer, schema["properties"]["verdicts"]["required"])
+            schema = request["params"]["tools"][0]["input_schema"]
+        kp_ids = schema["properties"]["verdicts"]["required"]
+        return self.server.state.reply(_answer(request, kind), kp_ids)
 
     def _openai_batch(self, job: FakeJob) -> dict[str, Any]:
         state = self.server.state
@@ -215,7 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
         output, errors = [], []
         for i, request in enumerate(job.requests):
             key = request["custom_id"]
-            fate = state.fate(key) if i < done else "expired"
+            fate = job.fates[i] if i < done else "expired"
             line: dict[str, Any] = {"id": f"req_{i}", "custom_id": key, "error": None}
             if fate == "ok":
                 content = json.dumps(self._reply_for(request, "openai"), ensure_ascii=False)
@@ -243,14 +242,13 @@ class _Handler(BaseHTTPRequestHandler):
         return ids
 
     def _anthropic_batch(self, job: FakeJob) -> dict[str, Any]:
-        state = self.server.state
         done, ended, _ = self._progress(job)
         counts = {"processing": len(job.requests), "succeeded": 0, "errored": 0}
         counts |= {"canceled": 0, "expired": 0}
         if ended:  # Anthropic gives the split only once the batch has ended
             counts["processing"] = 0
-            for i, request in enumerate(job.requests):
-                fate = state.fate(request["custom_id"]) if i < done else "expired"
+            for i, fate_now in enumerate(job.fates):
+                fate = fate_now if i < done else "expired"
                 bucket = {"ok": "succeeded", "malformed": "succeeded", "expired": "expired"}
                 counts[bucket.get(fate, "errored")] += 1
         created = datetime.fromtimestamp(job.created, UTC)
@@ -269,16 +267,16 @@ class _Handler(BaseHTTPRequestHandler):
         }
 
     def _anthropic_results(self, job: FakeJob) -> bytes:
-        state = self.server.state
         done, ended, _ = self._progress(job)
         assert ended, "results asked for before the batch ended"
         lines = []
         for i, request in enumerate(job.requests):
             key = request["custom_id"]
-            fate = state.fate(key) if i < done else "expired"
+            fate = job.fates[i] if i < done else "expired"
             result: dict[str, Any]
             if fate == "ok":
-                result = {"type": "succeeded", "message": _message(self._reply_for(request, "a"))}
+                reply = self._reply_for(request, "anthropic")
+                result = {"type": "succeeded", "message": _message(reply)}
             elif fate == "malformed":
                 result = {"type": "succeeded", "message": _message(None)}
             elif fate == "expired":
@@ -306,6 +304,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+
+def _answer(request: dict[str, Any], kind: str) -> str:
+    """The candidate's answer inside a request (between the fence markers)."""
+    if kind == "openai":
+        user = request["body"]["messages"][1]["content"]
+    else:
+        user = request["params"]["messages"][0]["content"]
+    found = ANSWER.search(user)
+    return found[2] if found else ""
 
 
 def _chat(content: str, i: int) -> dict[str, Any]:
