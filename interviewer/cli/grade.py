@@ -322,9 +322,9 @@ def grade_command(
     )
     for r in failed[:10]:
         err.print(f"  {r.error}", markup=False)
-    if batch_api and (stop.is_set() or (batch_run and batch_run.running)):
+    if batch_api and grade_batch.unfinished(batch_run, results):
         if stop.is_set():
-            err.print("interrupted.")
+            err.print("interrupted: the rows not collected are marked.")
         grade_batch.say_how_to_resume(batch_run, err)
         raise typer.Exit(EXIT_INTERRUPTED if stop.is_set() else EXIT_BATCH_RUNNING)
     if stop.is_set():

@@ -21,7 +21,7 @@ from interviewer.errors import ConfigError
 if TYPE_CHECKING:
     from interviewer.batch.batch_api import BatchRun, Options
     from interviewer.batch.cache import GradeCache
-    from interviewer.batch.runner import Job
+    from interviewer.batch.runner import BatchResult, Job
     from interviewer.judge.llm import LLMJudge
 
 EXIT_BATCH_RUNNING = 5  # batch jobs still running when the wait ended: run again --resume
@@ -107,6 +107,16 @@ async def run_batch_api(
         return None
     finally:
         loop.remove_signal_handler(signal.SIGINT)
+
+
+def unfinished(run: BatchRun | None, results: list[BatchResult]) -> bool:
+    """Jobs still at the provider, or rows not submitted or not graded (stopped)."""
+    from interviewer.batch.batch_api import NOT_SUBMITTED
+    from interviewer.batch.runner import INTERRUPTED
+
+    if run is None or run.running:
+        return True
+    return any(r.error and r.error.endswith((NOT_SUBMITTED, INTERRUPTED)) for r in results)
 
 
 def say_how_to_resume(run: BatchRun | None, err: Console) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ def fates() -> Any:
     return fate, by_key
 
 
-def rows_for(n: int, invent: set[int] = frozenset()) -> list[Parsed]:  # type: ignore[assignment]
+def rows_for(n: int, invent: frozenset[int] = frozenset()) -> list[Parsed]:
     return [
         Row(
             id=f"r{i}",
@@ -128,7 +129,7 @@ async def test_split_submit_poll_and_map_back_with_failures_flagged(
     with BatchServer(state) as srv:
         llm = openai_llm(srv.url) if provider == "openai" else anthropic_llm(srv.url)
         rows = [
-            *rows_for(40, invent={5}),
+            *rows_for(40, invent=frozenset({5})),
             Row(id="dup", line=41, question_id="lora-principle", answer=f"{GOOD} #3"),
         ]
         jobs = planned(small_bank, rows, llm)
@@ -250,3 +251,46 @@ def test_split_keeps_each_batch_within_the_request_and_byte_limits() -> None:
 def test_custom_ids_fit_both_providers() -> None:
     key = hashlib.sha256(b"x").hexdigest()
     assert len(key) == 64 and key.isalnum()  # Anthropic: ^[a-zA-Z0-9_-]{1,64}$
+
+
+async def test_a_batch_request_is_the_request_the_live_judge_sends(small_bank: Path) -> None:
+    """The same body (prompt, fenced answer, schema, sampling) for both providers."""
+    from tests.judge.test_llm_faults import good_reply
+    from tests.support.scripted_http import ScriptedServer, Step, chat_reply, messages_reply
+
+    bank = load_bank(small_bank)
+    q, r = bank.question("lora-principle"), bank.rubric("lora-principle")
+    offline_judge().learn_terms([r])
+    answer = f"{GOOD} #0"
+    for make, step in (
+        (openai_llm, Step(body=chat_reply(json.dumps(good_reply(r))))),
+        (anthropic_llm, Step(body=messages_reply(good_reply(r)))),
+    ):
+        with ScriptedServer([step]) as srv:
+            llm = make(srv.url)
+            await llm.agrade(q, r, answer)
+            live = srv.script.requests[0]["body"]
+            report = await llm.guard(q, r, answer)
+            sent = llm.request_for(q, r, answer, report)
+            line = batch_api(llm.provider).request("k" * 64, sent.system, sent.user, sent.schema)
+            await llm.aclose()
+        assert line["custom_id"] == "k" * 64
+        if make is openai_llm:
+            assert line["url"] == "/v1/chat/completions" and line["method"] == "POST"
+            assert line["body"] == live
+        else:
+            assert line["params"] == live
+
+
+def test_openai_specs_get_the_openai_batch_api() -> None:
+    settings = load_settings(openai_api_key="sk-test-0000")
+    provider = OpenAIProvider(JudgeSpec.parse("openai:gpt-4o-mini"), settings)
+    api = batch_api(provider)
+    assert api.limits == Limits(requests=50_000, bytes=200 * 1024 * 1024)
+    line = api.request("k", "s", "u", {"type": "object"})
+    assert line["body"]["model"] == "gpt-4o-mini"
+    assert str(provider.client.base_url).rstrip("/") == "https://api.openai.com/v1"
+    anthropic = AnthropicProvider(
+        JudgeSpec.parse("anthropic:claude-test"), load_settings(anthropic_api_key="sk-ant-x")
+    )
+    assert batch_api(anthropic).limits == Limits(requests=100_000, bytes=256 * 1024 * 1024)
