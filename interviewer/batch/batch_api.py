@@ -5,8 +5,9 @@
 2. Keys already in a job recorded by an earlier run (a crash, Ctrl+C, a wait that ran
    out) are not submitted again: that job is collected instead (`--resume`).
 3. The others go through the shared guards (a blocked answer is graded here and never
-   sent), are cut into batches within the provider's limits, and submitted; each job and
-   its keys are recorded in the grade cache as soon as the provider accepts it.
+   sent) and are packed into batches within the provider's limits, each submitted as soon
+   as it is full; each job and its keys are recorded in the grade cache as soon as the
+   provider accepts it.
 4. The jobs are polled with back-off (from `poll` seconds, doubling while nothing changes,
    up to `max_poll`), their counts printed, until they end, `wait` seconds pass, or Ctrl+C.
 5. An ended job's results are mapped back by custom_id and checked exactly as the live LLM
@@ -23,9 +24,10 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from interviewer.batch.cache import BatchJob, GradeCache
-from interviewer.batch.provider_batch import BatchAPI, JobStatus, Limits, Outcome, split
+from interviewer.batch.provider_batch import BatchAPI, JobStatus, Limits, Outcome, Packer
 from interviewer.batch.runner import BatchResult, Job, Target, best_result
 from interviewer.judge.guards import GuardReport
 from interviewer.judge.llm import LLMJudge, ReplyError
@@ -34,6 +36,7 @@ from interviewer.llm.retry import status_of
 from interviewer.llm.types import TokenUsage
 
 GUARDS_IN_FLIGHT = 16
+GUARD_GROUP = 1000  # answers guarded at a time before their requests are packed
 COLLECT_CHUNK = 256  # results checked at a time (a batch can hold 100,000)
 
 
@@ -80,6 +83,7 @@ class BatchGrader:
         self.fallbacks: dict[str, Grade] = {}
         self.graded: set[str] = set()  # keys graded (and cached) by this run
         self.where: dict[str, str] = {}  # key -> the job id that holds it
+        self._sent = 0  # requests submitted by this run
 
     async def run(self, jobs: list[Job]) -> BatchRun:
         for job in jobs:
@@ -108,55 +112,68 @@ class BatchGrader:
     # --- submit ---------------------------------------------------------------------
 
     async def _submit(self, keys: list[str]) -> list[BatchJob]:
+        """Guard, pack and submit: each batch goes as soon as it is full, so memory holds
+        one batch at a time and the provider starts on the first one early."""
         await self.llm.preflight()  # a wrong key, model or URL: an error now, not a job
-        requests = []
-        guard_slots = asyncio.Semaphore(GUARDS_IN_FLIGHT)
-
-        async def guard(key: str) -> tuple[str, GuardReport]:
-            item = self.todo[key]
-            async with guard_slots:
-                return key, await self.llm.guard(
-                    item.target.question, item.target.rubric, item.answer
-                )
-
-        for key, report in await asyncio.gather(*(guard(k) for k in keys)):
-            item = self.todo[key]
-            if report.blocked:  # empty, gibberish, off topic, an injection: never sent
-                grade = self.llm.blocked_grade(item.target.rubric, report, time.perf_counter())
-                self._keep(key, grade)
-                continue
-            self.reports[key] = report
-            request = self.llm.request_for(
-                item.target.question, item.target.rubric, item.answer, report
-            )
-            requests.append(self.api.request(key, request.system, request.user, request.schema))
         limits = self.api.limits
         if self.options.batch_size:
             limits = Limits(min(limits.requests, self.options.batch_size), limits.bytes)
-        chunks = split(requests, limits)
+        packer = Packer(limits)
         submitted: list[BatchJob] = []
-        for n, chunk in enumerate(chunks, 1):
+        self._sent = 0
+        for start in range(0, len(keys), GUARD_GROUP):
             if self.stop.is_set():
-                left = sum(len(c) for c in chunks[n - 1 :])
-                self.say(
-                    f"stopped before submitting {left} requests ({len(chunks) - n + 1} batches)"
-                )
                 break
-            keys_in = [str(r["custom_id"]) for r in chunk]
-            try:
-                job_id = await self.api.submit(chunk)
-            except Exception as exc:
-                reason = f"submitting the batch failed ({self.llm.describe(exc)})"
-                self.say(
-                    f"batch {n}/{len(chunks)}: {reason}; its {len(chunk)} rows are graded offline"
+            for key, report in await self._guards(keys[start : start + GUARD_GROUP]):
+                item = self.todo[key]
+                if report.blocked:  # empty, gibberish, off topic, an injection: never sent
+                    grade = self.llm.blocked_grade(item.target.rubric, report, time.perf_counter())
+                    self._keep(key, grade)
+                    continue
+                self.reports[key] = report
+                sent = self.llm.request_for(
+                    item.target.question, item.target.rubric, item.answer, report
                 )
-                await self._fall_back_all(keys_in, reason)
-                continue
-            self.cache.record_job(job_id, self.llm.spec, self.llm.provider.endpoint, keys_in)
-            self.where.update((k, job_id) for k in keys_in)
-            submitted.append(BatchJob(job_id, self.llm.spec, "", time.time(), tuple(keys_in)))
-            self.say(f"submitted batch {n}/{len(chunks)}: {job_id} ({len(chunk)} requests)")
+                full = packer.add(self.api.request(key, sent.system, sent.user, sent.schema))
+                if full:
+                    await self._submit_one(full, len(keys), submitted)
+        rest = packer.rest()
+        if rest and not self.stop.is_set():
+            await self._submit_one(rest, len(keys), submitted)
+        left = sum(1 for k in keys if k not in self.where and self._open(k))
+        if left and self.stop.is_set():
+            self.say(f"stopped before submitting {left} requests")
         return submitted
+
+    async def _guards(self, keys: list[str]) -> list[tuple[str, GuardReport]]:
+        slots = asyncio.Semaphore(GUARDS_IN_FLIGHT)
+
+        async def guard(key: str) -> tuple[str, GuardReport]:
+            item = self.todo[key]
+            async with slots:
+                q, r = item.target.question, item.target.rubric
+                return key, await self.llm.guard(q, r, item.answer)
+
+        return await asyncio.gather(*(guard(k) for k in keys))
+
+    async def _submit_one(
+        self, chunk: list[dict[str, Any]], total: int, submitted: list[BatchJob]
+    ) -> None:
+        keys = [str(r["custom_id"]) for r in chunk]
+        try:
+            job_id = await self.api.submit(chunk)
+        except Exception as exc:
+            reason = f"submitting a batch failed ({self.llm.describe(exc)})"
+            self.say(f"{reason}; its {len(chunk)} rows are graded offline")
+            await self._fall_back_all(keys, reason)
+            return
+        self.cache.record_job(job_id, self.llm.spec, self.llm.provider.endpoint, keys)
+        self.where.update((k, job_id) for k in keys)
+        submitted.append(BatchJob(job_id, self.llm.spec, "", time.time(), tuple(keys)))
+        self._sent += len(chunk)
+        self.say(
+            f"submitted batch {job_id}: {len(chunk)} requests ({self._sent}/{total} submitted)"
+        )
 
     # --- wait and collect -----------------------------------------------------------
 

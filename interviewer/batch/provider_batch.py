@@ -102,26 +102,40 @@ def request_size(request: dict[str, Any]) -> int:
     return len(json.dumps(request, ensure_ascii=False).encode("utf-8")) + 1
 
 
-def split(requests: list[dict[str, Any]], limits: Limits) -> list[list[dict[str, Any]]]:
-    """The requests in order, cut into batches within the provider's limits."""
-    chunks: list[list[dict[str, Any]]] = []
-    chunk: list[dict[str, Any]] = []
-    size = 0
-    budget = limits.bytes - 1024  # the envelope around the requests
-    for request in requests:
+class Packer:
+    """Fills batches in order: `add` returns the batch that is full when the next request
+    would not fit in it (by count or bytes); `rest` the last one."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.budget = limits.bytes - 1024  # the envelope around the requests
+        self.chunk: list[dict[str, Any]] = []
+        self.size = 0
+
+    def add(self, request: dict[str, Any]) -> list[dict[str, Any]] | None:
         n = request_size(request)
-        if n > budget:
+        if n > self.budget:
             raise ValueError(
                 f"request {request.get('custom_id')} alone is {n} bytes, over the limit"
             )
-        if chunk and (len(chunk) >= limits.requests or size + n > budget):
-            chunks.append(chunk)
-            chunk, size = [], 0
-        chunk.append(request)
-        size += n
-    if chunk:
-        chunks.append(chunk)
-    return chunks
+        full = None
+        if self.chunk and (len(self.chunk) >= self.limits.requests or self.size + n > self.budget):
+            full, self.chunk, self.size = self.chunk, [], 0
+        self.chunk.append(request)
+        self.size += n
+        return full
+
+    def rest(self) -> list[dict[str, Any]] | None:
+        rest, self.chunk, self.size = self.chunk, [], 0
+        return rest or None
+
+
+def split(requests: list[dict[str, Any]], limits: Limits) -> list[list[dict[str, Any]]]:
+    """The requests in order, cut into batches within the provider's limits."""
+    packer = Packer(limits)
+    chunks = [full for r in requests if (full := packer.add(r)) is not None]
+    rest = packer.rest()
+    return [*chunks, rest] if rest else chunks
 
 
 class _Retrying:

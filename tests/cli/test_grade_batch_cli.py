@@ -220,7 +220,7 @@ def test_a_wait_that_runs_out_exits_5_and_says_how_to_resume(
             check=False,
         )
     assert proc.returncode == 5, proc.stderr
-    assert "submitted batch 1/1: batch_0001 (5 requests)" in proc.stderr
+    assert "submitted batch batch_0001: 5 requests (5/5 submitted)" in proc.stderr
     resume = (
         f"interviewer grade {src} --out out.jsonl --judge compatible:scripted --batch-poll 0.2 "
         "--batch-api --batch-wait 0 --resume"
