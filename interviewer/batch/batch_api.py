@@ -22,9 +22,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from interviewer.batch.cache import BatchJob, GradeCache
 from interviewer.batch.provider_batch import BatchAPI, JobStatus, Limits, Outcome, Packer
@@ -35,6 +35,7 @@ from interviewer.judge.schema import Grade
 from interviewer.llm.retry import status_of
 from interviewer.llm.types import TokenUsage
 
+T = TypeVar("T")
 GUARDS_IN_FLIGHT = 16
 GUARD_GROUP = 1000  # answers guarded at a time before their requests are packed
 COLLECT_CHUNK = 256  # results checked at a time (a batch can hold 100,000)
@@ -187,8 +188,18 @@ class BatchGrader:
         while active and not self.stop.is_set():
             changed = False
             for job_id in list(active):
+                if self.stop.is_set():
+                    break
                 try:
-                    status = await self.api.status(job_id)
+                    # A status check that hangs (retried up to its deadline) is bounded by
+                    # what is left of the wait (at least 30 s), and Ctrl+C ends it.
+                    left = max(30.0, deadline - loop.time())
+                    checked = await self._unless_stopped(
+                        asyncio.wait_for(self.api.status(job_id), left)
+                    )
+                    if checked is None:
+                        break
+                    status = checked
                 except Exception as exc:
                     if status_of(exc) == 404:
                         reason = f"the provider no longer has batch {job_id} (HTTP 404)"
@@ -217,6 +228,20 @@ class BatchGrader:
             seen.get(j) or JobStatus(j, "not checked", False, len(active[j].keys), 0, 0)
             for j in active
         ]
+
+    async def _unless_stopped(self, call: Awaitable[T]) -> T | None:
+        """`call`'s result, or None as soon as Ctrl+C stops the run (`call` is cancelled:
+        only for calls without side effects, such as a status check)."""
+        task = asyncio.ensure_future(call)
+        stopper = asyncio.ensure_future(self.stop.wait())
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return None
 
     async def _collect(self, job: BatchJob) -> bool:
         """Grade an ended job's results; False (try again later) if they cannot be read."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -230,6 +231,21 @@ async def test_a_job_the_provider_lost_is_graded_offline(small_bank: Path, tmp_p
     assert all("judge_fallback" in r.flags for r in run.results.values())
     assert any("no longer has batch batch_0001 (HTTP 404)" in line for line in said)
     assert cache.jobs_for({j.key for j in jobs}) == []
+
+
+async def test_ctrl_c_ends_a_status_check_that_hangs(small_bank: Path, tmp_path: Path) -> None:
+    state = BatchState(duration=600.0, reply=reply, delays={"GET /v1/batches": 30.0})
+    stop = asyncio.Event()
+    with BatchServer(state) as srv:
+        llm = openai_llm(srv.url)
+        jobs = planned(small_bank, rows_for(3), llm)
+        asyncio.get_running_loop().call_later(1.0, stop.set)
+        started = time.monotonic()
+        run, _ = await grade(llm, jobs, GradeCache(tmp_path / "cache.sqlite"), stop=stop)
+        took = time.monotonic() - started
+    assert took < 10, f"the hung status check held the run for {took:.1f}s"
+    assert [s.job_id for s in run.running] == ["batch_0001"]
+    assert all("in batch batch_0001" in str(r.error) for r in run.results.values())
 
 
 def test_split_keeps_each_batch_within_the_request_and_byte_limits() -> None:

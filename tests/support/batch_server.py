@@ -10,7 +10,8 @@ A job ends `duration` seconds after it is created; its counts rise with time mea
 makes), "error" (the request errored), "malformed" (a reply that is not the schema's
 JSON) or "expired". A job whose number is in `expire_jobs` expires half-way: the second
 half of its requests get no reply. `faults` queues HTTP errors for routes ("GET
-/v1/batches"): each is answered once, in order, before the route works again.
+/v1/batches"): each is answered once, in order, before the route works again; `delays`
+makes a route wait before it answers.
 Every request id submitted is recorded in `submitted`, in order.
 """
 
@@ -64,6 +65,7 @@ class BatchState:
     reply: Reply = all_missed
     expire_jobs: set[int] = field(default_factory=set)
     faults: dict[str, list[int]] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)  # route -> seconds before answering
     jobs: dict[str, FakeJob] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
     submitted: list[str] = field(default_factory=list)
@@ -96,6 +98,8 @@ class _Handler(BaseHTTPRequestHandler):
         route = f"{method} {re.sub(r'/(batch|msgbatch|file)_[^/]+', '', path)}"
         with state.lock:
             state.calls.append(f"{method} {path}")
+        if route in state.delays:
+            time.sleep(state.delays[route])
         status = state.fault(route)
         if status is not None:
             self._json({"error": {"message": f"scripted {status}", "type": "server_error"}}, status)
