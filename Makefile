@@ -22,6 +22,11 @@ $(VENV)/.test-stamp: pyproject.toml | $(BIN)/python
 	@command -v tmux >/dev/null || { apt-get update -qq && apt-get install -y -qq tmux >/dev/null; } \
 		|| sudo -n sh -c 'apt-get update -qq && apt-get install -y -qq tmux' \
 		|| echo "could not install tmux: the real-terminal test will fail"
+	@# chromium, for the tests that run `interviewer serve` in a headless browser (Playwright
+	@# drives /usr/bin/chromium; it downloads no browser of its own)
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| sudo -n sh -c 'apt-get update -qq && apt-get install -y -qq chromium' \
+		|| echo "could not install chromium: the browser tests will fail"
 	touch $(VENV)/.run-stamp $@
 
 run: $(VENV)/.run-stamp

@@ -212,20 +212,38 @@ class JudgeSpec(BaseModel):
 
     provider: Provider
     model: str = ""
+    # cascade:PROVIDER:MODEL: the offline judge first, the model only for uncertain grades
+    cascade: bool = False
 
     def __str__(self) -> str:
-        return self.provider if self.provider == "offline" else f"{self.provider}:{self.model}"
+        if self.provider == "offline":
+            return "offline"
+        return f"{'cascade:' if self.cascade else ''}{self.provider}:{self.model}"
+
+    @property
+    def model_spec(self) -> JudgeSpec:
+        """The model alone (without `cascade:`)."""
+        return self.model_copy(update={"cascade": False})
 
     @classmethod
     def parse(cls, spec: str) -> JudgeSpec:
         spec = spec.strip()
         if spec == "offline":
             return cls(provider="offline")
+        if spec.startswith("cascade:"):
+            inner = cls.parse(spec.removeprefix("cascade:"))
+            if inner.provider == "offline" or inner.cascade:
+                raise ConfigError(
+                    f"judge spec {spec!r}: a cascade sends uncertain answers to a model, so it "
+                    "needs one after cascade:",
+                    hint="Example: --judge cascade:openai:gpt-4o-mini",
+                )
+            return inner.model_copy(update={"cascade": True})
         provider, _, model = spec.partition(":")
         if provider not in ("openai", "anthropic", "compatible") or not model:
             raise ConfigError(
                 f"judge spec {spec!r} is not one of: offline, openai:MODEL, anthropic:MODEL, "
-                "compatible:MODEL",
+                "compatible:MODEL, cascade:PROVIDER:MODEL",
                 hint="Example: --judge openai:gpt-4o-mini, or --judge compatible:qwen2.5 "
                 "--base-url http://localhost:11434/v1",
             )

@@ -13,6 +13,7 @@ from interviewer.cli import bank, review
 from interviewer.cli.common import ApiKeyEnvOpt, console, handles_errors
 from interviewer.cli.eval import eval_command
 from interviewer.cli.grade import grade_command
+from interviewer.cli.serve import serve_command
 from interviewer.cli.simulate import simulate_command
 from interviewer.cli.stats import stats_command
 from interviewer.config import config_file, load_settings
@@ -26,7 +27,8 @@ app = typer.Typer(
         "Examples:\n\n"
         "  interviewer                      # the TUI: set-up screen, then the interview\n\n"
         "  interviewer bank list --topic lora\n\n"
-        "  interviewer grade answers.jsonl --out results.jsonl"
+        "  interviewer grade answers.jsonl --out results.jsonl\n\n"
+        "  interviewer serve                # the same TUI in a browser, on 127.0.0.1:8000"
     ),
     invoke_without_command=True,
     rich_markup_mode="markdown",
@@ -38,6 +40,10 @@ app.command("eval")(eval_command)
 app.command("stats")(stats_command)
 app.command("grade")(grade_command)
 app.command("simulate")(simulate_command)
+# Options after serve's own go to every served interview (`interviewer interview`'s).
+app.command("serve", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+    serve_command
+)
 
 config_app = typer.Typer(help="Show where settings come from and what is in effect.")
 app.add_typer(config_app, name="config")
@@ -152,6 +158,20 @@ def interview(
             answered = len(t.turns)
             console.print(f"  {t.id}  {t.updated}  {answered} answered", markup=False)
         return
+    if resume:
+        _no_options_with_resume(
+            questions=questions,
+            topic=topic or None,
+            difficulty=difficulty,
+            persona=persona,
+            lang=lang,
+            mode=mode,
+            judge=judge,
+            seed=seed,
+            follow_ups=follow_ups,
+            due=due or None,
+            focus_weak=focus_weak or None,
+        )
     tui = not plain and _terminal()
     review: dict[str, list[str]] = {}
     if due and not resume:
@@ -212,9 +232,29 @@ def interview(
         session.close()
 
 
+def _no_options_with_resume(**given: object) -> None:
+    """A resumed interview goes on as it was saved: an option that would shape it is an
+    error, not silently ignored."""
+    from interviewer.errors import ConfigError
+
+    names = ["--" + name.replace("_", "-") for name, value in given.items() if value is not None]
+    if names:
+        raise ConfigError(
+            f"--resume goes on with the interview as it was saved; {', '.join(names)} "
+            "cannot change it",
+            hint="Drop those options to resume, or leave out --resume to start a new "
+            "interview with them.",
+        )
+
+
 def _terminal() -> bool:
+    """A terminal on stdin and stdout, or a browser: `interviewer serve` (textual-serve) runs
+    each interview on pipes with Textual's web driver named in TEXTUAL_DRIVER."""
+    import os
     import sys
 
+    if os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver"):
+        return True
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 

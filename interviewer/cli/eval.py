@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from interviewer.cli.common import ApiKeyEnvOpt, console, handles_errors
+
+if TYPE_CHECKING:
+    from interviewer.judge.evaluate import EvalReport
 
 HalfOpt = Annotated[
     str,
@@ -24,7 +27,10 @@ HalfOpt = Annotated[
 @handles_errors
 def eval_command(
     judge: Annotated[
-        str, typer.Option(help="offline, openai:MODEL, anthropic:MODEL, compatible:MODEL")
+        str,
+        typer.Option(
+            help="offline, openai:MODEL, anthropic:MODEL, compatible:MODEL, cascade:PROVIDER:MODEL"
+        ),
     ] = "offline",
     set_path: Annotated[
         Path | None,
@@ -75,6 +81,11 @@ def eval_command(
     With --from-reviews, compare instead every judge that graded a saved interview (live
     or in a regrade) with the human reviewers' overrides: agreement per judge.
 
+    It also prints the cascade's band (offline scores where the offline judge is often
+    wrong, fitted on the tuning half by python -m benchmarks.fit_cascade): for the offline
+    judge, the share of this set it would send to a model and the error of the grades it
+    keeps; for --judge cascade:PROVIDER:MODEL, the share it sent.
+
     Example: interviewer eval --judge offline --half held
 
     Example: interviewer eval --from-reviews --dir ./transcripts
@@ -98,7 +109,7 @@ def eval_command(
     from interviewer.config import load_settings
     from interviewer.errors import InterviewerError
     from interviewer.judge import make_judge
-    from interviewer.judge.evaluate import EvalReport, evaluate
+    from interviewer.judge.evaluate import evaluate
     from interviewer.judge.llm import LLMJudge
     from interviewer.judge.offline import OfflineJudge
 
@@ -135,6 +146,7 @@ def eval_command(
     with Progress(console=console, transient=True, disable=as_json) as progress:
         task = progress.add_task("grading", total=None)
         report = asyncio.run(measure(progress, task))
+    _cascade(report, grader)
     if out:
         out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
     if as_json:
@@ -167,11 +179,50 @@ def eval_command(
     for kind, mae in report.mae_by_kind.items():
         table.add_row(f"MAE on {kind}", f"{mae:.1f}")
     console.print(table)
+    _print_cascade(report)
     if details:
         detail = Table("answer", "kind", "human", "judge", "flags")
         for r in sorted(report.results, key=lambda r: -abs(r.human - r.score)):
             detail.add_row(r.answer_id, r.kind, f"{r.human:g}", f"{r.score:g}", ",".join(r.flags))
         console.print(detail)
+
+
+def _cascade(report: EvalReport, grader: object) -> None:
+    """The cascade's band on this set: for the offline judge, what it would send to a model
+    and how far the grades it keeps are; for a cascade judge, what it sent."""
+    from interviewer.judge.cascade import figures, fitted_band
+    from interviewer.judge.llm import LLMJudge
+    from interviewer.judge.offline import OfflineJudge
+
+    band = fitted_band()
+    report.cascade_band = str(band)
+    if isinstance(grader, OfflineJudge):
+        report.cascade = figures(band, [(r.score, r.human) for r in report.results])
+    elif isinstance(grader, LLMJudge) and grader.cascade is not None:
+        report.cascade_sent = grader.sent
+
+
+def _print_cascade(report: EvalReport) -> None:
+    from interviewer.judge.cascade import fitted_band
+
+    band, tolerance = report.cascade_band, fitted_band().tolerance
+    if report.cascade is not None:
+        c = report.cascade
+        console.print(
+            f"cascade band {band} (fitted on the tuning half): {c.sent_share:.0%} of these "
+            f"answers would go to the model; of those kept offline, {c.kept_bad_share:.1%} "
+            f"are off the human grade by more than {tolerance:g} points (MAE "
+            f"{c.kept_mae:.1f}), against {c.offline_bad_share:.1%} (MAE {c.offline_mae:.1f}) "
+            "for the offline judge alone.",
+            markup=False,
+        )
+    elif report.cascade_sent is not None:
+        graded = report.answers * max(1, len(report.results[0].scores) if report.results else 1)
+        console.print(
+            f"cascade band {band}: {report.cascade_sent} of {graded} grades went to the model "
+            f"({report.cascade_sent / max(1, graded):.0%}); the rest kept the offline grade.",
+            markup=False,
+        )
 
 
 def _from_reviews(folder: Path | None, as_json: bool, out: Path | None) -> None:

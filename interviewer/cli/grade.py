@@ -50,7 +50,10 @@ def grade_command(
     out: Annotated[
         Path | None, typer.Option(help="Results JSONL (default: FILE.results.jsonl).")
     ] = None,
-    judge: Annotated[str, typer.Option(help="offline, openai:M, anthropic:M, compatible:M")] = "",
+    judge: Annotated[
+        str,
+        typer.Option(help="offline, openai:M, anthropic:M, compatible:M, cascade:PROVIDER:M"),
+    ] = "",
     base_url: Annotated[str | None, typer.Option(help="Base URL for compatible:MODEL.")] = None,
     api_key_env: ApiKeyEnvOpt = None,
     allow_fallback: Annotated[
@@ -138,6 +141,10 @@ def grade_command(
     interrupted by Ctrl+C (rows in flight finished, the rest marked; run again to finish;
     a second Ctrl+C stops at once).
 
+    With --judge cascade:openai:MODEL (any model spec after cascade:), the offline judge
+    grades every row first and only rows whose offline score is in the band where it is
+    often wrong go to the model (the band and its figures: interviewer eval).
+
     With --batch-api the requests go to the provider's batch API in files within its limits;
     each job is recorded in the grade cache as soon as it is accepted, its counts are
     printed while it runs, and its results are checked exactly as the live judge's (every
@@ -145,8 +152,11 @@ def grade_command(
     is graded by the offline judge and flagged judge_fallback. If the run stops (a crash,
     Ctrl+C, --batch-wait), `--resume` collects the jobs: no row is submitted twice.
 
-    Examples: interviewer grade examples/answers.jsonl --report report.md
-              interviewer grade answers.jsonl --judge openai:gpt-4o-mini --batch-api
+    Example: interviewer grade examples/answers.jsonl --report report.md
+
+    Example: interviewer grade quiz.csv --judge cascade:openai:gpt-4o-mini --dry-run
+
+    Example: interviewer grade answers.jsonl --judge openai:gpt-4o-mini --batch-api
     """
     from interviewer.bank.loader import load_bank
     from interviewer.batch.batch_api import Options
@@ -176,7 +186,7 @@ def grade_command(
     spec = JudgeSpec.parse(settings.judge)
     batch_api = batch_api or resume
     if batch_api:
-        grade_batch.check_batch_options(spec.provider, no_cache)
+        grade_batch.check_batch_options(spec.provider, no_cache, spec.cascade)
     out = out or file.with_name(file.stem + ".results.jsonl")
     outputs = {"--out": out, "--csv": csv_out, "--report": report}
     check_outputs([file], {k: v for k, v in outputs.items() if v is not None})
@@ -220,6 +230,8 @@ def grade_command(
             cores = os.cpu_count() or 1
             pool = OfflinePool(terms, max(1, cores - 1), rubrics=distinct_rubrics(jobs))
             judge_.guard_runner = pool.guards
+            if judge_.cascade is not None:  # the offline first pass in the pool too
+                judge_.offline_runner = pool.grade
         grade = judge_.agrade
         in_flight = workers or 1
 
@@ -320,6 +332,13 @@ def grade_command(
         f"{len(results)} rows: {len(results) - len(failed)} graded "
         f"({from_cache} from cache){fallback_note}, {len(failed)} failed → {out}"
     )
+    if llm is not None and llm.cascade is not None:
+        asked = llm.sent + llm.kept
+        err.print(
+            f"cascade: {llm.sent} of {asked} answers graded went to {llm.provider.spec} "
+            f"({llm.sent / max(1, asked):.0%}); the rest kept the offline grade "
+            f"(uncertain band {llm.cascade})"
+        )
     for r in failed[:10]:
         err.print(f"  {r.error}", markup=False)
     if batch_api and grade_batch.unfinished(batch_run, results):
@@ -396,6 +415,16 @@ def _dry_run(
     )
     if spec.provider != "offline":
         calls = len(jobs) - cached
+        if spec.cascade:  # only the uncertain share goes to the model
+            from interviewer.judge.cascade import fitted_band
+
+            band = fitted_band()
+            share = float(band.meta.get("figures", {}).get("held", {}).get("sent_share", 1.0))
+            calls = round(calls * share)
+            err.print(
+                f"cascade: offline scores in {band} go to the model: about {share:.0%} of "
+                "answers on the held calibration half"
+            )
         tokens_in = sum(
             _tokens(system_prompt(j.question, j.rubric)) + _tokens(j.answer) for j in jobs
         )

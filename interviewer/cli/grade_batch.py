@@ -33,7 +33,14 @@ class Stopped:
     abort: asyncio.Event
 
 
-def check_batch_options(provider: str, no_cache: bool) -> None:
+def check_batch_options(provider: str, no_cache: bool, cascade: bool = False) -> None:
+    if cascade:
+        raise ConfigError(
+            "--batch-api does not yet run a cascade (cascade:PROVIDER:MODEL): it would send "
+            "every answer to the model, not only the uncertain ones",
+            hint="Drop cascade: to grade every answer through the batch API, or drop "
+            "--batch-api to grade the cascade live.",
+        )
     if provider not in ("openai", "anthropic", "compatible"):
         raise ConfigError(
             "--batch-api needs an LLM judge: it sends the requests to a provider's batch API",

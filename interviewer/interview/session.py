@@ -42,6 +42,7 @@ from interviewer.judge import Judge, make_judge
 from interviewer.judge.offline import OfflineJudge
 from interviewer.transcript.build import from_state
 from interviewer.transcript.schema import Transcript
+from interviewer.transcript.settings import InterviewSettings
 from interviewer.transcript.store import TranscriptStore, check_id
 
 Chunk = Callable[[str], None]
@@ -140,7 +141,9 @@ class Session:
             )
         # (Finished in the checkpoint but not in the transcript: killed between the two.
         # The session opens; its caller saves the transcript and shows the report.)
-        saved = InterviewContext.model_validate(values["settings"])
+        # (Leniently, as a transcript's settings: a key an older version saved is dropped.)
+        kept = InterviewSettings.model_validate(values["settings"])
+        saved = InterviewContext(**kept.model_dump())
         created = values.get("created", now())
         return cls(resume, saved, bank, graph, store, created, conn, judges, judge_for)
 

@@ -46,17 +46,20 @@ def offline_judge() -> OfflineJudge:
 
 
 def make_judge(spec: str | JudgeSpec, settings: Settings, gate: RateGate | None = None) -> Judge:
-    """A judge for a spec string such as `offline`, `openai:gpt-4o-mini`, `compatible:qwen2.5`."""
+    """A judge for a spec string such as `offline`, `openai:gpt-4o-mini`, `compatible:qwen2.5`
+    or `cascade:openai:gpt-4o-mini` (offline first, the model for uncertain grades)."""
     parsed = spec if isinstance(spec, JudgeSpec) else JudgeSpec.parse(spec)
     if parsed.provider == "offline":
         return offline_judge()
+    from interviewer.judge.cascade import fitted_band
     from interviewer.judge.llm import LLMJudge
     from interviewer.llm.providers import make_provider
     from interviewer.llm.retry import Breaker
 
     # The provider checks its key and URL here, at open, not at the first answer.
     return LLMJudge(
-        provider=make_provider(parsed, settings),
+        provider=make_provider(parsed.model_spec, settings),
+        cascade=fitted_band() if parsed.cascade else None,
         offline=offline_judge(),
         max_retries=settings.max_retries,
         deadline=settings.deadline,
@@ -86,8 +89,10 @@ def cache_name(spec: JudgeSpec, settings: Settings) -> str:
     never serves an older one's grades. Needs no key."""
     if spec.provider == "offline":
         return str(spec)
+    from interviewer.judge.cascade import fitted_band
     from interviewer.judge.llm import fingerprint_of
     from interviewer.llm.providers import endpoint_of
 
     endpoint = endpoint_of(spec, settings)
-    return f"{spec}@{fingerprint_of(str(spec), endpoint, spec.provider == 'compatible')}"
+    named = f"{spec}@{fitted_band().tag}" if spec.cascade else str(spec)  # as LLMJudge's
+    return f"{spec}@{fingerprint_of(named, endpoint, spec.provider == 'compatible')}"

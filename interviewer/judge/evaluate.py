@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from interviewer.bank.loader import Bank
 from interviewer.bank.schema import CalibrationAnswer, CalibrationItem
 from interviewer.judge.baseline import naive_score
+from interviewer.judge.cascade import BandFigures
 from interviewer.judge.schema import Grade
 
 Half = Literal["tune", "held", "all"]
@@ -63,6 +64,11 @@ class EvalReport(BaseModel):
     consistency_mean_spread: float
     mae_by_kind: dict[str, float]
     fallbacks: int
+    # What the cascade's band does on this set: for the offline judge, the share it would
+    # send and the error of the grades kept; for a cascade judge, the share it sent.
+    cascade_band: str = ""
+    cascade: BandFigures | None = None
+    cascade_sent: int | None = None
     results: list[AnswerResult]
 
 

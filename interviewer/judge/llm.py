@@ -14,6 +14,10 @@
    ("offline (fallback from openai:...)"). The user never sees an exception, and callers
    that must not accept such grades (batch grading) can tell them apart.
 
+With a cascade band (`--judge cascade:PROVIDER:MODEL`, `interviewer.judge.cascade`), the
+offline judge grades first, and only answers whose offline score is in the band where it is
+often wrong go through steps 1-5; the others keep their offline grade, noted as such.
+
 `preflight()` makes one cheap call first, so a wrong key, model or URL is a clear error
 before anything is graded, not a batch of silent fallbacks.
 """
@@ -35,6 +39,7 @@ from pydantic import BaseModel, ValidationError
 import interviewer
 from interviewer.bank.schema import Question, Rubric
 from interviewer.errors import ConfigError, InterviewerError
+from interviewer.judge.cascade import CascadeBand
 from interviewer.judge.evidence import EVIDENCE_VERSION, EvidenceChecker, Target
 from interviewer.judge.guards import GuardReport, run_guards
 from interviewer.judge.offline import OfflineJudge
@@ -102,6 +107,7 @@ class Request:
 
 
 GuardRunner = Callable[[Question, Rubric, str], Awaitable[GuardReport]]
+GradeRunner = Callable[[Question, Rubric, str], Awaitable[Grade]]
 
 
 @dataclass
@@ -117,15 +123,22 @@ class LLMJudge:
     # Where the guards run: a thread by default; batch grading passes a process pool's
     # runner so that their CPU work does not hold up the requests in flight.
     guard_runner: GuardRunner | None = None
+    # A cascade: answers whose offline grade is outside this band keep it. Where the
+    # offline first pass runs: a thread by default; batch grading passes its process pool.
+    cascade: CascadeBand | None = None
+    offline_runner: GradeRunner | None = None
     last_finish_reason: str = field(default="", init=False)
+    sent: int = field(default=0, init=False)  # cascade: answers sent to the model ...
+    kept: int = field(default=0, init=False)  # ... and answers that kept the offline grade
 
     @property
     def spec(self) -> str:
-        return self.provider.spec
+        return f"cascade:{self.provider.spec}" if self.cascade else self.provider.spec
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint_of(self.spec, self.provider.endpoint, self.bounded_schema)
+        spec = f"{self.spec}@{self.cascade.tag}" if self.cascade else self.spec
+        return fingerprint_of(spec, self.provider.endpoint, self.bounded_schema)
 
     async def preflight(self) -> None:
         """One cheap call (a one-token request): 401, 403 and 404 become a ConfigError
@@ -162,6 +175,28 @@ class LLMJudge:
         return run_sync(self.agrade(question, rubric, answer))
 
     async def agrade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
+        if self.cascade is None:
+            return await self._model_grade(question, rubric, answer)
+        if self.offline_runner is not None:
+            first = await self.offline_runner(question, rubric, answer)
+        else:
+            first = await asyncio.to_thread(self.offline.grade, question, rubric, answer)
+        if self.cascade.uncertain(first.score):
+            self.sent += 1
+            return await self._model_grade(question, rubric, answer)
+        self.kept += 1
+        note = (
+            f"cascade: the offline score {first.score:.0f} is outside the uncertain band "
+            f"{self.cascade}, so {self.provider.spec} was not asked"
+        )
+        return first.model_copy(
+            update={
+                "judge": f"{self.offline.spec} (cascade, {self.provider.spec} not asked)",
+                "notes": [*first.notes, note],
+            }
+        )
+
+    async def _model_grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
         started = time.perf_counter()
         report = await self.guard(question, rubric, answer)
         if report.blocked:

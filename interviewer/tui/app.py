@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -24,6 +25,7 @@ from interviewer.interview import opening
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.personas import Persona, personas
 from interviewer.interview.preflight import check_choices
+from interviewer.tui import messages as msg
 from interviewer.tui import prefs
 from interviewer.tui.help import HelpScreen
 from interviewer.tui.interview import InterviewScreen, Opening
@@ -80,7 +82,7 @@ class InterviewerApp(App[None]):
         elif self.start_ctx is not None:
             self.start_interview(self.start_ctx, replace=False)
         else:
-            self.push_screen(SetupScreen())
+            self.push_screen(self.setup_screen())
 
     def check_terminal(self) -> None:
         if self.had_terminal and not _is_terminal():
@@ -106,7 +108,7 @@ class InterviewerApp(App[None]):
         # The session opens in the screen's worker, the first question already shown.
         interview_id = opening.new_id()
         pending = Opening(interview_id, ctx, partial(self._open, ctx, interview_id))
-        self._show(InterviewScreen(pending), replace)
+        self._show(InterviewScreen(pending, self.bank), replace)
 
     def _open(self, ctx: InterviewContext, interview_id: str) -> Session:
         from interviewer.interview.session import Session
@@ -126,21 +128,26 @@ class InterviewerApp(App[None]):
         # A step a crash cut short runs first (in the screen's worker); the draft is read
         # after it, when the checkpoint says whether the graph had taken it.
         draft = "" if session.step_in_flight() else session.saved_draft()
-        self._show(InterviewScreen(session, resumed=True, draft=draft), replace)
+        self._show(InterviewScreen(session, self.bank, resumed=True, draft=draft), replace)
         session.warm_up_in_background()  # (a new interview warms its judge up in `start`)
 
     def cannot_start(self, exc: Exception) -> None:
         self.notify(str(exc), title="Cannot start", severity="error")
         if not self.screen_stack or len(self.screen_stack) <= 1:
-            self.push_screen(SetupScreen())
+            self.push_screen(self.setup_screen())
         elif isinstance(self.screen, InterviewScreen):
-            self._show(SetupScreen(), replace=True)
+            self._show(self.setup_screen(), replace=True)
 
     def show_report(self, session: Session, values: dict[str, Any] | None = None) -> None:
         report = (session.values if values is None else values).get("report") or {}
-        screen = ReportScreen(session.interview_id, report, session.ctx.lang)
+        screen = ReportScreen(
+            session.interview_id, report, session.ctx.lang, settings=self.settings, bank=self.bank
+        )
         self.close_session()
         self._show(screen, replace=True)
+
+    def setup_screen(self) -> SetupScreen:
+        return SetupScreen(self.settings, self.bank, self.choices, self.personas)
 
     def _show(self, screen: Screen[None], replace: bool) -> None:
         if replace and len(self.screen_stack) > 1:
@@ -153,6 +160,47 @@ class InterviewerApp(App[None]):
             self.session.close()
             self.session = None
 
+    # --- what the screens and their workers say ------------------------------------------
+
+    @on(msg.StartInterview)
+    def on_start(self, event: msg.StartInterview) -> None:
+        if event.choices is not None:
+            self.choices = event.choices
+        self.start_interview(event.ctx)
+
+    @on(msg.ResumeInterview)
+    def on_resume(self, event: msg.ResumeInterview) -> None:
+        self.start_interview(None, resume=event.interview_id)
+
+    @on(msg.CannotStart)
+    def on_cannot_start(self, event: msg.CannotStart) -> None:
+        self.cannot_start(event.error)
+
+    @on(msg.SessionOpened)
+    def on_opened(self, event: msg.SessionOpened) -> None:
+        self.session = event.session
+
+    @on(msg.InterviewFinished)
+    def on_finished(self, event: msg.InterviewFinished) -> None:
+        self.show_report(event.session, event.values)
+
+    @on(msg.NewInterview)
+    def on_new_interview(self) -> None:
+        self.action_new_interview()
+
+    @on(msg.OpenReview)
+    def on_open_review(self) -> None:
+        self.action_review()
+
+    @on(msg.OpenStats)
+    def on_open_stats(self) -> None:
+        self.action_stats()
+
+    @on(msg.WorkerFailed)
+    def failed(self, event: msg.WorkerFailed) -> None:
+        """The one place a failed worker (`exit_on_error=False`) is shown."""
+        self.notify(event.text, title=event.title, severity="error")
+
     # --- actions ---------------------------------------------------------------------------
 
     def action_help(self) -> None:
@@ -161,10 +209,10 @@ class InterviewerApp(App[None]):
 
     def action_new_interview(self) -> None:
         self.close_session()
-        self._show(SetupScreen(), replace=True)
+        self._show(self.setup_screen(), replace=True)
 
     def action_review(self) -> None:
-        self.push_screen(ReviewListScreen())
+        self.push_screen(ReviewListScreen(self.settings, self.bank))
 
     def action_stats(self) -> None:
         from interviewer.tui.stats import StatsScreen

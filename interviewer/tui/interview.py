@@ -18,8 +18,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Header, Label, Static, TextArea
+from textual.worker import Worker, WorkerState
 
 from interviewer.interview import explain, opening
 from interviewer.interview.context import InterviewContext
@@ -29,10 +30,20 @@ from interviewer.interview.voice import ScriptedVoice
 from interviewer.judge import progress
 from interviewer.judge.progress import Step
 from interviewer.judge.schema import Grade
+from interviewer.tui.messages import (
+    CannotStart,
+    Failure,
+    InterviewFinished,
+    SessionOpened,
+    StepDone,
+    StepFailed,
+    Streamed,
+    WorkerScreen,
+)
 
 if TYPE_CHECKING:
+    from interviewer.bank.loader import Bank
     from interviewer.interview.session import Session
-    from interviewer.tui.app import InterviewerApp
 
 MARK = {"covered": ("✔", "green"), "partial": ("◐", "yellow"), "missed": ("✘", "red")}
 AUTOSAVE_SECONDS = 1.5
@@ -84,7 +95,7 @@ class Opening:
     open: Callable[[], Session]
 
 
-class InterviewScreen(Screen[None]):
+class InterviewScreen(WorkerScreen):
     clock = staticmethod(time.monotonic)  # the question timer's clock (fixed in snapshots)
     cursor_blink = True  # (off in snapshots)
 
@@ -102,10 +113,12 @@ class InterviewScreen(Screen[None]):
     def __init__(
         self,
         session: Session | Opening,
+        bank: Bank,
         resumed: bool = False,
         draft: str = "",
     ) -> None:
         super().__init__()
+        self.bank = bank
         self.interview_id, self.ctx = session.interview_id, session.ctx
         self.opening = session if isinstance(session, Opening) else None
         self.session = None if isinstance(session, Opening) else session
@@ -121,10 +134,6 @@ class InterviewScreen(Screen[None]):
         self.values: dict[str, Any] = {}  # the state last shown (what Ctrl+E explains)
         self.show_evidence = False  # the checklist quotes the answer under each point
         self.shown: tuple[str, int, Step | None] | None = None  # what the panel shows
-
-    @property
-    def tui(self) -> InterviewerApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def practice(self) -> bool:
@@ -165,7 +174,7 @@ class InterviewScreen(Screen[None]):
             try:
                 values = self.live.values
             except Exception as exc:  # the checkpoint database cannot be read
-                self.tui.cannot_start(exc)
+                self.post_message(CannotStart(exc))
                 return
             for m in values.get("messages", []):
                 self.add_message(m)
@@ -185,7 +194,7 @@ class InterviewScreen(Screen[None]):
         the scripted voice: a model's words cannot be known before it says them."""
         if self.ctx.interviewer != "scripted":
             return
-        bank = self.tui.bank
+        bank = self.bank
         question = opening.first_question(bank, self.ctx)
         if question is None:
             return
@@ -201,21 +210,23 @@ class InterviewScreen(Screen[None]):
         try:
             session = pending.open()
         except Exception as exc:
-            self.app.call_from_thread(self.failed_to_open, exc)
+            self.post_message(CannotStart(exc))
             return
-        self.app.call_from_thread(self.opened, session)
+        self.post_message(SessionOpened(session))
 
-    def opened(self, session: Session) -> None:
-        self.session = session
-        self.tui.session = session
+    @on(SessionOpened)
+    def opened(self, event: SessionOpened) -> None:
+        # (then the app keeps it too: the message goes on up)
+        self.session = event.session
         self.busy = False
         self.call_session("start")
 
-    def failed_to_open(self, exc: Exception) -> None:
+    @on(CannotStart)
+    def cannot_start(self) -> None:
+        # (the app says why and goes back to the set-up: the message goes on up)
         self.busy = False
-        self.submit_when_open = False
+        self.preview, self.submit_when_open = [], False
         self.set_status("")
-        self.tui.cannot_start(exc)
 
     # --- talking to the session ---------------------------------------------------------
 
@@ -229,10 +240,10 @@ class InterviewScreen(Screen[None]):
         keep = self.query_one("#answer", TextArea).text if action in ("hint", "repeat") else ""
         self.run_session(action, text, keep)
 
-    @work(thread=True, exclusive=True, group="session")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="session")
     def run_session(self, action: str, text: str, keep: str = "") -> None:
         def chunk(words: str) -> None:
-            self.app.call_from_thread(self.add_chunk, words)
+            self.post_message(Streamed(words))  # (before StepDone: one queue)
 
         session = self.live
         try:
@@ -244,27 +255,31 @@ class InterviewScreen(Screen[None]):
             else:
                 messages = session.send(action, text, on_chunk=chunk, draft=keep)
         except Exception as exc:  # provider, file and SQLite errors: tell, keep the answer
-            self.app.call_from_thread(self.failed, action, text, exc)
-            return
+            raise StepFailed(action, text, exc) from exc
         try:
             values = session.values  # (read here: SQLite, off the event loop)
         except Exception as exc:  # the step is taken, but its state cannot be read back
-            self.app.call_from_thread(self.failed, action, "", exc)
-            return
-        self.app.call_from_thread(self.after_step, action, messages, values)
+            raise StepFailed(action, "", exc) from exc
+        self.post_message(StepDone(action, messages, values))
 
-    def failed(self, action: str, text: str, exc: Exception) -> None:
+    @on(Worker.StateChanged)
+    def failed(self, event: Worker.StateChanged) -> None:
+        """A step failed: give the answer back; the app shows the error."""
+        error = event.worker.error
+        if event.state != WorkerState.ERROR or not isinstance(error, StepFailed):
+            return
         self.busy = False
         self.set_status("")
-        if action == "start":  # nothing to go on with: back to the set-up screen
-            self.preview, self.submit_when_open = [], False
-            self.tui.cannot_start(exc)
+        if error.action == "start":  # nothing to go on with: back to the set-up screen
+            event.prevent_default()  # (not shown as a failed step: CannotStart says it)
+            self.post_message(CannotStart(error.error))
             return
-        if action == "answer" and text:
-            self.query_one("#answer", TextArea).text = text
-        self.notify(f"{type(exc).__name__}: {exc}", title="Could not go on", severity="error")
+        if error.action == "answer" and error.answer:
+            self.query_one("#answer", TextArea).text = error.answer
 
-    def add_chunk(self, words: str) -> None:
+    @on(Streamed)
+    def add_chunk(self, event: Streamed) -> None:
+        words = event.words
         log = self.query_one("#log", VerticalScroll)
         if self.streaming is None:
             self.streamed = ""
@@ -273,6 +288,10 @@ class InterviewScreen(Screen[None]):
         self.streamed += words
         self.streaming.update(Text.assemble(("» ", "bold cyan"), self.streamed))
         log.scroll_end(animate=False)
+
+    @on(StepDone)
+    def step_done(self, event: StepDone) -> None:
+        self.after_step(event.action, event.messages, event.values)
 
     def after_step(self, action: str, messages: list[Message], values: dict[str, Any]) -> None:
         self.busy = False
@@ -303,7 +322,7 @@ class InterviewScreen(Screen[None]):
                 area.text = self.live.saved_draft()
         self.refresh_panel(values)
         if values.get("done"):
-            self.tui.show_report(self.live, values)
+            self.post_message(InterviewFinished(self.live, values))
 
     def tell_set_aside(self) -> None:
         """Say so when the saved transcript could not be read and was kept beside the new."""
@@ -358,7 +377,7 @@ class InterviewScreen(Screen[None]):
         self.call_session("repeat")
 
     def action_explain(self) -> None:
-        found = explain.explain(self.values, self.tui.bank, self.ctx.lang, self.ctx.mode)
+        found = explain.explain(self.values, self.bank, self.ctx.lang, self.ctx.mode)
         if isinstance(found, str):
             self.notify(found, timeout=4)
             return
@@ -390,16 +409,17 @@ class InterviewScreen(Screen[None]):
             self.dirty = False
             self.save_draft(self.query_one("#answer", TextArea).text)
 
-    @work(thread=True, exclusive=True, group="draft")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="draft")
     def save_draft(self, text: str) -> None:
         try:
             self.live.save(draft=text)
-        except Exception as exc:
-            self.app.call_from_thread(
-                self.notify, f"could not save the draft: {exc}", severity="error"
-            )
-            return
-        self.app.call_from_thread(self.tell_set_aside)
+        except Exception as exc:  # shown by the app (InterviewerApp.failed)
+            raise Failure(None, f"could not save the draft: {exc}") from exc
+
+    @on(Worker.StateChanged)
+    def draft_saved(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "draft" and event.state == WorkerState.SUCCESS:
+            self.tell_set_aside()
 
     def tick(self) -> None:
         elapsed = int(self.clock() - self.question_started)
@@ -422,13 +442,13 @@ class InterviewScreen(Screen[None]):
         # The question's running grade: every answer so far, combined (never the last
         # answer's own grade), and what the last answer added.
         grades = [Grade.model_validate(a["grade"]) for a in item.get("attempts") or []]
-        rubric = self.tui.bank.rubric(item["question_id"])
+        rubric = self.bank.rubric(item["question_id"])
         step = progress.latest(rubric, grades, item.get("hinted") or [], "")
         self.paint_panel(item["question_id"], len(values.get("asked") or []), step)
 
     def paint_panel(self, question_id: str, asked: int, step: Step | None) -> None:
         self.shown = (question_id, asked, step)
-        question = self.tui.bank.question(question_id)
+        question = self.bank.question(question_id)
         self.query_one("#question-info", Static).update(
             Text.assemble(
                 ("Question ", "dim"),
@@ -448,7 +468,7 @@ class InterviewScreen(Screen[None]):
         self.sub_title = f"{base} · judge fell back to offline" if fallback else base
 
     def update_checklist(self, question_id: str, step: Step | None) -> None:
-        rubric = self.tui.bank.rubric(question_id)
+        rubric = self.bank.rubric(question_id)
         lang = self.ctx.lang
         checklist = self.query_one("#checklist", Static)
         score = self.query_one("#score", Static)

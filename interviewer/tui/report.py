@@ -15,9 +15,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Markdown, Static
 
 from interviewer.errors import InterviewerError
+from interviewer.tui.messages import NewInterview, OpenReview, OpenStats
 
 if TYPE_CHECKING:
-    from interviewer.tui.app import InterviewerApp
+    from interviewer.bank.loader import Bank
+    from interviewer.config import Settings
 
 BAR_WIDTH = 30
 
@@ -56,15 +58,21 @@ class ReportScreen(Screen[None]):
         Binding("s", "stats", "Progress"),
     ]
 
-    def __init__(self, interview_id: str, report: dict[str, Any], lang: str) -> None:
+    def __init__(
+        self,
+        interview_id: str,
+        report: dict[str, Any],
+        lang: str,
+        *,
+        settings: Settings,
+        bank: Bank,
+    ) -> None:
         super().__init__()
+        self.settings = settings
+        self.bank = bank
         self.interview_id = interview_id
         self.report = report
         self.lang = lang
-
-    @property
-    def tui(self) -> InterviewerApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         r = self.report
@@ -110,11 +118,11 @@ class ReportScreen(Screen[None]):
         from interviewer.transcript.export import export
         from interviewer.transcript.store import TranscriptStore
 
-        settings = self.tui.settings
+        settings = self.settings
         target = Path(settings.transcripts_dir) / f"{self.interview_id}.report.{fmt}"
         try:
             transcript = TranscriptStore(settings.transcripts_dir).load(self.interview_id)
-            text = export(transcript, fmt, self.tui.bank)  # type: ignore[arg-type]
+            text = export(transcript, fmt, self.bank)  # type: ignore[arg-type]
             atomic_write(target, text)  # 0600: an export holds the answers
         except InterviewerError as exc:
             self.notify(str(exc), title="Export failed", severity="error")
@@ -129,10 +137,10 @@ class ReportScreen(Screen[None]):
         self.notify(f"saved {target}", title="Exported")
 
     def action_new(self) -> None:
-        self.tui.action_new_interview()
+        self.post_message(NewInterview())
 
     def action_review(self) -> None:
-        self.tui.action_review()
+        self.post_message(OpenReview())
 
     def action_stats(self) -> None:
-        self.tui.action_stats()
+        self.post_message(OpenStats())

@@ -16,15 +16,18 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+from textual.worker import Worker, WorkerState
 
 from interviewer.judge import progress
 from interviewer.transcript import review
 from interviewer.transcript.export import pieces
 from interviewer.transcript.schema import Transcript
 from interviewer.transcript.store import TranscriptStore
+from interviewer.tui.messages import Failure, NewInterview, WorkerScreen
 
 if TYPE_CHECKING:
-    from interviewer.tui.app import InterviewerApp
+    from interviewer.bank.loader import Bank
+    from interviewer.config import Settings
 
 STYLE = {"covered": "green", "partial": "yellow", "missed": "red"}
 
@@ -35,9 +38,10 @@ class ReviewListScreen(Screen[None]):
         Binding("n", "new", "New interview"),
     ]
 
-    @property
-    def tui(self) -> InterviewerApp:
-        return self.app  # type: ignore[return-value]
+    def __init__(self, settings: Settings, bank: Bank) -> None:
+        super().__init__()
+        self.settings = settings
+        self.bank = bank
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -57,7 +61,7 @@ class ReviewListScreen(Screen[None]):
         table.clear(columns=True)
         table.add_columns("id", "date", "score", "questions", "topics", "status")
         try:
-            rows = review.summaries(self.tui.settings.transcripts_dir, self.tui.bank)
+            rows = review.summaries(self.settings.transcripts_dir, self.bank)
         except Exception as exc:
             self.notify(str(exc), title="Cannot list the transcripts", severity="error")
             rows = []
@@ -85,10 +89,12 @@ class ReviewListScreen(Screen[None]):
     @on(DataTable.RowSelected, "#transcripts")
     def open(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
-            self.app.push_screen(TranscriptScreen(str(event.row_key.value)))
+            self.app.push_screen(
+                TranscriptScreen(str(event.row_key.value), settings=self.settings, bank=self.bank)
+            )
 
     def action_new(self) -> None:
-        self.tui.action_new_interview()
+        self.post_message(NewInterview())
 
 
 class OverrideDialog(ModalScreen[tuple[str, str, str] | None]):
@@ -151,7 +157,7 @@ class RegradeDialog(ModalScreen[str | None]):
         self.dismiss(event.value.strip() or None)
 
 
-class TranscriptScreen(Screen[None]):
+class TranscriptScreen(WorkerScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("up,k", "turn(-1)", "Prev question", show=False),
@@ -162,20 +168,18 @@ class TranscriptScreen(Screen[None]):
         Binding("right", "turn(1)", "Next"),
     ]
 
-    def __init__(self, interview_id: str) -> None:
+    def __init__(self, interview_id: str, *, settings: Settings, bank: Bank) -> None:
         super().__init__()
+        self.settings = settings
+        self.bank = bank
         self.interview_id = interview_id
         self.turn = 1
         self.transcript: Transcript | None = None
         self.plain = ""
 
     @property
-    def tui(self) -> InterviewerApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
     def store(self) -> TranscriptStore:
-        return TranscriptStore(self.tui.settings.transcripts_dir)
+        return TranscriptStore(self.settings.transcripts_dir)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -215,9 +219,9 @@ class TranscriptScreen(Screen[None]):
             return
         turn = t.turns[self.turn - 1]
         lang = t.settings.lang
-        rubric = self.tui.bank.rubrics.get(turn.question_id)
+        rubric = self.bank.rubrics.get(turn.question_id)
         parts: list[Text] = []
-        question = self.tui.bank.questions.get(turn.question_id)
+        question = self.bank.questions.get(turn.question_id)
         prompt = question.prompt.get(lang) if question else turn.question_id
         parts.append(Text.assemble((f"Q{self.turn} ", "bold"), (prompt, "bold cyan")))
         steps: list[progress.Step | None] = [None] * len(turn.attempts)
@@ -253,7 +257,7 @@ class TranscriptScreen(Screen[None]):
             parts.append(line)
         for o in turn.overrides:
             parts.append(Text(f"  override {o.key_point} → {o.verdict}: {o.note}", style="magenta"))
-        score = review.turn_score(turn, self.tui.bank)
+        score = review.turn_score(turn, self.bank)
         parts.append(Text.assemble(("\nScore ", "dim"), (f"{score:.0f}/100", "bold")))
         for rg in turn.regrades:
             parts.append(
@@ -271,7 +275,7 @@ class TranscriptScreen(Screen[None]):
             return
         turn = t.turns[self.turn - 1]
         lang = t.settings.lang
-        rubric = self.tui.bank.rubrics.get(turn.question_id)
+        rubric = self.bank.rubrics.get(turn.question_id)
         key_points = [
             (v.key_point, rubric.key_point(v.key_point).text.get(lang) if rubric else "")
             for v in turn.merged.verdicts
@@ -299,24 +303,29 @@ class TranscriptScreen(Screen[None]):
 
         self.app.push_screen(RegradeDialog(), chosen)
 
-    @work(thread=True, exclusive=True, group="regrade")
-    def regrade(self, spec: str) -> None:
+    @work(thread=True, exclusive=True, exit_on_error=False, group="regrade")
+    def regrade(self, spec: str) -> tuple[str, str]:
+        """The notification's title and text (shown by `regraded`)."""
         from interviewer.judge import make_judge
 
         try:
-            judge = make_judge(spec, self.tui.settings)
+            judge = make_judge(spec, self.settings)
             assert self.transcript is not None
-            result = review.regrade(self.transcript, judge, self.tui.bank)
+            result = review.regrade(self.transcript, judge, self.bank)
             self.store.save(self.transcript)
-        except Exception as exc:
-            self.app.call_from_thread(
-                self.notify, str(exc), title="Re-grade failed", severity="error"
-            )
-            return
+        except Exception as exc:  # shown by the app (InterviewerApp.failed)
+            raise Failure("Re-grade failed", str(exc)) from exc
         lines = [
             f"Q{i}: {r.old_score:.0f} → {r.new_score:.0f}" for i, r in enumerate(result.turns, 1)
         ]
-        self.app.call_from_thread(
-            self.notify, "\n".join(lines) or "nothing to re-grade", title=f"Re-graded with {spec}"
-        )
-        self.app.call_from_thread(self.reload)
+        return f"Re-graded with {spec}", "\n".join(lines) or "nothing to re-grade"
+
+    @on(Worker.StateChanged)
+    def regraded(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "regrade":
+            return
+        result: object = event.worker.result
+        if event.state == WorkerState.SUCCESS and isinstance(result, tuple):
+            title, text = result
+            self.notify(str(text), title=str(title))
+            self.reload()

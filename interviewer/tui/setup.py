@@ -23,9 +23,12 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from interviewer.tui import prefs
+from interviewer.tui.messages import OpenReview, OpenStats, ResumeInterview, StartInterview
 
 if TYPE_CHECKING:
-    from interviewer.tui.app import InterviewerApp
+    from interviewer.bank.loader import Bank
+    from interviewer.config import Settings
+    from interviewer.interview.personas import Persona
 
 
 class SetupScreen(Screen[None]):
@@ -37,17 +40,21 @@ class SetupScreen(Screen[None]):
         Binding("ctrl+g", "stats", "Progress"),
     ]
 
-    @property
-    def tui(self) -> InterviewerApp:
-        return self.app  # type: ignore[return-value]
+    def __init__(
+        self, settings: Settings, bank: Bank, choices: prefs.Choices, personas: dict[str, Persona]
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.bank = bank
+        self.choices = choices
+        self.personas = personas
 
     def compose(self) -> ComposeResult:
-        tui = self.tui
-        choices = tui.choices
-        topics = tui.bank.topics()
+        choices, personas = self.choices, self.personas
+        topics = self.bank.topics()
         judges = [("offline (no network)", "offline")]
-        if tui.settings.judge != "offline":
-            judges.append((tui.settings.judge, tui.settings.judge))
+        if self.settings.judge != "offline":
+            judges.append((self.settings.judge, self.settings.judge))
         if choices.judge not in {v for _, v in judges}:
             judges.append((choices.judge, choices.judge))
         yield Header()
@@ -88,8 +95,8 @@ class SetupScreen(Screen[None]):
                     with Vertical():
                         yield Label("Persona", classes="field")
                         yield Select(
-                            [(p.title.get(choices.lang), name) for name, p in tui.personas.items()],
-                            value=choices.persona if choices.persona in tui.personas else "senior",
+                            [(p.title.get(choices.lang), name) for name, p in personas.items()],
+                            value=choices.persona if choices.persona in personas else "senior",
                             allow_blank=False,
                             id="persona",
                         )
@@ -137,7 +144,7 @@ class SetupScreen(Screen[None]):
         options = self.query_one("#resume", OptionList)
         options.clear_options()
         try:
-            pending = unfinished(self.tui.settings)
+            pending = unfinished(self.settings)
         except Exception as exc:  # an unreadable folder: say so, the set-up still works
             self.notify(str(exc), title="Cannot list unfinished interviews", severity="error")
             pending = []
@@ -166,17 +173,16 @@ class SetupScreen(Screen[None]):
     @on(Button.Pressed, "#start")
     def action_start(self) -> None:
         choices = self.read_choices()
-        tui = self.tui
-        tui.choices = choices
+        settings = self.settings
         try:
-            prefs.save(tui.settings.data_dir, choices)
+            prefs.save(settings.data_dir, choices)
         except OSError as exc:  # not remembered for next time; the interview still starts
             self.notify(
-                f"cannot save your choices in {tui.settings.data_dir}: {exc.strerror or exc}",
+                f"cannot save your choices in {settings.data_dir}: {exc.strerror or exc}",
                 severity="warning",
             )
-        ctx = prefs.to_context(choices, secrets.randbelow(1_000_000), tui.settings.interviewer)
-        tui.start_interview(ctx)
+        ctx = prefs.to_context(choices, secrets.randbelow(1_000_000), settings.interviewer)
+        self.post_message(StartInterview(ctx, choices))
 
     @on(Button.Pressed, "#due")
     def start_due(self) -> None:
@@ -184,10 +190,9 @@ class SetupScreen(Screen[None]):
         from interviewer.practice.due import plan_due
 
         choices = self.read_choices()
-        tui = self.tui
         try:
             plan, message = plan_due(
-                tui.settings.transcripts_dir, tui.bank, topics=[], limit=choices.questions
+                self.settings.transcripts_dir, self.bank, topics=[], limit=choices.questions
             )
         except Exception as exc:  # a damaged review-items file: it names itself
             self.notify(str(exc), title="Cannot read the review items", severity="error")
@@ -195,20 +200,22 @@ class SetupScreen(Screen[None]):
         if not plan:
             self.notify(message, title="Nothing due")
             return
-        ctx = prefs.to_context(choices, secrets.randbelow(1_000_000), tui.settings.interviewer)
-        tui.start_interview(ctx.model_copy(update={"review": plan, "questions": len(plan)}))
+        ctx = prefs.to_context(choices, secrets.randbelow(1_000_000), self.settings.interviewer)
+        self.post_message(
+            StartInterview(ctx.model_copy(update={"review": plan, "questions": len(plan)}))
+        )
 
     @on(OptionList.OptionSelected, "#resume")
     def resume(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
-            self.tui.start_interview(None, resume=event.option.id)
+            self.post_message(ResumeInterview(event.option.id))
 
     def action_review(self) -> None:
-        self.tui.action_review()
+        self.post_message(OpenReview())
 
     @on(Button.Pressed, "#stats")
     def action_stats(self) -> None:
-        self.tui.action_stats()
+        self.post_message(OpenStats())
 
 
 def _int(value: object) -> int:

@@ -15,7 +15,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
@@ -24,6 +23,7 @@ from interviewer.practice import due as due_items
 from interviewer.practice.chart import Series, render, topic_series
 from interviewer.practice.due import TopicDue
 from interviewer.transcript.history import Progress, progress
+from interviewer.tui.messages import Failure, WorkerScreen
 
 CHART_HEIGHT = 14
 
@@ -48,7 +48,7 @@ def load_stats(folder: Path, bank: Bank | None) -> StatsData:
     )
 
 
-class StatsScreen(Screen[None]):
+class StatsScreen(WorkerScreen):
     """Read-only; `Esc` goes back to where it was opened from."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -95,7 +95,10 @@ class StatsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="stats")
     def read(self) -> StatsData:
-        return load_stats(self.folder, self.bank)
+        try:
+            return load_stats(self.folder, self.bank)
+        except Exception as exc:  # shown by the app (InterviewerApp.failed), and here
+            raise Failure("Cannot show progress", str(exc)) from exc
 
     @on(Worker.StateChanged)
     def read_done(self, event: Worker.StateChanged) -> None:
@@ -108,7 +111,6 @@ class StatsScreen(Screen[None]):
             self.query_one("#stats-summary", Static).update(
                 Text(f"Cannot read {self.folder}: {error}", style="red")
             )
-            self.notify(str(error), title="Cannot show progress", severity="error")
 
     def on_resize(self) -> None:
         if self.data is not None:

@@ -238,6 +238,10 @@ def test_batch_api_needs_an_llm_judge_and_the_cache(tmp_path: Path, small_bank: 
     for extra, message in (
         (["--batch-api"], "--batch-api needs an LLM judge"),
         (
+            ["--judge", "cascade:compatible:m", "--base-url", "http://127.0.0.1:9/v1", "--resume"],
+            "does not yet run a cascade",
+        ),
+        (
             [
                 "--judge",
                 "compatible:m",

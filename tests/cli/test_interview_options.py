@@ -57,3 +57,25 @@ def test_no_options_open_the_set_up_screen(started: list[Any]) -> None:
     result = runner.invoke(app, ["interview"])
     assert result.exit_code == 0, result.output
     assert started == [None]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--due"], ["--topic", "rag", "--questions", "2"], ["--focus-weak"], ["--judge", "offline"]],
+)
+def test_options_that_would_be_ignored_on_resume_are_an_error(
+    started: list[Any], options: list[str]
+) -> None:
+    result = runner.invoke(app, ["interview", "--resume", "20261201-abc", *options])
+    assert result.exit_code == 2, result.output
+    assert "--resume goes on with the interview as it was saved" in result.output
+    for option in options:
+        if option.startswith("--"):
+            assert option in result.output
+    assert started == [], "nothing was opened"
+
+
+def test_resume_alone_opens_the_saved_interview(started: list[Any]) -> None:
+    result = runner.invoke(app, ["interview", "--resume", "20261201-abc"])
+    assert result.exit_code == 0, result.output
+    assert started == [None]

@@ -208,3 +208,10 @@ def test_wrap_up_finishes_the_open_question_and_reports(bank: Bank) -> None:
 )
 def test_after_answer_routes_every_action(action: str, route: str) -> None:
     assert nodes.after_answer({"action": action}) == route
+
+
+def test_a_context_setting_it_does_not_know_is_an_error() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="follow_ups"):
+        InterviewContext(follow_ups=0)  # type: ignore[call-arg]  # (it is follow_up_limit)

@@ -102,3 +102,33 @@ def test_fallback_is_counted_never_cached_and_fails_the_run(
         again = grade(tmp_path, small_bank, srv.url)
         assert again.returncode == 0 and "(2 from cache)" in again.stderr, again.stderr
     no_canary(srv)
+
+
+def test_cascade_sends_only_uncertain_rows(tmp_path: Path, small_bank: Path) -> None:
+    from interviewer.judge import offline_judge
+    from interviewer.judge.cascade import fitted_band
+
+    answers = [STRONG, "LoRA 只训练两个低秩矩阵 A 和 B，原来的权重冻结。", "我不知道。"]
+    rows = [
+        {"id": f"r{i}", "question_id": "lora-principle", "answer": a} for i, a in enumerate(answers)
+    ]
+    (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    bank = load_bank(small_bank)
+    judge = offline_judge()
+    judge.learn_terms(list(bank.rubrics.values()))
+    q, r = bank.question("lora-principle"), bank.rubric("lora-principle")
+    band = fitted_band()
+    uncertain = [band.uncertain(judge.grade(q, r, a).score) for a in answers]
+    assert 0 < sum(uncertain) < len(answers), "the rows must test both ways"
+
+    reply = Step(body=chat_reply(json.dumps(good_reply(r))))
+    with ScriptedServer([reply]) as srv:
+        done = grade(tmp_path, small_bank, srv.url, "--judge", "cascade:compatible:m")
+        asked = len(srv.script.requests)
+    assert done.returncode == 0, done.stderr
+    assert asked == 1 + sum(uncertain), "the preflight, then only the uncertain rows"
+    got = out_rows(tmp_path)
+    for row, sent in zip(got, uncertain, strict=True):
+        judged = str(row["judge"])
+        assert judged == "cascade:compatible:m" if sent else judged.startswith("offline (cascade")
+    assert f"cascade: {sum(uncertain)} of 3 answers graded went to compatible:m" in done.stderr

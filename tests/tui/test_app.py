@@ -20,17 +20,12 @@ from interviewer.tui.interview import InterviewScreen
 from interviewer.tui.report import ReportScreen
 from interviewer.tui.review import ReviewListScreen, TranscriptScreen
 from interviewer.tui.setup import SetupScreen
+from tests.tui.pilot import settle
 
 ANSWER = (
     "训练循环里先 optimizer.zero_grad() 清空梯度，再前向计算输出和 loss，"
     "然后 loss.backward() 反向传播，最后 optimizer.step() 更新参数。"
 )
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def messages(app: InterviewerApp) -> list[str]:

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import TextArea
 from typer.testing import CliRunner
 
@@ -20,14 +19,9 @@ from interviewer.tui.report import ReportScreen
 from interviewer.tui.review import ReviewListScreen, TranscriptScreen
 from interviewer.tui.setup import SetupScreen
 from tests.conftest import REPO
+from tests.tui.pilot import settle
 
 EXAMPLE = "20261123-091153-1a34"
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def errors(app: InterviewerApp) -> list[str]:
@@ -76,7 +70,7 @@ async def test_failed_override_is_shown_and_the_screen_stays(settings: Settings)
     app = InterviewerApp(settings)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        app.push_screen(TranscriptScreen(EXAMPLE))
+        app.push_screen(TranscriptScreen(EXAMPLE, settings=settings, bank=app.bank))
         await settle(pilot)
         assert isinstance(app.screen, TranscriptScreen)
         path.write_bytes(DAMAGED)  # changed under the open screen
@@ -100,7 +94,7 @@ async def test_export_that_cannot_be_written_is_shown(settings: Settings) -> Non
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         report = transcript.report.model_dump(mode="json")
-        app.push_screen(ReportScreen(EXAMPLE, report, "zh"))
+        app.push_screen(ReportScreen(EXAMPLE, report, "zh", settings=settings, bank=app.bank))
         await settle(pilot)
         await pilot.press("m")
         await settle(pilot)
@@ -119,7 +113,15 @@ async def test_export_to_a_folder_that_is_gone_is_shown(settings: Settings) -> N
     app = InterviewerApp(settings)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        app.push_screen(ReportScreen(EXAMPLE, transcript.report.model_dump(mode="json"), "zh"))
+        app.push_screen(
+            ReportScreen(
+                EXAMPLE,
+                transcript.report.model_dump(mode="json"),
+                "zh",
+                settings=settings,
+                bank=app.bank,
+            )
+        )
         await settle(pilot)
         shutil.rmtree(settings.transcripts_dir)
         await pilot.press("j")

@@ -16,6 +16,7 @@ from interviewer.judge import progress
 from interviewer.tui.app import InterviewerApp
 from interviewer.tui.interview import InterviewScreen, ReferenceScreen
 from tests.conftest import REPO
+from tests.tui.pilot import settle
 
 FIRST = "LoRA 的核心是低秩分解：把权重更新 ΔW 写成 BA 两个小矩阵的乘积，秩 r 很小。"
 SECOND = "预训练权重 W0 冻结不动，只训练 A 和 B；推理时把 BA 合并回 W0，不增加推理延迟。"
@@ -25,12 +26,6 @@ SECOND = "预训练权重 W0 冻结不动，只训练 A 和 B；推理时把 BA 
 def lora_bank() -> Bank:
     """One question (lora-principle), whose rubric has no titles: the fallback is shown."""
     return load_bank(REPO / "tests" / "data" / "bank")
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def answer(pilot: Pilot[None], text: str) -> None:

@@ -15,6 +15,7 @@ from interviewer.config import Settings
 from interviewer.judge import text
 from interviewer.tui.app import InterviewerApp
 from interviewer.tui.interview import InterviewScreen
+from tests.tui.pilot import settle
 
 SIZE = (100, 30)
 ANSWER = "训练循环：optimizer.zero_grad() 清梯度，前向算 loss，loss.backward() 反向传播，optimizer.step() 更新。"
@@ -48,24 +49,16 @@ def app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> InterviewerApp:
     return InterviewerApp(settings)
 
 
-async def settle(pilot: Pilot[None]) -> None:
-    """Workers done, then time for the last screen change and scrolling to be painted."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.wait_for_scheduled_animations()
-    await pilot.pause(0.5)
-
-
 async def answer(pilot: Pilot[None], text: str = ANSWER) -> None:
     pilot.app.screen.query_one("#answer", TextArea).insert(text)
     await pilot.press("ctrl+s")
-    await settle(pilot)
+    await settle(pilot, paint=0.5)
 
 
 async def start(pilot: Pilot[None]) -> None:
-    await settle(pilot)
+    await settle(pilot, paint=0.5)
     await pilot.press("ctrl+s")
-    await settle(pilot)
+    await settle(pilot, paint=0.5)
 
 
 async def graded(pilot: Pilot[None]) -> None:
@@ -84,15 +77,15 @@ async def finished(pilot: Pilot[None]) -> None:
 async def replay(pilot: Pilot[None]) -> None:
     await finished(pilot)
     await pilot.press("r")
-    await settle(pilot)
+    await settle(pilot, paint=0.5)
     await pilot.press("enter")
-    await settle(pilot)
+    await settle(pilot, paint=0.5)
 
 
 async def review_list(pilot: Pilot[None]) -> None:
     await finished(pilot)
     await pilot.press("r")
-    await settle(pilot)
+    await settle(pilot, paint=0.5)
 
 
 async def evidence(pilot: Pilot[None]) -> None:
@@ -105,17 +98,17 @@ async def evidence(pilot: Pilot[None]) -> None:
 async def reference(pilot: Pilot[None]) -> None:
     await graded(pilot)
     await pilot.press("ctrl+e")
-    await settle(pilot)
+    await settle(pilot, paint=0.5)
 
 
 async def stats(pilot: Pilot[None]) -> None:
     await finished(pilot)
     await pilot.press("s")
-    await settle(pilot)
+    await settle(pilot, paint=0.5)
 
 
 async def help_screen(pilot: Pilot[None]) -> None:
-    await settle(pilot)
+    await settle(pilot, paint=0.5)
     await pilot.press("question_mark")
     await pilot.pause()
 
