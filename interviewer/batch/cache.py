@@ -2,12 +2,19 @@
 
 The key is a hash of the judge spec, the rubric (its whole content, so an edited rubric is
 graded afresh even if its version was not bumped) and the answer.
+
+It also records the jobs submitted to a provider's batch API (`grade --batch-api`): which
+job holds which grade key, so that `grade --resume` collects them after a crash or a day
+later, and a key already in a job is never submitted again. A job's records are dropped
+once its results are collected.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from interviewer.bank.schema import Rubric
@@ -23,6 +30,17 @@ def cache_key(judge: str, rubric: Rubric, answer: str) -> str:
     return h.hexdigest()
 
 
+@dataclass(frozen=True)
+class BatchJob:
+    """A job submitted to a provider's batch API, and the grade keys it holds."""
+
+    job_id: str
+    judge: str  # the judge spec that submitted it (openai:M, anthropic:M, compatible:M)
+    endpoint: str
+    submitted_at: float
+    keys: tuple[str, ...]
+
+
 class GradeCache:
     def __init__(self, path: Path) -> None:
         self.conn = sqlite3.connect(private_file(path))  # 0600: it holds answers' quotes
@@ -32,6 +50,17 @@ class GradeCache:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS grades (key TEXT PRIMARY KEY, grade TEXT NOT NULL)"
+        )
+        self.conn.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS batch_jobs (
+                job_id TEXT PRIMARY KEY, judge TEXT NOT NULL, endpoint TEXT NOT NULL,
+                submitted_at REAL NOT NULL);
+            CREATE TABLE IF NOT EXISTS batch_requests (
+                key TEXT NOT NULL, job_id TEXT NOT NULL REFERENCES batch_jobs (job_id),
+                PRIMARY KEY (key, job_id));
+            CREATE INDEX IF NOT EXISTS batch_requests_job ON batch_requests (job_id);
+            """
         )
         self.conn.commit()
 
@@ -45,6 +74,53 @@ class GradeCache:
             (key, grade.model_dump_json()),
         )
         self.conn.commit()
+
+    # --- provider batch jobs ----------------------------------------------------------
+
+    def record_job(self, job_id: str, judge: str, endpoint: str, keys: list[str]) -> None:
+        """Record a submitted job and its keys, in one transaction."""
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO batch_jobs (job_id, judge, endpoint, submitted_at) "
+                "VALUES (?, ?, ?, ?)",
+                (job_id, judge, endpoint, time.time()),
+            )
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO batch_requests (key, job_id) VALUES (?, ?)",
+                [(key, job_id) for key in keys],
+            )
+
+    def jobs_for(self, keys: set[str]) -> list[BatchJob]:
+        """The recorded jobs that hold any of these keys (each with all of its keys)."""
+        rows = self.conn.execute(
+            "SELECT j.job_id, j.judge, j.endpoint, j.submitted_at, r.key "
+            "FROM batch_jobs j JOIN batch_requests r ON r.job_id = j.job_id "
+            "ORDER BY j.submitted_at, j.job_id"
+        ).fetchall()
+        held: dict[str, list[str]] = {}
+        info: dict[str, tuple[str, str, float]] = {}
+        for job_id, judge, endpoint, submitted_at, key in rows:
+            held.setdefault(job_id, []).append(key)
+            info[job_id] = (judge, endpoint, submitted_at)
+        return [
+            BatchJob(job_id, *info[job_id], keys=tuple(job_keys))
+            for job_id, job_keys in held.items()
+            if keys.intersection(job_keys)
+        ]
+
+    def drop_keys(self, job_id: str, keys: list[str]) -> None:
+        """Forget these keys of a job (their results were collected), and the job once it
+        holds none."""
+        with self.conn:
+            self.conn.executemany(
+                "DELETE FROM batch_requests WHERE job_id = ? AND key = ?",
+                [(job_id, key) for key in keys],
+            )
+            self.conn.execute(
+                "DELETE FROM batch_jobs WHERE job_id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM batch_requests WHERE job_id = ?)",
+                (job_id, job_id),
+            )
 
     def close(self) -> None:
         self.conn.close()

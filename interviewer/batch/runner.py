@@ -178,7 +178,7 @@ def to_result(job: Job, grade: Grade, cached: bool, chosen: int = 0) -> BatchRes
     )
 
 
-def _best(job: Job, grades: dict[int, tuple[Grade, bool]]) -> BatchResult:
+def best_result(job: Job, grades: dict[int, tuple[Grade, bool]]) -> BatchResult:
     """The best-scoring grade (the first reference on a tie)."""
     chosen = max(grades, key=lambda i: (grades[i][0].score, -i))
     cached = all(was_cached for _, was_cached in grades.values())
@@ -207,7 +207,7 @@ async def run(
     for job in jobs:
         hits = [cache.get(t.key) if cache else None for t in job.targets]
         if all(h is not None for h in hits):
-            results[job.index] = _best(job, {i: (h, True) for i, h in enumerate(hits) if h})
+            results[job.index] = best_result(job, {i: (h, True) for i, h in enumerate(hits) if h})
             if on_done:
                 on_done(results[job.index])
         else:
@@ -247,7 +247,7 @@ async def run(
             return BatchResult(
                 id=job.row.id, line=job.row.line, error=f"line {job.row.line}: {failure}"
             )
-        return _best(job, grades)
+        return best_result(job, grades)
 
     everyone = asyncio.gather(*(worker() for _ in range(concurrency)))
     if abort is None:

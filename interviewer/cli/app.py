@@ -299,8 +299,11 @@ def main() -> None:
     # `interviewer --topic lora` means `interviewer interview --topic lora`.
     if args and args[0].startswith("-") and args[0] not in ROOT_OPTIONS:
         args.insert(0, "interview")
-    # `--resume` takes an optional id; typer needs a value, so a bare one becomes "?".
+    # `interview --resume` takes an optional id; typer needs a value, so a bare one becomes
+    # "?". (`grade --resume` is a flag.)
     for i, arg in enumerate(args):
+        if args[0] != "interview":
+            break
         if arg == "--resume" and (i + 1 == len(args) or args[i + 1].startswith("-")):
             args.insert(i + 1, RESUME_LIST)
             break

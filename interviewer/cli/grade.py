@@ -27,6 +27,7 @@ from interviewer.errors import ConfigError
 if TYPE_CHECKING:
     # Only for type hints: the batch modules import the judges (numpy and more), which
     # the other commands, and the TUI's first screen, do not need.
+    from interviewer.batch.batch_api import BatchRun
     from interviewer.batch.inputs import Parsed
     from interviewer.batch.runner import BatchResult, Job
     from interviewer.judge import Judge
@@ -39,6 +40,7 @@ EXIT_ROWS_FAILED = 1  # some rows are error rows; the others were graded
 EXIT_USAGE = 2  # nothing graded: a bad option, an unusable file or output path
 EXIT_NOT_WRITTEN = 3  # graded (and cached), but an output could not be written
 EXIT_FALLBACK = 4  # the LLM judge failed on some rows; the offline judge graded them
+EXIT_BATCH_RUNNING = 5  # --batch-api: jobs still running when the wait ended; --resume later
 EXIT_INTERRUPTED = 130  # Ctrl+C: the rows in flight were finished, the rest are marked
 
 
@@ -75,6 +77,48 @@ def grade_command(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Grade every row again.")] = False,
     dry_run: Annotated[bool, typer.Option(help="Count and estimate; grade nothing.")] = False,
     bank_dir: Annotated[Path | None, typer.Option("--bank", help="Bank folder.")] = None,
+    batch_api: Annotated[
+        bool,
+        typer.Option(
+            "--batch-api",
+            help="Send the requests through the provider's batch API (OpenAI Batch API, "
+            "Anthropic Message Batches): half the price, no rate limits, results within 24h. "
+            "The jobs are recorded in the grade cache; if the run stops, --resume collects them.",
+        ),
+    ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Collect the batch jobs an earlier --batch-api run of these rows submitted "
+            "(after a crash, Ctrl+C or --batch-wait), and submit what is left. "
+            "Implies --batch-api.",
+        ),
+    ] = False,
+    batch_wait: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="--batch-api: seconds to wait for the jobs, printing their counts; then stop "
+            "(exit 5) and collect later with --resume. 0 submits and exits at once.",
+        ),
+    ] = 24 * 3600.0,
+    batch_poll: Annotated[
+        float,
+        typer.Option(
+            min=0.01,
+            help="--batch-api: seconds before the first status check; doubles while nothing "
+            "changes, up to 60.",
+        ),
+    ] = 5.0,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="--batch-api: requests per batch (default and maximum: the provider's limit, "
+            "50,000 for OpenAI, 100,000 for Anthropic; 200 MB / 256 MB).",
+        ),
+    ] = None,
 ) -> None:
     """Grade a file of written answers and write one result per row, in input order.
 
@@ -92,25 +136,44 @@ def grade_command(
     (wrong key, model or URL), or an output (--out, --csv, --report) that is an input
     file or cannot be written; 3 graded and cached, but an output could not be written
     (run again); 4 the LLM judge failed on some rows and the offline judge graded them
-    (flag judge_fallback; exit 0 with --allow-fallback); 130 interrupted by Ctrl+C (rows
-    in flight finished, the rest marked; run again to finish; a second Ctrl+C stops at
-    once).
+    (flag judge_fallback; exit 0 with --allow-fallback); 5 --batch-api jobs still running
+    when --batch-wait ended (their rows are marked; collect them with --resume); 130
+    interrupted by Ctrl+C (rows in flight finished, the rest marked; run again to finish;
+    a second Ctrl+C stops at once).
 
     With --judge cascade:openai:MODEL (any model spec after cascade:), the offline judge
     grades every row first and only rows whose offline score is in the band where it is
     often wrong go to the model (the band and its figures: interviewer eval).
 
+    With --batch-api the requests go to the provider's batch API in files within its limits;
+    each job is recorded in the grade cache as soon as it is accepted, its counts are
+    printed while it runs, and its results are checked exactly as the live judge's (every
+    quote against the answer). A request that failed (errored, expired, an unusable reply)
+    is graded by the offline judge and flagged judge_fallback. If the run stops (a crash,
+    Ctrl+C, --batch-wait), `--resume` collects the jobs: no row is submitted twice.
+
     Example: interviewer grade examples/answers.jsonl --report report.md
 
     Example: interviewer grade quiz.csv --judge cascade:openai:gpt-4o-mini --dry-run
+
+    Example: interviewer grade answers.jsonl --judge openai:gpt-4o-mini --batch-api
     """
     from interviewer.bank.loader import load_bank
+    from interviewer.batch.batch_api import Options
     from interviewer.batch.cache import GradeCache
     from interviewer.batch.inputs import RowError, read_rows
     from interviewer.batch.paths import check_outputs
     from interviewer.batch.report import safe_results
     from interviewer.batch.resolve import Resolver
-    from interviewer.batch.runner import OfflinePool, distinct_rubrics, plan, run
+    from interviewer.batch.runner import (
+        INTERRUPTED,
+        BatchResult,
+        OfflinePool,
+        distinct_rubrics,
+        plan,
+        run,
+    )
+    from interviewer.cli import grade_batch
     from interviewer.config import load_settings
     from interviewer.judge import make_judge, offline_judge
     from interviewer.judge.guards import rubric_terms
@@ -121,6 +184,9 @@ def grade_command(
         judge=judge or None, openai_base_url=base_url, api_key_env=api_key_env, bank_dir=bank_dir
     )
     spec = JudgeSpec.parse(settings.judge)
+    batch_api = batch_api or resume
+    if batch_api:
+        grade_batch.check_batch_options(spec.provider, no_cache, spec.cascade)
     out = out or file.with_name(file.stem + ".results.jsonl")
     outputs = {"--out": out, "--csv": csv_out, "--report": report}
     check_outputs([file], {k: v for k, v in outputs.items() if v is not None})
@@ -140,6 +206,8 @@ def grade_command(
     jobs, errors = plan(rows, Resolver(bank, encoder), judge_)
     cache = None if no_cache else GradeCache(settings.data_dir / "grade-cache.sqlite")
     cached = sum(1 for j in jobs if cache and all(cache.get(t.key) is not None for t in j.targets))
+    if cache and not batch_api and not offline and not dry_run:
+        grade_batch.check_no_pending(cache, jobs)
 
     if dry_run:
         _dry_run(rows, jobs, errors, cached, spec)
@@ -180,8 +248,19 @@ def grade_command(
         disable=not err.is_terminal,
     )
 
+    batch_run: BatchRun | None = None
+    stopped = grade_batch.Stopped(stop, abort)
+
     async def main() -> dict[int, BatchResult]:
+        nonlocal batch_run
         try:
+            if batch_api:
+                assert llm is not None and cache is not None
+                options = Options(
+                    poll=batch_poll, wait=batch_wait, batch_size=batch_size, max_poll=60.0
+                )
+                batch_run = await grade_batch.run_batch_api(jobs, llm, cache, options, stopped, err)
+                return batch_run.results if batch_run else {}
             if llm is not None and cached < len(jobs):
                 await preflight(llm)
             return await grade_all()
@@ -238,6 +317,11 @@ def grade_command(
         if cache:
             cache.close()
     merged = {**errors, **graded}
+    for job in jobs:  # stopped at once (a second Ctrl+C) with --batch-api
+        if job.index not in merged:
+            merged[job.index] = BatchResult(
+                id=job.row.id, line=job.row.line, question_id=job.question.id, error=INTERRUPTED
+            )
     results = safe_results([merged[i] for i in range(len(rows))])
     _write_outputs(results, file, out, csv_out, report)
     failed = [r for r in results if r.error]
@@ -257,6 +341,11 @@ def grade_command(
         )
     for r in failed[:10]:
         err.print(f"  {r.error}", markup=False)
+    if batch_api and grade_batch.unfinished(batch_run, results):
+        if stop.is_set():
+            err.print("interrupted: the rows not collected are marked.")
+        grade_batch.say_how_to_resume(batch_run, err)
+        raise typer.Exit(EXIT_INTERRUPTED if stop.is_set() else EXIT_BATCH_RUNNING)
     if stop.is_set():
         done = "were finished" if not abort.is_set() else "were abandoned (not graded)"
         err.print(f"interrupted: the rows in flight {done}; run again to grade the rest.")

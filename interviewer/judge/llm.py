@@ -96,6 +96,16 @@ def fingerprint_of(spec: str, endpoint: str, bounded_schema: bool) -> str:
     return h.hexdigest()[:12]
 
 
+@dataclass(frozen=True)
+class Request:
+    """One structured request: system prompt (instructions + rubric), the fenced answer,
+    and the JSON schema of the reply."""
+
+    system: str
+    user: str
+    schema: dict[str, Any]
+
+
 GuardRunner = Callable[[Question, Rubric, str], Awaitable[GuardReport]]
 GradeRunner = Callable[[Question, Rubric, str], Awaitable[Grade]]
 
@@ -188,22 +198,67 @@ class LLMJudge:
 
     async def _model_grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
         started = time.perf_counter()
-        if self.guard_runner is not None:
-            report = await self.guard_runner(question, rubric, answer)
-        else:
-            report = await asyncio.to_thread(
-                run_guards, question, rubric, answer, self.offline.encoder
-            )
+        report = await self.guard(question, rubric, answer)
         if report.blocked:
-            missed = [Verdict(key_point=kp.id, verdict="missed") for kp in rubric.key_points]
-            return self._grade(rubric, missed, [], report, TokenUsage(), started, [])
-        sent = _redacted(answer, report)
+            return self.blocked_grade(rubric, report, started)
+        request = self.request_for(question, rubric, answer, report)
         usage = TokenUsage()
         until = time.monotonic() + self.deadline
         try:
-            reply, usage = await self._ask(question, rubric, sent, until)
+            reply, usage = await self._ask(rubric, request, until)
         except Exception as exc:
-            return await self._fallback(question, rubric, answer, exc, usage, started)
+            return await self.fallback_grade(
+                question, rubric, answer, self._describe(exc), usage, started
+            )
+        return self._verified(rubric, answer, report, reply, usage, started)
+
+    # The steps of a grade, also used one by one by the providers' batch APIs
+    # (interviewer.batch.batch_jobs): guards, the request, and the reply checked.
+
+    async def guard(self, question: Question, rubric: Rubric, answer: str) -> GuardReport:
+        """The shared guards, on the guard runner (a worker process in batch grading)."""
+        if self.guard_runner is not None:
+            return await self.guard_runner(question, rubric, answer)
+        return await asyncio.to_thread(run_guards, question, rubric, answer, self.offline.encoder)
+
+    def blocked_grade(self, rubric: Rubric, report: GuardReport, started: float) -> Grade:
+        """An answer the guards blocked (empty, gibberish, off topic...): never sent."""
+        missed = [Verdict(key_point=kp.id, verdict="missed") for kp in rubric.key_points]
+        return self._grade(rubric, missed, [], report, TokenUsage(), started, [])
+
+    def request_for(
+        self, question: Question, rubric: Rubric, answer: str, report: GuardReport
+    ) -> Request:
+        """What is sent: the prompt, the fenced answer (blocked sentences removed), the
+        reply schema."""
+        return Request(
+            system=system_prompt(question, rubric),
+            user=fence(_redacted(answer, report)),
+            schema=reply_schema(rubric, bounded=self.bounded_schema),
+        )
+
+    def grade_reply(
+        self,
+        rubric: Rubric,
+        answer: str,
+        report: GuardReport,
+        completion: Completion,
+        started: float,
+    ) -> Grade:
+        """A reply made into a grade: parsed, every quote checked against the answer.
+        Raises ReplyError when the reply is unusable (not JSON, not the schema)."""
+        reply = _parse(completion, rubric)
+        return self._verified(rubric, answer, report, reply, completion.usage, started)
+
+    def _verified(
+        self,
+        rubric: Rubric,
+        answer: str,
+        report: GuardReport,
+        reply: _Reply,
+        usage: TokenUsage,
+        started: float,
+    ) -> Grade:
         checker = EvidenceChecker(answer, _blocked(report), self.offline.encoder)
         flags: list[Flag] = []
         verdicts: list[Verdict] = []
@@ -240,11 +295,9 @@ class LLMJudge:
         return self._grade(rubric, verdicts, found, report, usage, started, flags)
 
     async def _ask(
-        self, question: Question, rubric: Rubric, answer: str, until: float
+        self, rubric: Rubric, request: Request, until: float
     ) -> tuple[_Reply, TokenUsage]:
-        system = system_prompt(question, rubric)
-        user = fence(answer)
-        schema = reply_schema(rubric, bounded=self.bounded_schema)
+        system, user, schema = request.system, request.user, request.schema
         usage = TokenUsage()
         notes: list[str] = []
         for attempt in range(2):
@@ -283,16 +336,17 @@ class LLMJudge:
                 )
         return list(found.values())
 
-    async def _fallback(
+    async def fallback_grade(
         self,
         question: Question,
         rubric: Rubric,
         answer: str,
-        exc: BaseException,
+        reason: str,
         usage: TokenUsage,
         started: float,
     ) -> Grade:
-        reason = self._describe(exc)
+        """The offline judge's grade, flagged judge_fallback, saying why the model's was
+        not used."""
         log.warning("%s failed (%s); graded offline instead", self.spec, reason)
         grade = await asyncio.to_thread(self.offline.grade, question, rubric, answer)
         return grade.model_copy(
@@ -304,6 +358,10 @@ class LLMJudge:
                 "latency_ms": round((time.perf_counter() - started) * 1000, 2),
             }
         )
+
+    def describe(self, exc: BaseException) -> str:
+        """A failure in a few words, for a flag's note or a progress line."""
+        return self._describe(exc)
 
     def _describe(self, exc: BaseException) -> str:
         if isinstance(exc, CircuitOpen):

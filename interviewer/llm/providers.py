@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import anthropic
 import openai
+from anthropic.types import Message
 from openai.types.chat import ChatCompletion
 
 from interviewer.config import JudgeSpec, Settings
@@ -145,31 +146,44 @@ class OpenAIProvider:
         options: dict[str, Any] = {"temperature": 0, "seed": 0}
         return {k: v for k, v in options.items() if k not in self.dropped}
 
-    async def structured(
-        self, system: str, user: str, schema: dict[str, Any], name: str, extra: list[str]
-    ) -> Completion:
+    def chat_body(
+        self,
+        system: str,
+        user: str,
+        schema: dict[str, Any],
+        name: str,
+        extra: list[str],
+        json_object: bool = False,
+    ) -> dict[str, Any]:
+        """The Chat Completions request body for one structured reply (also one line of a
+        Batch API input file)."""
         messages: list[dict[str, str]] = [
             {"role": "system", "content": system},
             {"role": "user", "content": user},
         ]
         for note in extra:
             messages.append({"role": "user", "content": note})
+        if json_object:
+            fmt: dict[str, Any] = {"type": "json_object"}
+        else:
+            fmt = {
+                "type": "json_schema",
+                "json_schema": {"name": name, "schema": schema, "strict": True},
+            }
+        return {
+            "model": self.model,
+            "messages": messages,
+            "response_format": fmt,
+            "max_tokens": 2048,
+            **self._options(),
+        }
+
+    async def structured(
+        self, system: str, user: str, schema: dict[str, Any], name: str, extra: list[str]
+    ) -> Completion:
         json_object = False  # this request only: the next one tries json_schema again
         while True:
-            if json_object:
-                fmt: dict[str, Any] = {"type": "json_object"}
-            else:
-                fmt = {
-                    "type": "json_schema",
-                    "json_schema": {"name": name, "schema": schema, "strict": True},
-                }
-            request: dict[str, Any] = {
-                "model": self.model,
-                "messages": messages,
-                "response_format": fmt,
-                "max_tokens": 2048,
-                **self._options(),
-            }
+            request = self.chat_body(system, user, schema, name, extra, json_object)
             try:
                 # The body is plain JSON already: `post` sends it as it is, where
                 # `chat.completions.create` walks it through the SDK's typed transform
@@ -186,23 +200,7 @@ class OpenAIProvider:
                     json_object = True
                     continue
                 raise
-        if not response.choices:
-            raise ProviderReplyError(f"{self.spec} replied with no choices")
-        choice = response.choices[0]
-        usage = TokenUsage()
-        if response.usage is not None:
-            details = response.usage.prompt_tokens_details
-            usage = TokenUsage(
-                input_tokens=response.usage.prompt_tokens,
-                output_tokens=response.usage.completion_tokens,
-                cached_input_tokens=(details.cached_tokens or 0) if details else 0,
-            )
-        return Completion(
-            text=choice.message.content or "",
-            data=None,
-            finish_reason=str(choice.finish_reason),
-            usage=usage,
-        )
+        return chat_completion(response, self.spec)
 
     def _drop_refused(self, exc: openai.BadRequestError) -> bool:
         """Drop a sampling parameter the model refuses (o-series: temperature); True when
@@ -272,44 +270,35 @@ class AnthropicProvider:
             model=self.model, max_tokens=1, messages=[{"role": "user", "content": "ping"}]
         )
 
-    async def structured(
+    def message_params(
         self, system: str, user: str, schema: dict[str, Any], name: str, extra: list[str]
-    ) -> Completion:
+    ) -> dict[str, Any]:
+        """The Messages request for one structured reply (also the `params` of one request
+        in a Message Batch)."""
         content = "\n\n".join([user, *extra])
         # This SDK's Messages API takes no sampling temperature; the forced tool call and the
         # schema are what keep replies consistent.
-        response = await self.client.messages.create(
-            model=self.model,
-            max_tokens=2048,
-            system=[{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
-            messages=[{"role": "user", "content": content}],
-            tools=[
+        return {
+            "model": self.model,
+            "max_tokens": 2048,
+            "system": [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
+            "messages": [{"role": "user", "content": content}],
+            "tools": [
                 {
                     "name": name,
                     "description": "Record the grade of the answer.",
                     "input_schema": schema,
                 }
             ],
-            tool_choice={"type": "tool", "name": name},
-        )
-        data: dict[str, Any] | None = None
-        text_parts: list[str] = []
-        for block in response.content:
-            if block.type == "tool_use" and block.name == name:
-                data = dict(block.input) if isinstance(block.input, dict) else None
-            elif block.type == "text":
-                text_parts.append(block.text)
-        usage = TokenUsage(
-            input_tokens=response.usage.input_tokens,
-            output_tokens=response.usage.output_tokens,
-            cached_input_tokens=response.usage.cache_read_input_tokens or 0,
-        )
-        return Completion(
-            text=json.dumps(data) if data is not None else "".join(text_parts),
-            data=data,
-            finish_reason=str(response.stop_reason),
-            usage=usage,
-        )
+            "tool_choice": {"type": "tool", "name": name},
+        }
+
+    async def structured(
+        self, system: str, user: str, schema: dict[str, Any], name: str, extra: list[str]
+    ) -> Completion:
+        params = self.message_params(system, user, schema, name, extra)
+        response = await self.client.messages.create(**params)
+        return message_completion(response, name)
 
     async def stream(self, system: str, messages: list[dict[str, str]]) -> AsyncIterator[str]:
         async with self.client.messages.stream(
@@ -323,6 +312,49 @@ class AnthropicProvider:
 
     async def aclose(self) -> None:
         await self.client.close()
+
+
+def chat_completion(response: ChatCompletion, spec: str) -> Completion:
+    """A Chat Completions reply as a Completion (the JSON is in `text`)."""
+    if not response.choices:
+        raise ProviderReplyError(f"{spec} replied with no choices")
+    choice = response.choices[0]
+    usage = TokenUsage()
+    if response.usage is not None:
+        details = response.usage.prompt_tokens_details
+        usage = TokenUsage(
+            input_tokens=response.usage.prompt_tokens,
+            output_tokens=response.usage.completion_tokens,
+            cached_input_tokens=(details.cached_tokens or 0) if details else 0,
+        )
+    return Completion(
+        text=choice.message.content or "",
+        data=None,
+        finish_reason=str(choice.finish_reason),
+        usage=usage,
+    )
+
+
+def message_completion(response: Message, name: str) -> Completion:
+    """A Messages reply as a Completion: the forced tool call's input is the data."""
+    data: dict[str, Any] | None = None
+    text_parts: list[str] = []
+    for block in response.content:
+        if block.type == "tool_use" and block.name == name:
+            data = dict(block.input) if isinstance(block.input, dict) else None
+        elif block.type == "text":
+            text_parts.append(block.text)
+    usage = TokenUsage(
+        input_tokens=response.usage.input_tokens,
+        output_tokens=response.usage.output_tokens,
+        cached_input_tokens=response.usage.cache_read_input_tokens or 0,
+    )
+    return Completion(
+        text=json.dumps(data) if data is not None else "".join(text_parts),
+        data=data,
+        finish_reason=str(response.stop_reason),
+        usage=usage,
+    )
 
 
 def make_provider(spec: JudgeSpec, settings: Settings) -> Provider:

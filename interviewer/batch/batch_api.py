@@ -1,0 +1,346 @@
+"""Grade through a provider's batch API (`grade --batch-api`): half the price, no rate limits.
+
+1. Every (row, rubric) not in the grade cache is one request, keyed by its cache key: rows
+   with the same answer and rubric share one request, so nothing is graded twice.
+2. Keys already in a job recorded by an earlier run (a crash, Ctrl+C, a wait that ran
+   out) are not submitted again: that job is collected instead (`--resume`).
+3. The others go through the shared guards (a blocked answer is graded here and never
+   sent) and are packed into batches within the provider's limits, each submitted as soon
+   as it is full; each job and its keys are recorded in the grade cache as soon as the
+   provider accepts it.
+4. The jobs are polled with back-off (from `poll` seconds, doubling while nothing changes,
+   up to `max_poll`), their counts printed, until they end, `wait` seconds pass, or Ctrl+C.
+5. An ended job's results are mapped back by custom_id and checked exactly as the live LLM
+   judge checks a reply (parsing, every quote against the answer). A request that failed
+   (errored, expired, cancelled, no result, an unusable reply) is graded by the offline
+   judge and flagged judge_fallback (not cached, so a later run asks the model again).
+   The job's records are then dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from interviewer.batch.cache import BatchJob, GradeCache
+from interviewer.batch.provider_batch import BatchAPI, JobStatus, Limits, Outcome, Packer
+from interviewer.batch.runner import BatchResult, Job, Target, best_result
+from interviewer.judge.guards import GuardReport
+from interviewer.judge.llm import LLMJudge, ReplyError
+from interviewer.judge.schema import Grade
+from interviewer.llm.retry import status_of
+from interviewer.llm.types import TokenUsage
+
+T = TypeVar("T")
+GUARDS_IN_FLIGHT = 16
+GUARD_GROUP = 1000  # answers guarded at a time before their requests are packed
+COLLECT_CHUNK = 256  # results checked at a time (a batch can hold 100,000)
+
+
+@dataclass
+class Options:
+    poll: float = 5.0  # seconds before the first status check; doubles while idle
+    max_poll: float = 60.0
+    wait: float = 24 * 3600.0  # stop waiting after this; the jobs stay recorded
+    batch_size: int | None = None  # requests per batch (at most the provider's limit)
+
+
+@dataclass
+class BatchRun:
+    results: dict[int, BatchResult]
+    submitted: list[str] = field(default_factory=list)  # job ids submitted by this run
+    resumed: list[str] = field(default_factory=list)  # job ids recorded by an earlier run
+    running: list[JobStatus] = field(default_factory=list)  # not collected when we stopped
+
+
+@dataclass
+class _Item:
+    target: Target
+    answer: str
+
+
+Say = Callable[[str], None]
+
+
+class BatchGrader:
+    def __init__(
+        self,
+        llm: LLMJudge,
+        api: BatchAPI,
+        cache: GradeCache,
+        options: Options,
+        *,
+        stop: asyncio.Event,
+        say: Say,
+    ) -> None:
+        self.llm, self.api, self.cache, self.options = llm, api, cache, options
+        self.stop, self.say = stop, say
+        self.todo: dict[str, _Item] = {}
+        self.reports: dict[str, GuardReport] = {}
+        self.fallbacks: dict[str, Grade] = {}
+        self.graded: set[str] = set()  # keys graded (and cached) by this run
+        self.where: dict[str, str] = {}  # key -> the job id that holds it
+        self._sent = 0  # requests submitted by this run
+
+    async def run(self, jobs: list[Job]) -> BatchRun:
+        for job in jobs:
+            for t in job.targets:
+                if t.key not in self.todo and self.cache.get(t.key) is None:
+                    self.todo[t.key] = _Item(t, job.answer)
+        known = self.cache.jobs_for(set(self.todo))
+        for recorded in known:
+            self.where.update((k, recorded.job_id) for k in recorded.keys)
+        if known:
+            held = sum(1 for k in self.todo if k in self.where)
+            self.say(
+                f"resuming {len(known)} batch job(s) submitted earlier, holding {held} of "
+                f"the {len(self.todo)} requests left: {', '.join(j.job_id for j in known)}"
+            )
+        fresh = [k for k in self.todo if k not in self.where]
+        submitted = await self._submit(fresh) if fresh and not self.stop.is_set() else []
+        running = await self._wait_and_collect([*known, *submitted])
+        return BatchRun(
+            results=self._results(jobs, running),
+            submitted=[j.job_id for j in submitted],
+            resumed=[j.job_id for j in known],
+            running=running,
+        )
+
+    # --- submit ---------------------------------------------------------------------
+
+    async def _submit(self, keys: list[str]) -> list[BatchJob]:
+        """Guard, pack and submit: each batch goes as soon as it is full, so memory holds
+        one batch at a time and the provider starts on the first one early."""
+        await self.llm.preflight()  # a wrong key, model or URL: an error now, not a job
+        limits = self.api.limits
+        if self.options.batch_size:
+            limits = Limits(min(limits.requests, self.options.batch_size), limits.bytes)
+        packer = Packer(limits)
+        submitted: list[BatchJob] = []
+        self._sent = 0
+        for start in range(0, len(keys), GUARD_GROUP):
+            if self.stop.is_set():
+                break
+            for key, report in await self._guards(keys[start : start + GUARD_GROUP]):
+                item = self.todo[key]
+                if report.blocked:  # empty, gibberish, off topic, an injection: never sent
+                    grade = self.llm.blocked_grade(item.target.rubric, report, time.perf_counter())
+                    self._keep(key, grade)
+                    continue
+                self.reports[key] = report
+                sent = self.llm.request_for(
+                    item.target.question, item.target.rubric, item.answer, report
+                )
+                full = packer.add(self.api.request(key, sent.system, sent.user, sent.schema))
+                if full:
+                    await self._submit_one(full, len(keys), submitted)
+        rest = packer.rest()
+        if rest and not self.stop.is_set():
+            await self._submit_one(rest, len(keys), submitted)
+        left = sum(1 for k in keys if k not in self.where and self._open(k))
+        if left and self.stop.is_set():
+            self.say(f"stopped before submitting {left} requests")
+        return submitted
+
+    async def _guards(self, keys: list[str]) -> list[tuple[str, GuardReport]]:
+        slots = asyncio.Semaphore(GUARDS_IN_FLIGHT)
+
+        async def guard(key: str) -> tuple[str, GuardReport]:
+            item = self.todo[key]
+            async with slots:
+                q, r = item.target.question, item.target.rubric
+                return key, await self.llm.guard(q, r, item.answer)
+
+        return await asyncio.gather(*(guard(k) for k in keys))
+
+    async def _submit_one(
+        self, chunk: list[dict[str, Any]], total: int, submitted: list[BatchJob]
+    ) -> None:
+        keys = [str(r["custom_id"]) for r in chunk]
+        try:
+            job_id = await self.api.submit(chunk)
+        except Exception as exc:
+            reason = f"submitting a batch failed ({self.llm.describe(exc)})"
+            self.say(f"{reason}; its {len(chunk)} rows are graded offline")
+            await self._fall_back_all(keys, reason)
+            return
+        self.cache.record_job(job_id, self.llm.spec, self.llm.provider.endpoint, keys)
+        self.where.update((k, job_id) for k in keys)
+        submitted.append(BatchJob(job_id, self.llm.spec, "", time.time(), tuple(keys)))
+        self._sent += len(chunk)
+        self.say(
+            f"submitted batch {job_id}: {len(chunk)} requests ({self._sent}/{total} submitted)"
+        )
+
+    # --- wait and collect -----------------------------------------------------------
+
+    async def _wait_and_collect(self, jobs: list[BatchJob]) -> list[JobStatus]:
+        loop = asyncio.get_running_loop()
+        active = {j.job_id: j for j in jobs}
+        seen: dict[str, JobStatus] = {}
+        deadline = loop.time() + self.options.wait
+        interval = self.options.poll
+        last_said = 0.0
+        while active and not self.stop.is_set():
+            changed = False
+            for job_id in list(active):
+                if self.stop.is_set():
+                    break
+                try:
+                    # A status check that hangs (retried up to its deadline) is bounded by
+                    # what is left of the wait (at least 30 s), and Ctrl+C ends it.
+                    left = max(30.0, deadline - loop.time())
+                    checked = await self._unless_stopped(
+                        asyncio.wait_for(self.api.status(job_id), left)
+                    )
+                    if checked is None:
+                        break
+                    status = checked
+                except Exception as exc:
+                    if status_of(exc) == 404:
+                        reason = f"the provider no longer has batch {job_id} (HTTP 404)"
+                        self.say(f"{reason}; its rows are graded offline")
+                        lost = [k for k in active.pop(job_id).keys if k in self.todo]
+                        await self._fall_back_all(lost, reason)
+                        self._forget(job_id, lost)
+                        continue
+                    self.say(f"batch {job_id}: status check failed ({self.llm.describe(exc)})")
+                    continue
+                before = seen.get(job_id)
+                seen[job_id] = status
+                if before != status:
+                    changed = True
+                if before != status or loop.time() - last_said > 60:
+                    self.say(f"batch {status.describe()}")
+                    last_said = loop.time()
+                if status.ended and await self._collect(active[job_id]):
+                    del active[job_id]
+            if not active or loop.time() >= deadline:
+                break
+            interval = self.options.poll if changed else min(interval * 2, self.options.max_poll)
+            with contextlib.suppress(TimeoutError):  # the interval passed, or Ctrl+C
+                await asyncio.wait_for(self.stop.wait(), min(interval, deadline - loop.time()))
+        return [
+            seen.get(j) or JobStatus(j, "not checked", False, len(active[j].keys), 0, 0)
+            for j in active
+        ]
+
+    async def _unless_stopped(self, call: Awaitable[T]) -> T | None:
+        """`call`'s result, or None as soon as Ctrl+C stops the run (`call` is cancelled:
+        only for calls without side effects, such as a status check)."""
+        task = asyncio.ensure_future(call)
+        stopper = asyncio.ensure_future(self.stop.wait())
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return None
+
+    async def _collect(self, job: BatchJob) -> bool:
+        """Grade an ended job's results; False (try again later) if they cannot be read."""
+        mine = [k for k in job.keys if k in self.todo]
+        chunk: list[Outcome] = []
+        try:
+            async for outcome in self.api.results(job.job_id, mine):
+                chunk.append(outcome)
+                if len(chunk) >= COLLECT_CHUNK:
+                    await self._grade_outcomes(chunk)
+                    chunk = []
+            await self._grade_outcomes(chunk)
+        except Exception as exc:
+            self.say(f"batch {job.job_id}: reading its results failed ({self.llm.describe(exc)})")
+            return False
+        self._forget(job.job_id, mine)
+        return True
+
+    def _forget(self, job_id: str, keys: list[str]) -> None:
+        # Keys of rows not in this file stay recorded, for the run that has them.
+        self.cache.drop_keys(job_id, keys)
+        for key in keys:
+            self.where.pop(key, None)
+
+    async def _grade_outcomes(self, outcomes: list[Outcome]) -> None:
+        slots = asyncio.Semaphore(GUARDS_IN_FLIGHT)
+
+        async def one(outcome: Outcome) -> None:
+            async with slots:
+                await self._grade_outcome(outcome)
+
+        await asyncio.gather(*(one(o) for o in outcomes if self._open(o.key)))
+
+    def _open(self, key: str) -> bool:
+        return key in self.todo and key not in self.graded and key not in self.fallbacks
+
+    async def _grade_outcome(self, outcome: Outcome) -> None:
+        item = self.todo[outcome.key]
+        question, rubric = item.target.question, item.target.rubric
+        started = time.perf_counter()
+        report = self.reports.get(outcome.key)
+        if report is None:  # resumed: the guards' report is made again (deterministic)
+            report = await self.llm.guard(question, rubric, item.answer)
+        reason = outcome.failure or "no reply"
+        if outcome.completion is not None:
+            try:
+                grade = self.llm.grade_reply(
+                    rubric, item.answer, report, outcome.completion, started
+                )
+            except ReplyError as exc:
+                reason = f"unusable reply: {exc}"
+            else:
+                self._keep(outcome.key, grade)
+                return
+        self.fallbacks[outcome.key] = await self.llm.fallback_grade(
+            question, rubric, item.answer, f"batch request failed: {reason}", TokenUsage(), started
+        )
+
+    async def _fall_back_all(self, keys: list[str], reason: str) -> None:
+        await self._grade_outcomes([Outcome(k, failure=reason) for k in keys])
+
+    def _keep(self, key: str, grade: Grade) -> None:
+        self.cache.put(key, grade)
+        self.graded.add(key)
+
+    # --- results --------------------------------------------------------------------
+
+    def _results(self, jobs: list[Job], running: list[JobStatus]) -> dict[int, BatchResult]:
+        state = {s.job_id: s.state for s in running}
+        results: dict[int, BatchResult] = {}
+        for job in jobs:
+            grades: dict[int, tuple[Grade, bool]] = {}
+            missing: str | None = None
+            for i, t in enumerate(job.targets):
+                if t.key in self.fallbacks:
+                    grades[i] = (self.fallbacks[t.key], False)
+                elif (hit := self.cache.get(t.key)) is not None:
+                    grades[i] = (hit, t.key not in self.graded)
+                elif missing is None:
+                    missing = self._not_yet(t.key, state)
+            if missing is not None:
+                results[job.index] = BatchResult(
+                    id=job.row.id,
+                    line=job.row.line,
+                    question_id=job.question.id,
+                    error=f"line {job.row.line}: {missing}",
+                )
+            else:
+                results[job.index] = best_result(job, grades)
+        return results
+
+    def _not_yet(self, key: str, state: dict[str, str]) -> str:
+        job_id = self.where.get(key)
+        if job_id is None:
+            return NOT_SUBMITTED
+        return (
+            f"in batch {job_id} ({state.get(job_id, 'running')}), not collected yet; "
+            "run the same command with --resume to collect it"
+        )
+
+
+NOT_SUBMITTED = "not submitted (interrupted); run the same command with --resume to submit it"

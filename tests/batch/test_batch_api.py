@@ -1,0 +1,312 @@
+"""Grading through the providers' batch APIs, with the real SDKs against a loopback server
+(tests/support/batch_server.py): splitting, custom_id mapping, the evidence check, failed
+requests graded offline and flagged, and jobs recorded so that a later run collects them."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from interviewer.bank.loader import load_bank
+from interviewer.batch.batch_api import NOT_SUBMITTED, BatchGrader, BatchRun, Options
+from interviewer.batch.cache import GradeCache
+from interviewer.batch.inputs import Parsed, Row
+from interviewer.batch.provider_batch import Limits, batch_api, request_size, split
+from interviewer.batch.resolve import Resolver
+from interviewer.batch.runner import Job, plan
+from interviewer.config import JudgeSpec, load_settings
+from interviewer.judge import offline_judge
+from interviewer.judge.llm import LLMJudge
+from interviewer.llm.providers import AnthropicProvider, OpenAIProvider
+from tests.support.batch_server import BatchServer, BatchState
+
+GOOD = "LoRA 冻结预训练权重 W0，把更新写成两个低秩矩阵 B 和 A 的乘积，只训练 A 和 B，推理时可以合并回 W0。"
+QUOTES = {
+    "low-rank-update": "把更新写成两个低秩矩阵 B 和 A 的乘积",
+    "frozen-base": "冻结预训练权重 W0",
+    "merge-no-latency": "推理时可以合并回 W0",
+}
+INVENTED = "B 初始化为零，A 随机初始化"
+
+
+def reply(answer: str, kp_ids: list[str]) -> dict[str, Any]:
+    """Quotes copied from the answer; for answers that ask for it, one invented quote."""
+    verdicts = {}
+    for kp in kp_ids:
+        quote = QUOTES.get(kp, "")
+        if kp == "init-scaling" and "invent" in answer:
+            verdicts[kp] = {"verdict": "covered", "evidence": INVENTED, "reason": "made up"}
+        elif quote and quote in answer:
+            verdicts[kp] = {"verdict": "covered", "evidence": quote, "reason": "stated"}
+        else:
+            verdicts[kp] = {"verdict": "missed", "evidence": "", "reason": "absent"}
+    return {"verdicts": verdicts, "misconceptions": []}
+
+
+def fates() -> Any:
+    """A fate per custom_id (the tests fill `by_key`), "ok" for the others."""
+    by_key: dict[str, str] = {}
+
+    def fate(custom_id: str, answer: str) -> str:
+        return by_key.get(custom_id, "ok")
+
+    return fate, by_key
+
+
+def rows_for(n: int, invent: frozenset[int] = frozenset()) -> list[Parsed]:
+    return [
+        Row(
+            id=f"r{i}",
+            line=i + 1,
+            question_id="lora-principle",
+            answer=f"{GOOD}{' invent' if i in invent else ''} #{i}",
+        )
+        for i in range(n)
+    ]
+
+
+def openai_llm(url: str) -> LLMJudge:
+    settings = load_settings(openai_base_url=f"{url}/v1", timeout=5.0)
+    provider = OpenAIProvider(JudgeSpec.parse("compatible:scripted"), settings)
+    return LLMJudge(provider=provider, offline=offline_judge(), max_retries=3, retry_wait=0.02)
+
+
+def anthropic_llm(url: str) -> LLMJudge:
+    settings = load_settings(anthropic_api_key="sk-ant-test-0000", anthropic_base_url=url)
+    provider = AnthropicProvider(JudgeSpec.parse("anthropic:claude-test"), settings, url)
+    return LLMJudge(provider=provider, offline=offline_judge(), max_retries=3, retry_wait=0.02)
+
+
+def planned(small_bank: Path, rows: list[Parsed], llm: LLMJudge) -> list[Job]:
+    bank = load_bank(small_bank)
+    offline_judge().learn_terms(list(bank.rubrics.values()))
+    jobs, errors = plan(rows, Resolver(bank, offline_judge().encoder), llm)
+    assert not errors
+    return jobs
+
+
+async def grade(
+    llm: LLMJudge,
+    jobs: list[Job],
+    cache: GradeCache,
+    limits: Limits | None = None,
+    stop: asyncio.Event | None = None,
+    **options: Any,
+) -> tuple[BatchRun, list[str]]:
+    said: list[str] = []
+    api = batch_api(llm.provider, limits)
+    api.retry_wait = 0.02  # type: ignore[attr-defined]
+    grader = BatchGrader(
+        llm,
+        api,
+        cache,
+        Options(**{"poll": 0.05, "max_poll": 0.2, **options}),
+        stop=stop or asyncio.Event(),
+        say=said.append,
+    )
+    try:
+        return await grader.run(jobs), said
+    finally:
+        await llm.aclose()
+
+
+def key_of(jobs: list[Job], i: int) -> str:
+    return jobs[i].key
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+async def test_split_submit_poll_and_map_back_with_failures_flagged(
+    small_bank: Path, tmp_path: Path, provider: str
+) -> None:
+    fate, by_key = fates()
+    state = BatchState(duration=0.3, fate=fate, reply=reply, faults={"GET /v1/batches": [500]})
+    state.faults["GET /v1/messages/batches"] = [503, 429]
+    with BatchServer(state) as srv:
+        llm = openai_llm(srv.url) if provider == "openai" else anthropic_llm(srv.url)
+        rows = [
+            *rows_for(40, invent=frozenset({5})),
+            Row(id="dup", line=41, question_id="lora-principle", answer=f"{GOOD} #3"),
+        ]
+        jobs = planned(small_bank, rows, llm)
+        for i, what in {7: "error", 11: "malformed", 23: "expired"}.items():
+            by_key[key_of(jobs, i)] = what
+        cache = GradeCache(tmp_path / "cache.sqlite")
+        run, said = await grade(llm, jobs, cache, Limits(requests=15, bytes=10**8))
+    results = run.results
+    # 40 distinct answers (the duplicate of row 3 shares its request) in batches of 15.
+    assert len(state.submitted) == 40 == len(set(state.submitted))
+    assert [len(j.requests) for j in state.jobs.values()] == [15, 15, 10]
+    assert len(run.submitted) == 3 and not run.running and not run.resumed
+    assert any("done" in line and "succeeded" in line for line in said), said
+    good = results[0]
+    assert good.error is None and good.judge == llm.spec and "judge_fallback" not in good.flags
+    assert {v.key_point: v.verdict for v in good.verdicts if v.verdict != "missed"} == {
+        kp: "covered" for kp in QUOTES
+    }
+    assert results[40].score == results[3].score and results[40].verdicts == results[3].verdicts
+    # The invented quote was checked against the answer and dropped.
+    assert "unverified_evidence" in results[5].flags
+    assert next(v for v in results[5].verdicts if v.key_point == "init-scaling").verdict == "missed"
+    assert results[5].score == good.score
+    # Failed requests: graded offline, flagged, never cached; the rest cached.
+    fell_back = sorted(i for i, r in results.items() if "judge_fallback" in r.flags)
+    assert fell_back == [7, 11, 23]
+    assert all(str(results[i].judge).startswith("offline (fallback from") for i in fell_back)
+    for i in range(40):
+        assert (cache.get(key_of(jobs, i)) is None) == (i in fell_back)
+    assert cache.jobs_for({j.key for j in jobs}) == [], "collected jobs are forgotten"
+
+
+async def test_a_job_that_expires_falls_back_for_its_unanswered_rows(
+    small_bank: Path, tmp_path: Path
+) -> None:
+    state = BatchState(duration=0.2, reply=reply, expire_jobs={2})
+    with BatchServer(state) as srv:
+        llm = openai_llm(srv.url)
+        jobs = planned(small_bank, rows_for(20), llm)
+        cache = GradeCache(tmp_path / "cache.sqlite")
+        run, _ = await grade(llm, jobs, cache, batch_size=10)
+    flagged = [i for i, r in run.results.items() if "judge_fallback" in r.flags]
+    assert flagged == list(range(15, 20)), "the second job expired half-way"
+    assert all(cache.get(jobs[i].key) is None for i in flagged)
+    assert all(cache.get(jobs[i].key) is not None for i in range(15))
+    assert [r.error for r in run.results.values()] == [None] * 20
+
+
+async def test_a_run_that_stops_waiting_leaves_jobs_a_later_run_collects(
+    small_bank: Path, tmp_path: Path
+) -> None:
+    state = BatchState(duration=1.0, reply=reply)
+    with BatchServer(state) as srv:
+        cache = GradeCache(tmp_path / "cache.sqlite")
+        llm = openai_llm(srv.url)
+        jobs = planned(small_bank, rows_for(12), llm)
+        first, _ = await grade(llm, jobs, cache, batch_size=5, wait=0.0)
+        assert len(first.submitted) == 3 and len(first.running) == 3
+        assert all(
+            "--resume" in str(r.error) and "batch_000" in str(r.error)
+            for r in first.results.values()
+        )
+        assert len(cache.jobs_for({j.key for j in jobs})) == 3
+        # A second run (a new judge, as after a crash) submits nothing and collects.
+        llm = openai_llm(srv.url)
+        again, said = await grade(llm, planned(small_bank, rows_for(12), llm), cache)
+    assert again.resumed == first.submitted and not again.submitted
+    assert any(line.startswith("resuming 3 batch job(s)") for line in said)
+    assert len(state.submitted) == 12, "nothing was submitted twice"
+    assert all(r.error is None and r.score is not None for r in again.results.values())
+    assert cache.jobs_for({j.key for j in jobs}) == []
+
+
+async def test_stop_before_submitting_marks_rows_not_submitted(
+    small_bank: Path, tmp_path: Path
+) -> None:
+    stop = asyncio.Event()
+    stop.set()
+    with BatchServer(BatchState(reply=reply)) as srv:
+        llm = openai_llm(srv.url)
+        run, _ = await grade(
+            llm, planned(small_bank, rows_for(3), llm), GradeCache(tmp_path / "c"), stop=stop
+        )
+    assert [r.error for r in run.results.values()] == [
+        f"line {i}: {NOT_SUBMITTED}" for i in (1, 2, 3)
+    ]
+
+
+async def test_a_job_the_provider_lost_is_graded_offline(small_bank: Path, tmp_path: Path) -> None:
+    with BatchServer(BatchState(duration=5.0, reply=reply)) as srv:
+        cache = GradeCache(tmp_path / "cache.sqlite")
+        llm = openai_llm(srv.url)
+        jobs = planned(small_bank, rows_for(4), llm)
+        await grade(llm, jobs, cache, wait=0.0)
+        srv.state.jobs.clear()  # the provider forgot it: 404 on retrieve
+        llm = openai_llm(srv.url)
+        run, said = await grade(llm, planned(small_bank, rows_for(4), llm), cache)
+    assert all("judge_fallback" in r.flags for r in run.results.values())
+    assert any("no longer has batch batch_0001 (HTTP 404)" in line for line in said)
+    assert cache.jobs_for({j.key for j in jobs}) == []
+
+
+async def test_ctrl_c_ends_a_status_check_that_hangs(small_bank: Path, tmp_path: Path) -> None:
+    state = BatchState(duration=600.0, reply=reply, delays={"GET /v1/batches": 30.0})
+    stop = asyncio.Event()
+    with BatchServer(state) as srv:
+        llm = openai_llm(srv.url)
+        jobs = planned(small_bank, rows_for(3), llm)
+        asyncio.get_running_loop().call_later(1.0, stop.set)
+        started = time.monotonic()
+        run, _ = await grade(llm, jobs, GradeCache(tmp_path / "cache.sqlite"), stop=stop)
+        took = time.monotonic() - started
+    assert took < 10, f"the hung status check held the run for {took:.1f}s"
+    assert [s.job_id for s in run.running] == ["batch_0001"]
+    assert all("in batch batch_0001" in str(r.error) for r in run.results.values())
+
+
+def test_split_keeps_each_batch_within_the_request_and_byte_limits() -> None:
+    requests = [{"custom_id": f"k{i}", "body": "x" * (100 + i % 7)} for i in range(50)]
+    by_count = split(requests, Limits(requests=8, bytes=10**6))
+    assert [len(c) for c in by_count] == [8] * 6 + [2]
+    budget = 2048  # after the 1,024 bytes kept for the envelope: about 15 requests
+    by_bytes = split(requests, Limits(requests=1000, bytes=budget + 1024))
+    assert [r for c in by_bytes for r in c] == requests
+    sizes = [sum(request_size(r) for r in c) for c in by_bytes]
+    assert len(by_bytes) > 3 and all(s <= budget for s in sizes)
+    # Each batch is as full as it can be: the next request would not have fitted.
+    for chunk, size, after in zip(by_bytes, sizes, by_bytes[1:], strict=False):
+        assert size + request_size(after[0]) > budget, (len(chunk), size)
+    with pytest.raises(ValueError, match="k0 alone"):
+        split(requests[:1], Limits(requests=10, bytes=1024 + 10))
+
+
+def test_custom_ids_fit_both_providers() -> None:
+    key = hashlib.sha256(b"x").hexdigest()
+    assert len(key) == 64 and key.isalnum()  # Anthropic: ^[a-zA-Z0-9_-]{1,64}$
+
+
+async def test_a_batch_request_is_the_request_the_live_judge_sends(small_bank: Path) -> None:
+    """The same body (prompt, fenced answer, schema, sampling) for both providers."""
+    from tests.judge.test_llm_faults import good_reply
+    from tests.support.scripted_http import ScriptedServer, Step, chat_reply, messages_reply
+
+    bank = load_bank(small_bank)
+    q, r = bank.question("lora-principle"), bank.rubric("lora-principle")
+    offline_judge().learn_terms([r])
+    answer = f"{GOOD} #0"
+    for make, step in (
+        (openai_llm, Step(body=chat_reply(json.dumps(good_reply(r))))),
+        (anthropic_llm, Step(body=messages_reply(good_reply(r)))),
+    ):
+        with ScriptedServer([step]) as srv:
+            llm = make(srv.url)
+            await llm.agrade(q, r, answer)
+            live = srv.script.requests[0]["body"]
+            report = await llm.guard(q, r, answer)
+            sent = llm.request_for(q, r, answer, report)
+            line = batch_api(llm.provider).request("k" * 64, sent.system, sent.user, sent.schema)
+            await llm.aclose()
+        assert line["custom_id"] == "k" * 64
+        if make is openai_llm:
+            assert line["url"] == "/v1/chat/completions" and line["method"] == "POST"
+            assert line["body"] == live
+        else:
+            assert line["params"] == live
+
+
+def test_openai_specs_get_the_openai_batch_api() -> None:
+    settings = load_settings(openai_api_key="sk-test-0000")
+    provider = OpenAIProvider(JudgeSpec.parse("openai:gpt-4o-mini"), settings)
+    api = batch_api(provider)
+    assert api.limits == Limits(requests=50_000, bytes=200 * 1024 * 1024)
+    line = api.request("k", "s", "u", {"type": "object"})
+    assert line["body"]["model"] == "gpt-4o-mini"
+    assert str(provider.client.base_url).rstrip("/") == "https://api.openai.com/v1"
+    anthropic = AnthropicProvider(
+        JudgeSpec.parse("anthropic:claude-test"), load_settings(anthropic_api_key="sk-ant-x")
+    )
+    assert batch_api(anthropic).limits == Limits(requests=100_000, bytes=256 * 1024 * 1024)

@@ -1,0 +1,265 @@
+"""`interviewer grade --batch-api` in a real subprocess against the loopback batch server
+(tests/support/batch_server.py): the acceptance run (2,000 rows, 5% failed requests, the
+process killed after submitting and the job collected with --resume), Ctrl+C, a wait
+that runs out, and the options it refuses."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, cast
+
+from tests.batch.test_batch_api import GOOD, reply
+from tests.cli.test_grade_cli import env, strict_results
+from tests.support.batch_server import BatchServer, BatchState
+
+KINDS = ("error", "malformed", "expired")
+
+
+def number(answer: str) -> int:
+    return int(answer.rsplit("#", 1)[1])
+
+
+def five_percent(custom_id: str, answer: str) -> str:
+    """Rows 7, 27, 47...: one in twenty fails, as an error, a malformed reply or expired."""
+    i = number(answer)
+    return KINDS[(i // 20) % 3] if i % 20 == 7 else "ok"
+
+
+def answers(path: Path, n: int) -> Path:
+    lines = []
+    for i in range(n):
+        text = f"{GOOD}{' invent' if i % 50 == 3 else ''} #{i}"
+        lines.append(json.dumps({"id": f"r{i}", "question_id": "lora-principle", "answer": text}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def audited_cache(tmp: Path) -> Path:
+    """The grade cache made before the first run, with a log of every grade written."""
+    db = tmp / "data" / "interviewer" / "grade-cache.sqlite"
+    db.parent.mkdir(parents=True)
+    with sqlite3.connect(db) as conn:
+        conn.executescript(
+            """
+            CREATE TABLE grades (key TEXT PRIMARY KEY, grade TEXT NOT NULL);
+            CREATE TABLE writes (key TEXT NOT NULL);
+            CREATE TRIGGER log_write AFTER INSERT ON grades
+            BEGIN INSERT INTO writes (key) VALUES (new.key); END;
+            """
+        )
+    conn.close()
+    return db
+
+
+def query(db: Path, sql: str) -> Any:
+    try:
+        with sqlite3.connect(db, timeout=1) as conn:
+            return conn.execute(sql).fetchone()
+    except sqlite3.OperationalError:  # not made yet, or busy
+        return None
+
+
+def batch_env(tmp: Path, bank: Path, url: str) -> dict[str, str]:
+    return {
+        **env(tmp, bank),
+        "INTERVIEWER_OPENAI_BASE_URL": f"{url}/v1",
+        "ANTHROPIC_BASE_URL": url,
+        "ANTHROPIC_API_KEY": "sk-ant-test-0000",
+    }
+
+
+def command(src: Path, judge: str, *extra: str) -> list[str]:
+    args = [str(src), "--out", "out.jsonl", "--judge", judge, "--batch-poll", "0.2", *extra]
+    return [sys.executable, "-m", "interviewer", "grade", *args]
+
+
+def test_2000_rows_with_5_percent_failures_killed_after_submit_then_resumed(
+    tmp_path: Path, small_bank: Path
+) -> None:
+    n = 2000
+    src = answers(tmp_path / "answers.jsonl", n)
+    db = audited_cache(tmp_path)
+    state = BatchState(duration=600.0, fate=five_percent, reply=reply)
+    with BatchServer(state) as srv:
+        run_env = batch_env(tmp_path, small_bank, srv.url)
+        cmd = command(src, "compatible:scripted", "--batch-api", "--batch-size", "500")
+        proc = subprocess.Popen(
+            cmd,
+            cwd=tmp_path,
+            env=run_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 240
+        while (query(db, "SELECT count(*) FROM batch_jobs") or (0,))[0] < 4:
+            assert proc.poll() is None, "the run ended before it was killed"
+            assert time.monotonic() < deadline, "the four batches were not submitted in time"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)  # after submitting, while the jobs run
+        proc.wait()
+        assert proc.returncode == -signal.SIGKILL
+        assert not (tmp_path / "out.jsonl").exists()
+        assert query(db, "SELECT count(*) FROM batch_requests") == (n,)
+        assert query(db, "SELECT count(*) FROM writes") == (0,), "nothing collected yet"
+
+        state.duration = 3.0  # the jobs now end 3 s after they were made: already ended
+        resumed = subprocess.run(
+            [*cmd, "--resume", "--allow-fallback"],
+            cwd=tmp_path,
+            env=run_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    err = resumed.stderr
+    assert "resuming 4 batch job(s) submitted earlier, holding 2000 of the 2000 requests" in err
+    assert "batch batch_0001: completed, 500/500 done (475 succeeded, 25 failed)" in err
+    # Nothing was submitted twice: 2,000 requests in four files, each custom_id once.
+    assert len(state.submitted) == n == len(set(state.submitted))
+    assert [len(j.requests) for j in state.jobs.values()] == [500] * 4
+    out = strict_results(tmp_path / "out.jsonl")
+    assert [r["id"] for r in out] == [f"r{i}" for i in range(n)]
+    assert all(r["error"] is None and isinstance(r["score"], float) for r in out)
+    failed = [i for i in range(n) if i % 20 == 7]
+    flags = [cast(list[str], r["flags"]) for r in out]
+    flagged = [i for i in range(n) if "judge_fallback" in flags[i]]
+    assert flagged == failed and len(flagged) == 100  # 5%
+    assert all(str(out[i]["judge"]).startswith("offline (fallback from") for i in flagged)
+    assert f"{n} rows: {n} graded (0 from cache), 100 graded offline" in err
+    # The evidence check ran on the batch's replies: invented quotes were dropped.
+    invented = [i for i in range(3, n, 50) if i not in failed]
+    assert invented and all("unverified_evidence" in flags[i] for i in invented)
+    assert all(out[i]["judge"] == "compatible:scripted" for i in range(n) if i not in failed)
+    # Every row graded once: one grade written per good row, none for a failed one.
+    assert query(db, "SELECT count(*), count(DISTINCT key) FROM writes") == (n - 100, n - 100)
+    assert query(db, "SELECT count(*) FROM batch_requests") == (0,)
+    assert query(db, "SELECT count(*) FROM batch_jobs") == (0,)
+
+
+def test_ctrl_c_while_waiting_leaves_the_job_to_resume(tmp_path: Path, small_bank: Path) -> None:
+    src = answers(tmp_path / "answers.jsonl", 30)
+    state = BatchState(duration=600.0, reply=reply)
+    with BatchServer(state) as srv:
+        run_env = batch_env(tmp_path, small_bank, srv.url)
+        cmd = command(src, "anthropic:claude-test", "--batch-api")
+        proc = subprocess.Popen(
+            cmd,
+            cwd=tmp_path,
+            env=run_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while not any(c.startswith("GET /v1/messages/batches/") for c in state.calls):
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+            os.killpg(proc.pid, signal.SIGINT)
+            _, stderr = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        assert proc.returncode == 130, stderr
+        assert "1 batch job(s) still at the provider (msgbatch_0001)" in stderr
+        assert "--batch-api --resume" in stderr and "Traceback" not in stderr
+        out = strict_results(tmp_path / "out.jsonl")
+        assert all("in batch msgbatch_0001 (in_progress)" in str(r["error"]) for r in out)
+
+        # A plain run would pay again for these rows: refused, with the way to collect them.
+        plain = subprocess.run(
+            command(src, "anthropic:claude-test"),
+            cwd=tmp_path,
+            env=run_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert plain.returncode == 2 and "--resume" in plain.stderr, plain.stderr
+
+        state.duration = 0.5
+        again = subprocess.run(
+            [*cmd, "--resume"],
+            cwd=tmp_path,
+            env=run_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert len(state.submitted) == 30 == len(set(state.submitted))
+    out = strict_results(tmp_path / "out.jsonl")
+    assert all(r["error"] is None and r["judge"] == "anthropic:claude-test" for r in out)
+
+
+def test_a_wait_that_runs_out_exits_5_and_says_how_to_resume(
+    tmp_path: Path, small_bank: Path
+) -> None:
+    src = answers(tmp_path / "answers.jsonl", 5)
+    with BatchServer(BatchState(duration=600.0, reply=reply)) as srv:
+        proc = subprocess.run(
+            command(src, "compatible:scripted", "--batch-api", "--batch-wait", "0"),
+            cwd=tmp_path,
+            env=batch_env(tmp_path, small_bank, srv.url),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert proc.returncode == 5, proc.stderr
+    assert "submitted batch batch_0001: 5 requests (5/5 submitted)" in proc.stderr
+    resume = (
+        f"interviewer grade {src} --out out.jsonl --judge compatible:scripted --batch-poll 0.2 "
+        "--batch-api --batch-wait 0 --resume"
+    )
+    assert resume in proc.stderr, proc.stderr
+    out = strict_results(tmp_path / "out.jsonl")
+    assert all(
+        "in batch batch_0001 (in_progress), not collected yet" in str(r["error"]) for r in out
+    )
+
+
+def test_batch_api_needs_an_llm_judge_and_the_cache(tmp_path: Path, small_bank: Path) -> None:
+    src = answers(tmp_path / "answers.jsonl", 2)
+    base = [sys.executable, "-m", "interviewer", "grade", str(src)]
+    for extra, message in (
+        (["--batch-api"], "--batch-api needs an LLM judge"),
+        (
+            ["--judge", "cascade:compatible:m", "--base-url", "http://127.0.0.1:9/v1", "--resume"],
+            "does not yet run a cascade",
+        ),
+        (
+            [
+                "--judge",
+                "compatible:m",
+                "--base-url",
+                "http://127.0.0.1:9/v1",
+                "--resume",
+                "--no-cache",
+            ],
+            "cannot run with --no-cache",
+        ),
+    ):
+        proc = subprocess.run(
+            [*base, *extra],
+            cwd=tmp_path,
+            env=env(tmp_path, small_bank),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
