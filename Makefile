@@ -22,6 +22,10 @@ $(VENV)/.test-stamp: pyproject.toml | $(BIN)/python
 	@command -v tmux >/dev/null || { apt-get update -qq && apt-get install -y -qq tmux >/dev/null; } \
 		|| sudo -n sh -c 'apt-get update -qq && apt-get install -y -qq tmux' \
 		|| echo "could not install tmux: the real-terminal test will fail"
+	@# PostgreSQL's server binaries, for the tests that start their own server (tests/support/pgserver.py)
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; } \
+		|| sudo -n sh -c 'apt-get update -qq && apt-get install -y -qq postgresql' \
+		|| echo "could not install postgresql: the PostgreSQL tests will fail"
 	touch $(VENV)/.run-stamp $@
 
 run: $(VENV)/.run-stamp

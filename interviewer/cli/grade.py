@@ -96,7 +96,7 @@ def grade_command(
     Example: interviewer grade examples/answers.jsonl --report report.md
     """
     from interviewer.bank.loader import load_bank
-    from interviewer.batch.cache import GradeCache
+    from interviewer.batch.cache import open_grade_cache
     from interviewer.batch.inputs import RowError, read_rows
     from interviewer.batch.paths import check_outputs
     from interviewer.batch.report import safe_results
@@ -129,7 +129,7 @@ def grade_command(
     else:
         judge_ = make_judge(spec, settings, gate=RateGate())
     jobs, errors = plan(rows, Resolver(bank, encoder), judge_)
-    cache = None if no_cache else GradeCache(settings.data_dir / "grade-cache.sqlite")
+    cache = None if no_cache else open_grade_cache(settings)
     cached = sum(1 for j in jobs if cache and all(cache.get(t.key) is not None for t in j.targets))
 
     if dry_run:

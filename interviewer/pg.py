@@ -1,0 +1,112 @@
+"""PostgreSQL connections, when `database_url` (INTERVIEWER_DATABASE_URL) is set.
+
+Only the PostgreSQL implementations of the stores import this module, and only they import
+psycopg: without a postgresql:// URL nothing here is loaded (start-up time).
+
+One connection pool per URL and process, shared by every store and session in it (an
+interview's checkpointer, its transcripts, the grade cache, the review items); its
+connections are in autocommit mode with rows as dicts, which is what LangGraph's
+PostgresSaver needs. A store that writes several statements as one opens a transaction on
+the connection it borrows. Tables are created once per process and URL (`ensure_schema`),
+under an advisory lock, so that processes starting together do not race to create them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from interviewer.config import mask_url
+from interviewer.errors import InterviewerError
+
+Connection = psycopg.Connection[dict[str, Any]]
+POOL_SIZE = 10  # connections per process: one per thread working at once
+SCHEMA_LOCK = 0x696E7476  # the advisory lock creating tables ("intv")
+
+_pools: dict[str, ConnectionPool[Connection]] = {}
+_ready: set[tuple[str, str]] = set()
+_lock = threading.Lock()
+
+
+def pool(url: str) -> ConnectionPool[Connection]:
+    """This process's pool for `url`, opened on first use (and its server checked)."""
+    with _lock:
+        found = _pools.get(url)
+        if found is not None:
+            return found
+        made: ConnectionPool[Connection] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=POOL_SIZE,
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+            open=False,
+            name="interviewer",
+        )
+        try:
+            made.open(wait=True, timeout=10)
+        except Exception as exc:
+            made.close()
+            raise unreachable(url, exc) from None
+        _pools[url] = made
+        return made
+
+
+def unreachable(url: str, exc: BaseException) -> InterviewerError:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return InterviewerError(
+        f"cannot connect to the database {mask_url(url)} ({detail})",
+        hint="Check that the server runs and the URL is right (INTERVIEWER_DATABASE_URL or "
+        "database_url in config.toml); unset it to keep state in local files.",
+    )
+
+
+@contextmanager
+def connection(url: str) -> Iterator[Connection]:
+    """A connection from the pool, given back after the block."""
+    try:
+        with pool(url).connection() as conn:
+            yield conn
+    except psycopg.OperationalError as exc:
+        raise unreachable(url, exc) from None
+
+
+def ensure_schema(url: str, name: str, create: Callable[[Connection], object]) -> None:
+    """Run `create` (CREATE TABLE IF NOT EXISTS...) once per process for `name`, holding an
+    advisory lock so that two processes never create the same table at once. (A session
+    lock, not a transaction's: LangGraph's migrations create indexes CONCURRENTLY, which
+    cannot run in a transaction.)"""
+    if (url, name) in _ready:
+        return
+    with connection(url) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            create(conn)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+    _ready.add((url, name))
+
+
+def close(url: str) -> None:
+    """Close this process's pool for `url` (a new one opens on next use)."""
+    with _lock:
+        found = _pools.pop(url, None)
+        for key in [k for k in _ready if k[0] == url]:
+            _ready.discard(key)
+    if found is not None:
+        found.close()
+
+
+@atexit.register
+def close_all() -> None:
+    with _lock:
+        for made in _pools.values():
+            made.close()
+        _pools.clear()
+        _ready.clear()
