@@ -17,6 +17,8 @@ from interviewer.config import Settings, mask_url
 from interviewer.fsutil import private_file
 from interviewer.interview import testhooks
 
+SQLITE_BUSY_SECONDS = 60.0
+
 
 @dataclass
 class Checkpointer:
@@ -36,5 +38,6 @@ def open_checkpointer(settings: Settings) -> Checkpointer:
         url = settings.database_url
         return Checkpointer(testhooks.hooked(postgres_saver(url)), mask_url(url), lambda: None)
     private = private_file(checkpoint_path(settings))  # 0600 in a 0700 folder: answers
-    conn = sqlite3.connect(private, check_same_thread=False)
+    # Several processes may share the file: wait for a writer rather than fail at once.
+    conn = sqlite3.connect(private, check_same_thread=False, timeout=SQLITE_BUSY_SECONDS)
     return Checkpointer(testhooks.hooked(SqliteSaver(conn)), str(private), conn.close)
