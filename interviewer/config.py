@@ -73,6 +73,9 @@ class Settings(BaseSettings):
         env_prefix="INTERVIEWER_",
         extra="ignore",
         populate_by_name=True,
+        # Errors never echo a value: it may hold a password (database_url) or a key. Each
+        # validator names what is wrong, masked.
+        hide_input_in_errors=True,
     )
 
     judge: str = Field(

@@ -15,20 +15,22 @@ from __future__ import annotations
 
 import atexit
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from interviewer.config import mask_url
 from interviewer.errors import InterviewerError
 
 Connection = psycopg.Connection[dict[str, Any]]
-POOL_SIZE = 10  # connections per process: one per thread working at once
+POOL_SIZE = 20  # connections per process: one per interview stepping at once
 SCHEMA_LOCK = 0x696E7476  # the advisory lock creating tables ("intv")
+SCHEMA_WAIT = 120.0  # seconds to wait for another process creating them
 
 _pools: dict[str, ConnectionPool[Connection]] = {}
 _ready: set[tuple[str, str]] = set()
@@ -69,28 +71,49 @@ def unreachable(url: str, exc: BaseException) -> InterviewerError:
 
 @contextmanager
 def connection(url: str) -> Iterator[Connection]:
-    """A connection from the pool, given back after the block."""
+    """A connection from the pool, given back after the block. Only failing to get one is
+    reported as "cannot connect"; an error of a statement is raised as it is."""
+    found = pool(url)
     try:
-        with pool(url).connection() as conn:
-            yield conn
-    except psycopg.OperationalError as exc:
+        conn = found.getconn()
+    except (PoolTimeout, psycopg.OperationalError) as exc:
         raise unreachable(url, exc) from None
+    try:
+        yield conn
+    finally:
+        found.putconn(conn)
 
 
 def ensure_schema(url: str, name: str, create: Callable[[Connection], object]) -> None:
     """Run `create` (CREATE TABLE IF NOT EXISTS...) once per process for `name`, holding an
-    advisory lock so that two processes never create the same table at once. (A session
-    lock, not a transaction's: LangGraph's migrations create indexes CONCURRENTLY, which
-    cannot run in a transaction.)"""
+    advisory lock so that two processes never create the same table at once.
+
+    The lock is taken by polling pg_try_advisory_lock, never by waiting in
+    pg_advisory_lock: LangGraph's migrations create indexes CONCURRENTLY, which waits for
+    every open transaction, and a process waiting for the lock inside one would deadlock
+    with the process holding it (seen with four processes starting together)."""
     if (url, name) in _ready:
         return
     with connection(url) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        deadline = time.monotonic() + SCHEMA_WAIT
+        while not _try_lock(conn):
+            if time.monotonic() > deadline:
+                raise InterviewerError(
+                    f"{mask_url(url)}: another process held the schema lock "
+                    f"(pg_advisory_lock {SCHEMA_LOCK}) for over {SCHEMA_WAIT:.0f} s",
+                    hint="Look for a stuck `interviewer` process in pg_stat_activity.",
+                )
+            time.sleep(0.05)
         try:
             create(conn)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
     _ready.add((url, name))
+
+
+def _try_lock(conn: Connection) -> bool:
+    row = conn.execute("SELECT pg_try_advisory_lock(%s) AS got", (SCHEMA_LOCK,)).fetchone()
+    return bool(row and row["got"])
 
 
 def close(url: str) -> None:
