@@ -21,7 +21,7 @@ from interviewer.judge import progress
 from interviewer.transcript import review
 from interviewer.transcript.export import pieces
 from interviewer.transcript.schema import Transcript
-from interviewer.transcript.store import TranscriptStore
+from interviewer.transcript.store import Transcripts, open_transcripts
 
 if TYPE_CHECKING:
     from interviewer.tui.app import InterviewerApp
@@ -57,7 +57,7 @@ class ReviewListScreen(Screen[None]):
         table.clear(columns=True)
         table.add_columns("id", "date", "score", "questions", "topics", "status")
         try:
-            rows = review.summaries(self.tui.settings.transcripts_dir, self.tui.bank)
+            rows = review.summaries(open_transcripts(self.tui.settings), self.tui.bank)
         except Exception as exc:
             self.notify(str(exc), title="Cannot list the transcripts", severity="error")
             rows = []
@@ -174,8 +174,8 @@ class TranscriptScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     @property
-    def store(self) -> TranscriptStore:
-        return TranscriptStore(self.tui.settings.transcripts_dir)
+    def store(self) -> Transcripts:
+        return open_transcripts(self.tui.settings)
 
     def compose(self) -> ComposeResult:
         yield Header()
