@@ -27,6 +27,10 @@ $(VENV)/.test-stamp: pyproject.toml | $(BIN)/python
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
 		|| sudo -n sh -c 'apt-get update -qq && apt-get install -y -qq chromium' \
 		|| echo "could not install chromium: the browser tests will fail"
+	@# PostgreSQL's server binaries, for the tests that start their own server (tests/support/pgserver.py)
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; } \
+		|| sudo -n sh -c 'apt-get update -qq && apt-get install -y -qq postgresql' \
+		|| echo "could not install postgresql: the PostgreSQL tests will fail"
 	touch $(VENV)/.run-stamp $@
 
 run: $(VENV)/.run-stamp

@@ -31,6 +31,7 @@ from interviewer.errors import ConfigError
 Provider = Literal["offline", "openai", "anthropic", "compatible"]
 
 _URL = re.compile(r"^https?://[^\s/?#@]+(/[^\s]*)?$", re.IGNORECASE)
+_DATABASE_URL = re.compile(r"^postgres(ql)?://\S+$", re.IGNORECASE)
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Model names as providers spell them: gpt-4o-mini, claude-3-5-haiku-latest, qwen2.5:7b,
 # Qwen/Qwen2.5-7B-Instruct, models/gemini-pro. No spaces, quotes or control characters.
@@ -72,6 +73,9 @@ class Settings(BaseSettings):
         env_prefix="INTERVIEWER_",
         extra="ignore",
         populate_by_name=True,
+        # Errors never echo a value: it may hold a password (database_url) or a key. Each
+        # validator names what is wrong, masked.
+        hide_input_in_errors=True,
     )
 
     judge: str = Field(
@@ -95,6 +99,12 @@ class Settings(BaseSettings):
         default_factory=lambda data: _default_transcripts(data),
         description="Where interviews are saved (default: transcripts/ in data_dir, wherever "
         "the command runs).",
+    )
+    database_url: str | None = Field(
+        None,
+        description="postgresql://USER@HOST:PORT/DB: keep every interview's state there "
+        "(checkpoints, transcripts, the grade cache, review items), shared by any number of "
+        "processes and servers. Unset: SQLite and files in data_dir (the default).",
     )
     timeout: float = Field(30.0, gt=0, description="Seconds per model request.")
     deadline: float = Field(
@@ -151,6 +161,19 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http(s) URL such as http://localhost:11434/v1")
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not _DATABASE_URL.match(value):
+            raise ValueError(
+                f"{mask_url(value)!r} is not a PostgreSQL URL such as "
+                "postgresql://interviewer@127.0.0.1:5432/interviewer"
+            )
+        return value
+
     @field_validator("api_key_env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
@@ -182,6 +205,8 @@ class Settings(BaseSettings):
                 out[name] = mask(value.get_secret_value())
             elif name.endswith("api_key"):
                 out[name] = "(not set)"
+            elif name == "database_url" and value:
+                out[name] = mask_url(value)
             else:
                 out[name] = str(value) if isinstance(value, Path) else value
         return out
@@ -193,6 +218,11 @@ def mask(secret: str) -> str:
     if len(secret) <= 8:
         return "****"
     return f"{secret[:3]}…{secret[-4:]}"
+
+
+def mask_url(url: str) -> str:
+    """A database URL with its password hidden: postgresql://me:****@host/db."""
+    return re.sub(r"^([^:/]+://[^:/@]+):[^@]*@", r"\1:****@", url)
 
 
 def load_settings(**overrides: object) -> Settings:

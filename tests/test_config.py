@@ -96,3 +96,15 @@ def test_tests_never_touch_the_real_config(tmp_path: Path) -> None:
 def test_command_line_overrides_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INTERVIEWER_JUDGE", "openai:gpt-x")
     assert load_settings(judge="offline", lang=None).judge == "offline"
+
+
+def test_database_url_is_checked_and_its_password_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().database_url is None  # files and SQLite by default
+    monkeypatch.setenv("INTERVIEWER_DATABASE_URL", "postgresql://me:s3cret@db:5432/iv")
+    settings = load_settings()
+    assert settings.database_url == "postgresql://me:s3cret@db:5432/iv"
+    assert settings.masked()["database_url"] == "postgresql://me:****@db:5432/iv"
+    monkeypatch.setenv("INTERVIEWER_DATABASE_URL", "mysql://me:s3cret@db/iv")
+    with pytest.raises(ConfigError, match="not a PostgreSQL URL") as caught:
+        load_settings()
+    assert "s3cret" not in str(caught.value)

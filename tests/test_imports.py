@@ -1,5 +1,6 @@
-"""Import cost: the pure-pydantic schemas load no judge, no numpy and no YAML loader, and
-the TUI's first screen loads no offline judge. Each import runs in a fresh interpreter,
+"""Import cost: the pure-pydantic schemas load no judge, no numpy and no YAML loader, the
+TUI's first screen loads no offline judge, and nothing loads psycopg unless a
+postgresql:// database is configured (the stores import their PostgreSQL modules then). Each import runs in a fresh interpreter,
 since this test process has long loaded everything."""
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ NOT_LOADED = {
     "interviewer.bank.schema": ["numpy", "ruamel.yaml"],
     "interviewer.transcript.schema": ["numpy", "interviewer.judge.offline", "ruamel.yaml"],
     "interviewer.llm.types": ["numpy", "interviewer.judge"],
-    "interviewer.tui.app": ["numpy", "interviewer.judge.offline"],
+    "interviewer.tui.app": ["numpy", "interviewer.judge.offline", "psycopg", "interviewer.pg"],
+    "interviewer.interview.session": ["psycopg", "interviewer.pg", "langgraph.checkpoint.postgres"],
+    "interviewer.batch.cache": ["psycopg", "interviewer.pg"],
+    "interviewer.practice.items": ["psycopg", "interviewer.pg"],
+    "interviewer.cli": ["psycopg", "interviewer.pg"],
 }
 
 

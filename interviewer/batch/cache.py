@@ -1,4 +1,6 @@
-"""A SQLite cache of grades, so that a re-run skips rows already graded.
+"""A cache of grades, so that a re-run skips rows already graded: SQLite in the data folder
+(the default), or a PostgreSQL table when `database_url` is set (interviewer.batch.pgcache),
+shared by every process and machine grading.
 
 The key is a hash of the judge spec, the rubric (its whole content, so an edited rubric is
 graded afresh even if its version was not bumped) and the answer.
@@ -16,8 +18,10 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from interviewer.bank.schema import Rubric
+from interviewer.config import Settings
 from interviewer.fsutil import private_file
 from interviewer.judge.schema import Grade
 
@@ -28,6 +32,26 @@ def cache_key(judge: str, rubric: Rubric, answer: str) -> str:
         h.update(part.encode("utf-8"))
         h.update(b"\x00")
     return h.hexdigest()
+
+
+class Cache(Protocol):
+    def get(self, key: str) -> Grade | None: ...
+
+    def put(self, key: str, grade: Grade) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def cache_path(settings: Settings) -> Path:
+    return settings.data_dir / "grade-cache.sqlite"
+
+
+def open_grade_cache(settings: Settings) -> Cache:
+    if settings.database_url:
+        from interviewer.batch.pgcache import PgGradeCache
+
+        return PgGradeCache(settings.database_url)
+    return GradeCache(cache_path(settings))
 
 
 @dataclass(frozen=True)

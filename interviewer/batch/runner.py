@@ -31,7 +31,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from interviewer.bank.schema import Question, Rubric
-from interviewer.batch.cache import GradeCache, cache_key
+from interviewer.batch.cache import Cache, cache_key
 from interviewer.batch.inputs import Parsed, Row, RowError
 from interviewer.batch.resolve import Resolver, Unresolved
 from interviewer.errors import InterviewerError
@@ -189,7 +189,7 @@ async def run(
     jobs: list[Job],
     grade: GradeFn,
     *,
-    cache: GradeCache | None,
+    cache: Cache | None,
     concurrency: int,
     on_done: Callable[[BatchResult], None] | None = None,
     stop: asyncio.Event | None = None,

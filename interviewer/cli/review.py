@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from interviewer.config import Settings
     from interviewer.transcript.marks import Mark
     from interviewer.transcript.schema import Transcript
-    from interviewer.transcript.store import TranscriptStore
+    from interviewer.transcript.store import Transcripts
     from interviewer.transcript.view import AttemptView, TurnView
 
 # Transcript modules load the judges' schema (and numpy): imported inside the commands,
@@ -57,10 +57,22 @@ IdOrPathArg = Annotated[
 HIGHLIGHT = {"covered": "black on green", "partial": "black on yellow"}
 
 
-def store_of(path: Path | None) -> TranscriptStore:
-    from interviewer.transcript.store import TranscriptStore
+def store_of(path: Path | None) -> Transcripts:
+    """The folder `path`, or with no --dir the configured store (the database's when
+    database_url is set, else the data folder's transcripts)."""
+    from interviewer.config import load_settings
+    from interviewer.transcript.store import TranscriptStore, open_transcripts
 
-    return TranscriptStore(folder_of(path))
+    return TranscriptStore(path) if path is not None else open_transcripts(load_settings())
+
+
+def where_of(path: Path | None) -> str:
+    from interviewer.config import load_settings, mask_url
+
+    settings = load_settings()
+    if path is None and settings.database_url:
+        return mask_url(settings.database_url)
+    return str(folder_of(path))
 
 
 def folder_of(path: Path | None) -> Path:
@@ -69,7 +81,7 @@ def folder_of(path: Path | None) -> Path:
     return path if path is not None else load_settings().transcripts_dir
 
 
-def locate(target: str, folder: Path | None) -> tuple[TranscriptStore, str]:
+def locate(target: str, folder: Path | None) -> tuple[Transcripts, str]:
     """The store and id of the interview `target` names: the path of a transcript file
     (ending in .json, such as one of the repository's examples), or an id in the folder."""
     from interviewer.transcript.store import TranscriptStore
@@ -127,8 +139,8 @@ def list_(
     from interviewer.transcript.review import summaries
 
     offer_import()
-    where = folder_of(folder)
-    items = summaries(where)
+    where = where_of(folder)
+    items = summaries(store_of(folder))
     if as_json:
         import json
 
@@ -348,7 +360,7 @@ def regrade(
     finally:
         if isinstance(grader, LLMJudge):
             grader.close()
-    store.save(transcript)
+    saved = store.save(transcript)
     table = Table("turn", "question", "before", "after", "change", "verdicts changed")
     for r in result.turns:
         delta = Text(f"{r.delta:+.1f}", style="green" if r.delta > 0 else "red" if r.delta else "")
@@ -357,7 +369,7 @@ def regrade(
             str(r.turn), r.question_id, f"{r.old_score:.1f}", f"{r.new_score:.1f}", delta, changes
         )
     console.print(table)
-    console.print(f"regraded by {result.judge}; saved {store.path(interview_id)}", markup=False)
+    console.print(f"regraded by {result.judge}; saved {saved}", markup=False)
 
 
 @app.command()

@@ -1,8 +1,11 @@
 """One interview, driven step by step: the same for plain mode and the TUI.
 
-The graph's state is checkpointed in SQLite (data dir, `interviews.sqlite`) after every
-step, durably (durability="sync"), and the transcript is rewritten after every step; a
-crash at any point can be resumed with `--resume ID` at the step where it stopped.
+The graph's state is checkpointed after every step, durably (durability="sync"): in
+SQLite (data dir, `interviews.sqlite`), or in PostgreSQL when `database_url` is set
+(interviewer.interview.checkpoints); the transcript is rewritten after every step (a file,
+or a row: interviewer.transcript.store.open_transcripts). A crash at any point can be
+resumed with `--resume ID` at the step where it stopped, with PostgreSQL from any process
+on any machine that shares the database.
 
 The checkpoint is the truth. The transcript is written after the checkpoint, so after a
 crash it may be a step behind: on resume, a step in flight (an answer taken but not yet
@@ -15,7 +18,6 @@ had taken when it was typed).
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import START
 from langgraph.types import Command
 
@@ -31,8 +32,9 @@ from interviewer.bank.bank import Bank
 from interviewer.bank.loader import load_bank
 from interviewer.config import JudgeSpec, Settings
 from interviewer.errors import InterviewerError
-from interviewer.fsutil import private_file
 from interviewer.interview import opening, testhooks
+from interviewer.interview.checkpoints import Checkpointer, open_checkpointer
+from interviewer.interview.checkpoints import checkpoint_path as checkpoint_path
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.graph import INTERRUPT, Deps, build_graph
 from interviewer.interview.opening import check_topics, now, start_difficulty
@@ -45,14 +47,10 @@ from interviewer.judge.offline import OfflineJudge
 from interviewer.transcript.build import from_state
 from interviewer.transcript.schema import Transcript
 from interviewer.transcript.settings import InterviewSettings
-from interviewer.transcript.store import TranscriptStore, check_id
+from interviewer.transcript.store import Transcripts, check_id, open_transcripts
 
 Chunk = Callable[[str], None]
 PROMPTS = ("question", "follow_up", "repeat")  # what the candidate answers
-
-
-def checkpoint_path(settings: Settings) -> Path:
-    return settings.data_dir / "interviews.sqlite"
 
 
 def make_voice(settings: Settings, ctx: InterviewContext) -> Voice:
@@ -71,9 +69,10 @@ class Session:
     ctx: InterviewContext
     bank: Bank
     graph: Any
-    store: TranscriptStore
+    store: Transcripts
     created: str
-    conn: sqlite3.Connection
+    checkpointer: Checkpointer
+    settings: Settings
     _judges: dict[str, Judge] = field(default_factory=dict)
     judge_for: Callable[[str], Judge] | None = None
     practice_error: str | None = None  # the review items could not be updated (see _remember)
@@ -97,10 +96,9 @@ class Session:
         """A new interview on `ctx` (with `interview_id` if given), or the saved one with
         id `resume`."""
         bank = bank or load_bank(settings.bank_dir)
-        private = private_file(checkpoint_path(settings))  # 0600 in a 0700 folder: answers
-        conn = sqlite3.connect(private, check_same_thread=False)
-        saver = testhooks.HookedSaver(conn) if testhooks.active() else SqliteSaver(conn)
-        store = TranscriptStore(settings.transcripts_dir)
+        checkpointer = open_checkpointer(settings)
+        saver = checkpointer.saver
+        store = open_transcripts(settings)
         judges: dict[str, Judge] = {}
         making = threading.Lock()  # the warm-up thread and the graph may both ask
 
@@ -119,7 +117,9 @@ class Session:
             assert ctx is not None
             check_topics(bank, ctx)
             new = check_id(interview_id) if interview_id else opening.new_id()
-            return cls(new, ctx, bank, graph, store, now(), conn, judges, judge_for)
+            return cls(
+                new, ctx, bank, graph, store, now(), checkpointer, settings, judges, judge_for
+            )
         check_id(resume)
         config: RunnableConfig = {"configurable": {"thread_id": resume}}
         snapshot = graph.get_state(config)
@@ -130,13 +130,13 @@ class Session:
             start = first.checkpoint["channel_values"].get(START) if first else None
             values = dict(start) if isinstance(start, dict) else {}
         if not values.get("settings"):
-            conn.close()
+            checkpointer.close()
             raise InterviewerError(
-                f"no saved interview {resume!r} in {checkpoint_path(settings)}",
+                f"no saved interview {resume!r} in {checkpointer.where}",
                 hint="`interviewer interview --resume` lists the unfinished ones.",
             )
         if values.get("done") and _saved_as_finished(store, resume):
-            conn.close()
+            checkpointer.close()
             raise InterviewerError(
                 f"interview {resume!r} is already finished",
                 hint=f"See it with `interviewer review show {resume}`.",
@@ -147,7 +147,9 @@ class Session:
         kept = InterviewSettings.model_validate(values["settings"])
         saved = InterviewContext(**kept.model_dump())
         created = values.get("created", now())
-        return cls(resume, saved, bank, graph, store, created, conn, judges, judge_for)
+        return cls(
+            resume, saved, bank, graph, store, created, checkpointer, settings, judges, judge_for
+        )
 
     # --- driving ------------------------------------------------------------------------
 
@@ -318,7 +320,7 @@ class Session:
         q = self.bank.questions.get(question_id)
         return (q.topic, q.difficulty) if q else None
 
-    def save(self, draft: str = "") -> Path:
+    def save(self, draft: str = "") -> Path | str:
         transcript = self.transcript(draft)
         path = self.store.save(transcript)
         testhooks.point("save")
@@ -330,13 +332,13 @@ class Session:
         review-items file that cannot be read or written never stops the interview: the
         error is kept in `practice_error`, and `interviewer --due` / `stats` report it and
         catch up from the transcripts once it is fixed."""
-        from interviewer.practice.items import record
+        from interviewer.practice.items import open_items
         from interviewer.transcript.imports import is_examples
 
-        if is_examples(self.store.folder):
+        if not self.settings.database_url and is_examples(self.settings.transcripts_dir):
             return
         try:
-            record(self.store.folder, transcript)
+            open_items(self.settings).record(transcript)
             self.practice_error = None
         except (InterviewerError, OSError) as exc:
             self.practice_error = str(exc)
@@ -382,10 +384,10 @@ class Session:
             judge.prepare_all([(q, self.bank.rubric(q.id)) for q in self.bank.questions.values()])
 
     def close(self) -> None:
-        self.conn.close()
+        self.checkpointer.close()
 
 
-def _saved_as_finished(store: TranscriptStore, interview_id: str) -> bool:
+def _saved_as_finished(store: Transcripts, interview_id: str) -> bool:
     try:
         return store.load(interview_id).finished
     except InterviewerError:
@@ -394,13 +396,4 @@ def _saved_as_finished(store: TranscriptStore, interview_id: str) -> bool:
 
 def unfinished(settings: Settings) -> list[Transcript]:
     """Saved interviews that did not reach the report, newest first."""
-    store = TranscriptStore(settings.transcripts_dir)
-    out = []
-    for interview_id in store.ids():
-        try:
-            t = store.load(interview_id)
-        except (InterviewerError, ValueError):
-            continue
-        if not t.finished:
-            out.append(t)
-    return sorted(out, key=lambda t: t.updated, reverse=True)
+    return open_transcripts(settings).unfinished()

@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from interviewer.interview.graph import RESUME
 
@@ -62,16 +62,24 @@ def point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-class HookedSaver(SqliteSaver):
-    """The SQLite checkpointer, passing `writes` and `checkpoint` after each save."""
+def hooked(saver: BaseCheckpointSaver[Any]) -> BaseCheckpointSaver[Any]:
+    """`saver` (SQLite or PostgreSQL), passing `writes` and `checkpoint` after each save
+    when the hooks are active; unchanged otherwise."""
+    if not active():
+        return saver
+    put, put_writes = saver.put, saver.put_writes
 
-    def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
-        out = super().put(config, checkpoint, metadata, new_versions)
+    def hooked_put(config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+        out = put(config, checkpoint, metadata, new_versions)
         point("checkpoint")
         return out
 
-    def put_writes(
-        self, config: Any, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
+    def hooked_put_writes(
+        config: Any, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
     ) -> None:
-        super().put_writes(config, writes, task_id, task_path)
+        put_writes(config, writes, task_id, task_path)
         point("resume" if any(channel == RESUME for channel, _ in writes) else "writes")
+
+    saver.put = hooked_put  # type: ignore[method-assign]
+    saver.put_writes = hooked_put_writes  # type: ignore[method-assign]
+    return saver

@@ -29,12 +29,15 @@ the schedule reproducible.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from fsrs import Card, Rating, Scheduler, State
 from pydantic import BaseModel, Field, ValidationError
 
+from interviewer.config import Settings
 from interviewer.errors import InterviewerError
 from interviewer.fsutil import atomic_write, private_dir
 from interviewer.transcript.review import effective_verdicts
@@ -193,13 +196,65 @@ def apply_transcripts(data: ItemsFile, transcripts: list[Transcript]) -> int:
 
 def record(transcripts_dir: Path, transcript: Transcript) -> int:
     """Update the items from a saved interview (its finished questions not applied yet)."""
-    data = load_items(transcripts_dir)
-    fresh = [t for t in transcript.turns if f"{transcript.id}:{t.question_id}" not in data.applied]
-    if not fresh:
-        return 0
-    changed = apply_transcripts(data, [transcript])
-    save_items(transcripts_dir, data)
-    return changed
+    return FileItems(transcripts_dir).record(transcript)
+
+
+def fresh_turns(data: ItemsFile, transcript: Transcript) -> list[Turn]:
+    return [t for t in transcript.turns if f"{transcript.id}:{t.question_id}" not in data.applied]
+
+
+class ReviewItems(Protocol):
+    """Where the review items live: a file beside the transcripts (FileItems, the default)
+    or a PostgreSQL row (interviewer.practice.pgitems.PgItems)."""
+
+    where: str  # for messages
+
+    def load(self) -> ItemsFile: ...
+
+    def update(self, change: Callable[[ItemsFile], int]) -> int:
+        """Load the items, apply `change` (it returns how many items it changed) and save
+        them when it changed any, as one step: with PostgreSQL, two processes updating at
+        once do not lose each other's changes."""
+        ...
+
+    def record(self, transcript: Transcript) -> int:
+        """Update the items from a saved interview (its finished questions not applied
+        yet); returns how many items changed."""
+        ...
+
+
+class FileItems:
+    def __init__(self, transcripts_dir: Path) -> None:
+        self.transcripts_dir = transcripts_dir
+        self.where = str(items_path(transcripts_dir))
+
+    def load(self) -> ItemsFile:
+        return load_items(self.transcripts_dir)
+
+    def update(self, change: Callable[[ItemsFile], int]) -> int:
+        data = self.load()
+        changed = change(data)
+        if changed:
+            save_items(self.transcripts_dir, data)
+        return changed
+
+    def record(self, transcript: Transcript) -> int:
+        data = self.load()
+        if not fresh_turns(data, transcript):
+            return 0  # (nothing to write: the file is not touched)
+        changed = apply_transcripts(data, [transcript])
+        save_items(self.transcripts_dir, data)
+        return changed
+
+
+def open_items(settings: Settings) -> ReviewItems:
+    """The review items `settings` name: PostgreSQL when database_url is set, else the file
+    in the transcripts folder."""
+    if settings.database_url:
+        from interviewer.practice.pgitems import PgItems
+
+        return PgItems(settings.database_url)
+    return FileItems(settings.transcripts_dir)
 
 
 def is_learning(item: Item) -> bool:

@@ -25,7 +25,7 @@ from interviewer.judge.schema import Grade, Verdict, VerdictLabel
 from interviewer.judge.scoring import score
 from interviewer.transcript.clock import now
 from interviewer.transcript.schema import Override, Regrade, Transcript, Turn
-from interviewer.transcript.store import TranscriptStore
+from interviewer.transcript.store import Transcripts, TranscriptStore
 
 VERDICTS: tuple[VerdictLabel, ...] = ("covered", "partial", "missed")
 
@@ -106,13 +106,13 @@ class Summary(BaseModel):
     error: str | None = Field(None, description="Why the file could not be read.")
 
 
-def summaries(folder: Path, bank: Bank | None = None) -> list[Summary]:
-    """Every transcript in `folder`, newest first; unreadable files come last, each as a
-    summary with `error` set.
+def summaries(source: Path | Transcripts, bank: Bank | None = None) -> list[Summary]:
+    """Every transcript in `source` (a folder, or a store such as the database's), newest
+    first; unreadable ones come last, each as a summary with `error` set.
 
     Scores use the rubrics of `bank` (default: the bank from settings) to weigh overrides.
     """
-    store = TranscriptStore(folder)
+    store = TranscriptStore(source) if isinstance(source, Path) else source
     ids = store.ids()
     if bank is None and ids:
         bank = default_bank()
@@ -158,7 +158,7 @@ def get_turn(transcript: Transcript, turn: int) -> Turn:
 
 
 def override(
-    store: TranscriptStore,
+    store: Transcripts,
     interview_id: str,
     turn: int,
     key_point: str,

@@ -20,7 +20,9 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
+from interviewer.config import Settings
 from interviewer.errors import InterviewerError
 from interviewer.fsutil import atomic_write, private_dir
 from interviewer.transcript.migrate import parse
@@ -52,6 +54,36 @@ class SetAside:
             f"{self.original} could not be read ({self.reason}); it is kept as "
             f"{self.kept_as.name}, and the interview is saved anew as {self.original.name}"
         )
+
+
+class Transcripts(Protocol):
+    """Where interviews are saved: files in a folder (TranscriptStore, the default) or a
+    PostgreSQL table (interviewer.transcript.pgstore.PgTranscripts)."""
+
+    set_aside: dict[str, SetAside]
+
+    def save(self, transcript: Transcript) -> Path | str:
+        """Save (replace) it; returns where it is, to show the user."""
+        ...
+
+    def load(self, interview_id: str) -> Transcript: ...
+
+    def exists(self, interview_id: str) -> bool: ...
+
+    def ids(self) -> list[str]: ...
+
+    def unfinished(self) -> list[Transcript]:
+        """Interviews that did not reach the report, newest first."""
+        ...
+
+
+def open_transcripts(settings: Settings) -> Transcripts:
+    """The store `settings` name: PostgreSQL when database_url is set, else the folder."""
+    if settings.database_url:
+        from interviewer.transcript.pgstore import PgTranscripts
+
+        return PgTranscripts(settings.database_url)
+    return TranscriptStore(settings.transcripts_dir)
 
 
 class TranscriptStore:
@@ -132,3 +164,14 @@ class TranscriptStore:
         if not self.folder.is_dir():
             return []
         return sorted(p.stem for p in self.folder.glob("*.json") if ID.match(p.stem))
+
+    def unfinished(self) -> list[Transcript]:
+        out = []
+        for interview_id in self.ids():
+            try:
+                t = self.load(interview_id)
+            except (InterviewerError, ValueError):
+                continue
+            if not t.finished:
+                out.append(t)
+        return sorted(out, key=lambda t: t.updated, reverse=True)

@@ -110,12 +110,12 @@ class ReportScreen(Screen[None]):
     def action_export(self, fmt: str) -> None:
         from interviewer.fsutil import atomic_write
         from interviewer.transcript.export import export
-        from interviewer.transcript.store import TranscriptStore
+        from interviewer.transcript.store import open_transcripts
 
         settings = self.settings
         target = Path(settings.transcripts_dir) / f"{self.interview_id}.report.{fmt}"
         try:
-            transcript = TranscriptStore(settings.transcripts_dir).load(self.interview_id)
+            transcript = open_transcripts(settings).load(self.interview_id)
             text = export(transcript, fmt, self.bank)  # type: ignore[arg-type]
             atomic_write(target, text)  # 0600: an export holds the answers
         except InterviewerError as exc:

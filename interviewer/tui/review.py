@@ -20,7 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from interviewer.transcript import review
 from interviewer.transcript.schema import Transcript
-from interviewer.transcript.store import TranscriptStore
+from interviewer.transcript.store import Transcripts, open_transcripts
 from interviewer.transcript.view import turn_view
 from interviewer.tui.messages import Failure, NewInterview, WorkerScreen
 
@@ -58,7 +58,7 @@ class ReviewListScreen(Screen[None]):
         table.clear(columns=True)
         table.add_columns("id", "date", "score", "questions", "topics", "status")
         try:
-            rows = review.summaries(self.settings.transcripts_dir, self.bank)
+            rows = review.summaries(open_transcripts(self.settings), self.bank)
         except Exception as exc:
             self.notify(str(exc), title="Cannot list the transcripts", severity="error")
             rows = []
@@ -175,8 +175,8 @@ class TranscriptScreen(WorkerScreen):
         self.plain = ""
 
     @property
-    def store(self) -> TranscriptStore:
-        return TranscriptStore(self.settings.transcripts_dir)
+    def store(self) -> Transcripts:
+        return open_transcripts(self.settings)
 
     def compose(self) -> ComposeResult:
         yield Header()

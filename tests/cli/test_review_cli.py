@@ -204,3 +204,30 @@ def test_help_has_examples() -> None:
     for args in (["review", "--help"], ["review", "override", "--help"], ["stats", "--help"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_list_show_and_override_read_the_database(
+    folder: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With INTERVIEWER_DATABASE_URL and no --dir, `review` reads and writes the database's
+    transcripts (the folder's are not looked at)."""
+    from interviewer.transcript.pgstore import PgTranscripts
+
+    reviewed, old = ids(folder)
+    into = PgTranscripts(pg_url)
+    for interview_id in (reviewed, old):
+        into.save(TranscriptStore(folder).load(interview_id))
+    monkeypatch.setenv("INTERVIEWER_DATABASE_URL", pg_url)
+    monkeypatch.setenv("INTERVIEWER_TRANSCRIPTS_DIR", str(folder.parent / "empty"))
+    listed = runner.invoke(app, ["review", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [i["id"] for i in json.loads(listed.output)] == [reviewed, old]
+    shown = runner.invoke(app, ["review", "show", old])
+    assert shown.exit_code == 0, shown.output
+    turn = into.load(old).turns[0]
+    key_point = turn.merged.verdicts[0].key_point
+    bank = str(folder.parent / "bank")
+    args = ["override", old, "--turn", "1", "--key-point", key_point, "--verdict", "missed"]
+    changed = runner.invoke(app, ["review", *args, "--bank", bank])
+    assert changed.exit_code == 0, changed.output
+    assert into.load(old).turns[0].overrides[-1].verdict == "missed"

@@ -1,0 +1,129 @@
+"""The transcript store's contract, the same on both backends: files in the transcripts
+folder (the default) and a PostgreSQL table (a real server, tests/support/pgserver.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from interviewer.config import Settings, load_settings
+from interviewer.errors import InterviewerError
+from interviewer.interview.context import InterviewContext
+from interviewer.interview.session import Session, unfinished
+from interviewer.transcript.pgstore import PgTranscripts
+from interviewer.transcript.store import TranscriptStore, open_transcripts
+from tests.transcript.conftest import ANSWERS, DATA, FOLLOW_UP
+
+
+@pytest.fixture
+def settings(tmp_path: Path, bank_dir: Path, database_url: str | None) -> Settings:
+    return load_settings(
+        bank_dir=bank_dir,
+        transcripts_dir=tmp_path / "transcripts",
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+    )
+
+
+def run_interview(settings: Settings, *, stop_after: int | None = None, seed: int = 7) -> str:
+    """An offline interview of 2 questions; with `stop_after`, left unfinished after that
+    many answers. Returns its id."""
+    session = Session.open(settings, InterviewContext(questions=2, seed=seed, follow_up_limit=1))
+    try:
+        session.start()
+        sent = 0
+        while not session.done and (stop_after is None or sent < stop_after):
+            current = session.values["current"]
+            text = FOLLOW_UP if current["attempts"] else ANSWERS[current["question_id"]]
+            session.send("answer", text)
+            sent += 1
+        return session.interview_id
+    finally:
+        session.close()
+
+
+def test_the_backend_is_the_one_configured(settings: Settings) -> None:
+    store = open_transcripts(settings)
+    assert isinstance(store, PgTranscripts if settings.database_url else TranscriptStore)
+
+
+def test_an_interview_is_saved_and_listed(settings: Settings) -> None:
+    done = run_interview(settings)
+    store = open_transcripts(settings)
+    t = store.load(done)
+    assert t.finished and len(t.turns) == 2 and t.report is not None
+    typed = [a.answer for turn in t.turns for a in turn.attempts]
+    assert set(typed) <= {*ANSWERS.values(), FOLLOW_UP} and len(typed) >= 2
+    assert store.exists(done) and store.ids() == [done]
+    assert not store.exists("no-such-interview")
+    on_disk = settings.transcripts_dir / f"{done}.json"
+    if settings.database_url:  # nothing of it on this machine's disk
+        assert not on_disk.exists()
+        assert not (settings.data_dir / "interviews.sqlite").exists()
+    else:
+        assert on_disk.is_file()
+
+
+def test_unfinished_lists_only_unfinished_newest_first(settings: Settings) -> None:
+    finished = run_interview(settings, seed=1)
+    first = run_interview(settings, stop_after=1, seed=2)
+    second = run_interview(settings, stop_after=1, seed=3)
+    store = open_transcripts(settings)
+    for interview_id, updated in ((first, "2030-01-02T00:00:00+00:00"), (second, "2030-01-01")):
+        store.save(store.load(interview_id).model_copy(update={"updated": updated}))
+    assert [t.id for t in unfinished(settings)] == [first, second]
+    store.save(store.load(second).model_copy(update={"updated": "2030-01-03T00:00:00+00:00"}))
+    assert [t.id for t in unfinished(settings)] == [second, first]
+    assert finished in store.ids()
+
+
+def test_save_replaces_and_bad_ids_are_refused(settings: Settings) -> None:
+    store = open_transcripts(settings)
+    t = store.load(run_interview(settings, stop_after=1))
+    store.save(t.model_copy(update={"draft": "half an answer"}))
+    assert store.load(t.id).draft == "half an answer"
+    assert store.ids() == [t.id]
+    with pytest.raises(InterviewerError, match="no transcript 'missing'"):
+        store.load("missing")
+    with pytest.raises(InterviewerError, match="not a valid interview id"):
+        store.load("../etc/passwd")
+
+
+def test_old_versions_are_upgraded_on_load(settings: Settings) -> None:
+    raw = json.loads((DATA / "v1-finished.json").read_text("utf-8"))
+    store = open_transcripts(settings)
+    if isinstance(store, PgTranscripts):
+        from psycopg.types.json import Jsonb
+
+        from interviewer import pg
+
+        with pg.connection(store.url) as conn:
+            conn.execute(
+                "INSERT INTO transcripts (id, created, updated, finished, topics, data) "
+                "VALUES (%s, '', '', true, '{}', %s)",
+                (raw["id"], Jsonb(raw)),
+            )
+    else:
+        settings.transcripts_dir.mkdir(parents=True)
+        (settings.transcripts_dir / f"{raw['id']}.json").write_text(json.dumps(raw), "utf-8")
+    t = store.load(raw["id"])
+    assert t.schema_version == 2 and t.id == raw["id"] and t.turns
+
+
+def test_a_broken_row_names_itself(pg_url: str) -> None:
+    from psycopg.types.json import Jsonb
+
+    from interviewer import pg
+
+    store = PgTranscripts(pg_url)
+    with pg.connection(pg_url) as conn:
+        conn.execute(
+            "INSERT INTO transcripts (id, created, updated, finished, topics, data) "
+            "VALUES ('broken', '', '', false, '{}', %s)",
+            (Jsonb({"schema_version": 2, "id": "broken", "turns": "not a list"}),),
+        )
+    with pytest.raises(InterviewerError, match=r"transcripts id=broken: not a valid transcript"):
+        store.load("broken")
+    assert store.unfinished() == []  # listed nowhere, as an unreadable file
