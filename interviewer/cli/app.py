@@ -158,20 +158,20 @@ def interview(
             answered = len(t.turns)
             console.print(f"  {t.id}  {t.updated}  {answered} answered", markup=False)
         return
+    # The options that shape an interview (None: not given).
+    shaping: dict[str, object] = {
+        "questions": questions,
+        "topic": topic or None,
+        "difficulty": difficulty,
+        "persona": persona,
+        "lang": lang,
+        "mode": mode,
+        "judge": judge,
+        "seed": seed,
+        "follow_ups": follow_ups,
+    }
     if resume:
-        _no_options_with_resume(
-            questions=questions,
-            topic=topic or None,
-            difficulty=difficulty,
-            persona=persona,
-            lang=lang,
-            mode=mode,
-            judge=judge,
-            seed=seed,
-            follow_ups=follow_ups,
-            due=due or None,
-            focus_weak=focus_weak or None,
-        )
+        _no_options_with_resume(**shaping, due=due or None, focus_weak=focus_weak or None)
     tui = not plain and _terminal()
     review: dict[str, list[str]] = {}
     if due and not resume:
@@ -180,8 +180,7 @@ def interview(
         review = due_plan(settings, topic or [])  # nothing due: says when, and exits
     # Any option that shapes the interview skips the set-up screen (DESIGN), which would
     # otherwise build the interview from its saved choices and drop the option.
-    given = (questions, topic, difficulty, persona, lang, mode, judge, seed, follow_ups)
-    chosen = bool(review) or focus_weak or any(v is not None for v in given)
+    chosen = bool(review) or focus_weak or any(v is not None for v in shaping.values())
     ctx: InterviewContext | None = None
     if not resume and (chosen or not tui):
         focus: list[str] = []
