@@ -37,6 +37,7 @@ from interviewer.batch.resolve import Resolver, Unresolved
 from interviewer.errors import InterviewerError
 from interviewer.judge.adhoc import is_adhoc
 from interviewer.judge.guards import GuardReport, run_guards
+from interviewer.judge.prepared import PreparedAnswer
 from interviewer.judge.schema import Grade
 
 MAX_ANSWER_CHARS = 20_000
@@ -297,11 +298,13 @@ def _init_worker(terms: list[str], vectors: dict[str, Any]) -> None:
 def _grade_in_worker(items: list[tuple[Question, Rubric, str]]) -> list[Grade | str]:
     """Grade a chunk: its answers are embedded together first. A failure is its message."""
     assert _worker_judge is not None
-    _worker_judge.prefetch([answer for _, _, answer in items])
+    # Each answer prepared once, for the prefetch and its grades (one a reference).
+    prepared = {answer: PreparedAnswer.of(answer) for _, _, answer in items}
+    _worker_judge.prefetch(list(prepared.values()))
     out: list[Grade | str] = []
     for question, rubric, answer in items:
         try:
-            out.append(_worker_judge.grade(question, rubric, answer))
+            out.append(_worker_judge.grade(question, rubric, prepared[answer]))
         except Exception as exc:  # one bad row must not fail its chunk
             out.append(f"{type(exc).__name__}: {exc}")
     return out

@@ -3,8 +3,9 @@
 A model's verdict counts only with a quote that proves it. A quote passes when it is:
 1. not the guards' own marker (`[removed by the guards]`, or a piece of it);
 2. found in the candidate's own text (after normalising width, case, spaces and
-   punctuation), not in the redacted text the model was sent, and outside every
-   sentence the guards set aside (text aimed at the grader never earns a point);
+   punctuation: located on the prepared answer, `judge/prepared.py`, whose units the guards
+   read), not in the redacted text the model was sent, and outside every sentence the
+   guards set aside (text aimed at the grader never earns a point);
 3. long enough to state a point: a "size" of at least MIN_SIZE, where a CJK character
    counts 1 and a word in any other script (or a number) counts 2. So 6 Chinese
    characters, or 3 English words, or a mix such as "LoRA 冻结预训练权重"; not "A", "和",
@@ -31,7 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from interviewer.judge.embed import Encoder
-from interviewer.judge.normalize import comparable, locate
+from interviewer.judge.normalize import Span, comparable
+from interviewer.judge.prepared import PreparedAnswer
 from interviewer.judge.text import find_terms
 
 MARKER = "[removed by the guards]"
@@ -63,10 +65,13 @@ def is_marker(quote: str) -> bool:
 
 
 class EvidenceChecker:
-    """Checks quotes against one answer; `blocked` are the spans the guards set aside."""
+    """Checks quotes against one answer; `blocked` are the spans the guards set aside (spans
+    of the prepared answer's text, as the guards' units are)."""
 
-    def __init__(self, answer: str, blocked: Sequence[tuple[int, int]], encoder: Encoder) -> None:
-        self.answer = answer
+    def __init__(
+        self, answer: str | PreparedAnswer, blocked: Sequence[Span], encoder: Encoder
+    ) -> None:
+        self.answer = PreparedAnswer.of(answer)
         self.blocked = list(blocked)
         self.encoder = encoder
 
@@ -76,7 +81,7 @@ class EvidenceChecker:
             return "no quote given"
         if is_marker(quote):
             return "the quote is the guards' marker, not the candidate's words"
-        span = locate(quote, self.answer)
+        span = self.answer.locate_in_text(quote)
         if span is None:
             return "the quote is not in the answer"
         start, end = span

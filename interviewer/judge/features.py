@@ -34,12 +34,12 @@ import snowballstemmer
 
 from interviewer.judge.embed import Encoder, Matrix
 from interviewer.judge.normalize import nfkc
+from interviewer.judge.prepared import PreparedAnswer
 from interviewer.judge.text import (
     FUNCTION_EN,
     HAN,
     Unit,
     cached_on_words,
-    find_terms,
     is_function_word,
     mostly_han,
     segmenter,
@@ -131,7 +131,7 @@ class QuestionSide:
 class AnswerSide:
     """An answer as the features read it: computed once, compared with every target."""
 
-    text: str
+    prepared: PreparedAnswer
     unit_texts: tuple[str, ...]
     words: frozenset[str]
     bigrams: frozenset[str]
@@ -139,6 +139,10 @@ class AnswerSide:
     units: Matrix  # one row per unit
     word_list: tuple[str, ...]  # content words embedded for the soft recall
     word_vectors: Matrix
+
+    @property
+    def text(self) -> str:
+        return self.prepared.text
 
 
 def question_side(question: str, encoder: Encoder) -> QuestionSide:
@@ -152,23 +156,29 @@ def soft_words(answer: str) -> tuple[str, ...]:
     return tuple(sorted(content_words(answer), key=len, reverse=True)[:MAX_SOFT_WORDS])
 
 
-def answer_side(answer: str, units: Sequence[Unit], encoder: Encoder) -> AnswerSide:
+def answer_side(
+    answer: str | PreparedAnswer, units: Sequence[Unit], encoder: Encoder
+) -> AnswerSide:
     """Embed the answer's units and content words in one encoder call. The whole answer's
     vector is the normalised mean of its sentences' (embedding a long answer again as one
-    text would cost as much as all its sentences, for about the same vector)."""
-    unit_texts = tuple(dict.fromkeys(u.text for u in units)) or (answer,)
-    sentences = [u.text for u in units if u.kind == "sentence"] or [answer]
-    words = content_words(answer)
-    soft = soft_words(answer)
+    text would cost as much as all its sentences, for about the same vector).
+    `answer` is the text the verdict model reads (for the offline judge, the sentences the
+    guards left), `units` the parts of it that may be quoted."""
+    prepared = PreparedAnswer.of(answer)
+    text = prepared.text
+    unit_texts = tuple(dict.fromkeys(u.text for u in units)) or (text,)
+    sentences = [u.text for u in units if u.kind == "sentence"] or [text]
+    words = prepared.words
+    soft = soft_words(text)
     vectors = encoder.encode([*unit_texts, *soft])
     n = len(unit_texts)
     whole = encoder.encode(sentences).mean(axis=0, keepdims=True)
     whole = whole / max(float(np.linalg.norm(whole)), 1e-9)
     return AnswerSide(
-        text=answer,
+        prepared=prepared,
         unit_texts=unit_texts,
         words=frozenset(words),
-        bigrams=bigrams(answer),
+        bigrams=bigrams(text),
         vector=whole.astype(np.float32),
         units=vectors[:n],
         word_list=soft,
@@ -225,7 +235,7 @@ def _features_one(
         exact = np.array([w in answer.words for w in demoted_t])
         soft_r = float(np.mean(np.where(exact, 1.0, sims.max(axis=1))))
         soft_p = float(np.mean(sims.max(axis=0)))
-    found = len({t.casefold() for t in find_terms(terms, answer.text)}) if terms else 0
+    found = len({t.casefold() for t in answer.prepared.find_terms(terms)}) if terms else 0
     n_answer = len(answer.words)
     vec = np.array(
         [

@@ -20,6 +20,7 @@ from interviewer.judge.adhoc import is_adhoc
 from interviewer.judge.embed import Encoder
 from interviewer.judge.features import content_words
 from interviewer.judge.normalize import comparable, nfkc
+from interviewer.judge.prepared import PreparedAnswer, strip_invisible
 from interviewer.judge.schema import Flag
 from interviewer.judge.text import (
     Unit,
@@ -117,22 +118,14 @@ _QUOTED = re.compile(
     r"\"[^\"\n]{1,200}\"|“[^”\n]{1,200}”|「[^」\n]{1,200}」|『[^』\n]{1,200}』|‘[^’\n]{1,200}’"
 )
 
-# Characters that render as nothing: removed before the guards and every judge read an
-# answer, so that "i\u200bgnore" cannot slip an instruction past them.
-_INVISIBLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
-    "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]"
-)
-
-
-def strip_invisible(text: str) -> str:
-    """`text` without zero-width, direction and other invisible characters."""
-    return _INVISIBLE.sub("", text)
-
 
 def is_injection(text: str) -> bool:
     """Whether `text` addresses the grader (see the pattern lists above)."""
-    t = nfkc(strip_invisible(text))
+    return _addresses_grader(nfkc(strip_invisible(text)))
+
+
+def _addresses_grader(t: str) -> bool:
+    """`is_injection` on text already without invisible characters and normalised."""
     if any(p.search(t) for p in _GRADING):
         return True
     unquoted = _QUOTED.sub(" ", t)
@@ -354,28 +347,31 @@ def _is_list_reference(adhoc: bool, texts: tuple[str, ...]) -> bool:
     return False
 
 
-def run_guards(question: Question, rubric: Rubric, answer: str, encoder: Encoder) -> GuardReport:
-    """Flag what cannot earn credit and keep the units that can. Invisible characters are
-    removed first, so units are spans of the answer as it reads."""
-    answer = strip_invisible(answer)
-    report = GuardReport(units=split_units(answer))
-    if not _HAS_CONTENT.search(nfkc(answer)) or _NON_ANSWER.fullmatch(nfkc(answer).casefold()):
+def run_guards(
+    question: Question, rubric: Rubric, answer: str | PreparedAnswer, encoder: Encoder
+) -> GuardReport:
+    """Flag what cannot earn credit and keep the units that can. The units are those of the
+    prepared answer: spans of its text, the answer without invisible characters."""
+    prepared = PreparedAnswer.of(answer)
+    report = GuardReport(units=list(prepared.units))
+    normalised = prepared.normalised
+    if not _HAS_CONTENT.search(normalised) or _NON_ANSWER.fullmatch(normalised.casefold()):
         report.flag("empty", "the answer has no words or numbers, or only says it does not know")
         return report
     rubric_words = _rubric_words(question, rubric)
-    shared = len(rubric_words & frozenset(content_words(answer)))
-    if shared < 2 and is_gibberish(answer):
+    shared = len(rubric_words & frozenset(prepared.words))
+    if shared < 2 and is_gibberish(prepared.text):
         report.flag("gibberish", "the answer is not readable text")
         return report
 
     # Only terms found in the whole answer can be found in a part of it: matching the few
     # found against each sentence costs much less than matching every rubric term again.
-    terms = list(dict.fromkeys(find_terms(rubric_terms(rubric), answer)))
+    terms = list(dict.fromkeys(prepared.find_terms(rubric_terms(rubric))))
     list_ok = len(terms) >= 2 and _reference_is_a_list(rubric)
     adhoc = is_adhoc(rubric.question_id)
     question_words = frozenset(content_words(question.prompt.zh + " " + question.prompt.en))
     for unit in report.units:
-        if is_injection(unit.text):
+        if _addresses_grader(nfkc(unit.text)):  # (the text has no invisible characters)
             report.flag("injection", f"instruction aimed at the grader: {unit.text[:60]!r}")
             continue
         # A list of rubric terms is stuffing; a terse run of other words is just prose, and

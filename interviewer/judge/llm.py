@@ -43,6 +43,7 @@ from interviewer.judge.cascade import CascadeBand
 from interviewer.judge.evidence import EVIDENCE_VERSION, EvidenceChecker, Target
 from interviewer.judge.guards import GuardReport, run_guards
 from interviewer.judge.offline import OfflineJudge
+from interviewer.judge.prepared import PreparedAnswer
 from interviewer.judge.prompts import (
     PROMPT_VERSION,
     fence,
@@ -170,20 +171,26 @@ class LLMJudge:
     def close(self) -> None:
         run_sync(self.aclose())
 
-    def grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
+    def grade(self, question: Question, rubric: Rubric, answer: str | PreparedAnswer) -> Grade:
         # Not asyncio.run: the SDK client must stay on one loop across calls.
         return run_sync(self.agrade(question, rubric, answer))
 
-    async def agrade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
+    async def agrade(
+        self, question: Question, rubric: Rubric, answer: str | PreparedAnswer
+    ) -> Grade:
+        # Prepared once: the offline first pass, the guards' units, the text sent, the
+        # evidence check and a fallback grade all read this one answer (a runner in another
+        # process prepares the same text the same way).
+        prepared = PreparedAnswer.of(answer)
         if self.cascade is None:
-            return await self._model_grade(question, rubric, answer)
+            return await self._model_grade(question, rubric, prepared)
         if self.offline_runner is not None:
-            first = await self.offline_runner(question, rubric, answer)
+            first = await self.offline_runner(question, rubric, prepared.original)
         else:
-            first = await asyncio.to_thread(self.offline.grade, question, rubric, answer)
+            first = await asyncio.to_thread(self.offline.grade, question, rubric, prepared)
         if self.cascade.uncertain(first.score):
             self.sent += 1
-            return await self._model_grade(question, rubric, answer)
+            return await self._model_grade(question, rubric, prepared)
         self.kept += 1
         note = (
             f"cascade: the offline score {first.score:.0f} is outside the uncertain band "
@@ -196,30 +203,37 @@ class LLMJudge:
             }
         )
 
-    async def _model_grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
+    async def _model_grade(
+        self, question: Question, rubric: Rubric, prepared: PreparedAnswer
+    ) -> Grade:
         started = time.perf_counter()
-        report = await self.guard(question, rubric, answer)
+        report = await self.guard(question, rubric, prepared)
         if report.blocked:
             return self.blocked_grade(rubric, report, started)
-        request = self.request_for(question, rubric, answer, report)
+        request = self.request_for(question, rubric, prepared, report)
         usage = TokenUsage()
         until = time.monotonic() + self.deadline
         try:
             reply, usage = await self._ask(rubric, request, until)
         except Exception as exc:
             return await self.fallback_grade(
-                question, rubric, answer, self._describe(exc), usage, started
+                question, rubric, prepared, self._describe(exc), usage, started
             )
-        return self._verified(rubric, answer, report, reply, usage, started)
+        return self._verified(rubric, prepared, report, reply, usage, started)
 
     # The steps of a grade, also used one by one by the providers' batch APIs
     # (interviewer.batch.batch_jobs): guards, the request, and the reply checked.
 
-    async def guard(self, question: Question, rubric: Rubric, answer: str) -> GuardReport:
-        """The shared guards, on the guard runner (a worker process in batch grading)."""
+    async def guard(
+        self, question: Question, rubric: Rubric, answer: str | PreparedAnswer
+    ) -> GuardReport:
+        """The shared guards, on the guard runner (a worker process in batch grading, which
+        prepares the same text the same way). The report's units are spans of the prepared
+        answer's text."""
+        prepared = PreparedAnswer.of(answer)
         if self.guard_runner is not None:
-            return await self.guard_runner(question, rubric, answer)
-        return await asyncio.to_thread(run_guards, question, rubric, answer, self.offline.encoder)
+            return await self.guard_runner(question, rubric, prepared.original)
+        return await asyncio.to_thread(run_guards, question, rubric, prepared, self.offline.encoder)
 
     def blocked_grade(self, rubric: Rubric, report: GuardReport, started: float) -> Grade:
         """An answer the guards blocked (empty, gibberish, off topic...): never sent."""
@@ -227,20 +241,24 @@ class LLMJudge:
         return self._grade(rubric, missed, [], report, TokenUsage(), started, [])
 
     def request_for(
-        self, question: Question, rubric: Rubric, answer: str, report: GuardReport
+        self,
+        question: Question,
+        rubric: Rubric,
+        answer: str | PreparedAnswer,
+        report: GuardReport,
     ) -> Request:
-        """What is sent: the prompt, the fenced answer (blocked sentences removed), the
-        reply schema."""
+        """What is sent: the prompt, the fenced answer (its prepared text, blocked sentences
+        removed), the reply schema."""
         return Request(
             system=system_prompt(question, rubric),
-            user=fence(_redacted(answer, report)),
+            user=fence(_redacted(PreparedAnswer.of(answer).text, report)),
             schema=reply_schema(rubric, bounded=self.bounded_schema),
         )
 
     def grade_reply(
         self,
         rubric: Rubric,
-        answer: str,
+        answer: str | PreparedAnswer,
         report: GuardReport,
         completion: Completion,
         started: float,
@@ -253,13 +271,13 @@ class LLMJudge:
     def _verified(
         self,
         rubric: Rubric,
-        answer: str,
+        answer: str | PreparedAnswer,
         report: GuardReport,
         reply: _Reply,
         usage: TokenUsage,
         started: float,
     ) -> Grade:
-        checker = EvidenceChecker(answer, _blocked(report), self.offline.encoder)
+        checker = EvidenceChecker(PreparedAnswer.of(answer), _blocked(report), self.offline.encoder)
         flags: list[Flag] = []
         verdicts: list[Verdict] = []
         for kp in rubric.key_points:
@@ -340,7 +358,7 @@ class LLMJudge:
         self,
         question: Question,
         rubric: Rubric,
-        answer: str,
+        answer: str | PreparedAnswer,
         reason: str,
         usage: TokenUsage,
         started: float,
@@ -412,14 +430,15 @@ def _blocked(report: GuardReport) -> list[tuple[int, int]]:
     ]
 
 
-def _redacted(answer: str, report: GuardReport) -> str:
-    """The answer with sentences the guards blocked replaced by a marker."""
+def _redacted(text: str, report: GuardReport) -> str:
+    """The prepared answer's text (whose spans the guards' units are) with the sentences
+    the guards blocked replaced by a marker."""
     out, last = [], 0
     for start, end in _blocked(report):
-        out.append(answer[last:start])
+        out.append(text[last:start])
         out.append("[removed by the guards]")
         last = end
-    out.append(answer[last:])
+    out.append(text[last:])
     return "".join(out)
 
 

@@ -7,6 +7,7 @@ folding, and dropping whitespace and punctuation, it is a substring of the answe
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -58,16 +59,24 @@ def comparable(text: str) -> str:
     return text.translate(_TABLE)
 
 
-def locate(quote: str, answer: str) -> tuple[int, int] | None:
+Span = tuple[int, int]
+
+
+def locate(quote: str, answer: str) -> Span | None:
     """The span of `answer` that `quote` matches after normalisation, or None."""
-    q = comparable(quote)
-    if not q:
-        return None
     a, index = squash(answer)
-    at = a.find(q)
+    return find_squashed(comparable(quote), a, index)
+
+
+def find_squashed(quote: str, squashed: str, index: Sequence[int]) -> Span | None:
+    """The span of a text that `quote` (comparable) matches in its comparable form
+    `squashed`, whose characters come from the text's characters at `index`."""
+    if not quote:
+        return None
+    at = squashed.find(quote)
     if at < 0:
         return None
-    return index[at], index[at + len(q) - 1] + 1
+    return index[at], index[at + len(quote) - 1] + 1
 
 
 def overlap(quote: str, answer: str) -> float:

@@ -20,6 +20,7 @@ import asyncio
 import importlib.metadata
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
@@ -36,22 +37,15 @@ from interviewer.judge.features import (
     soft_words,
     target_features,
 )
-from interviewer.judge.guards import (
-    GuardReport,
-    rubric_terms,
-    rubric_texts,
-    run_guards,
-    strip_invisible,
-)
+from interviewer.judge.guards import GuardReport, rubric_terms, rubric_texts, run_guards
 from interviewer.judge.normalize import nfkc
+from interviewer.judge.prepared import PreparedAnswer
 from interviewer.judge.schema import Grade, MisconceptionFound, Verdict, VerdictLabel
 from interviewer.judge.scoring import score
 from interviewer.judge.text import (
     Unit,
     cached_on_words,
-    find_terms,
     segmenter,
-    split_units,
     word_list,
 )
 from interviewer.judge.verdict_model import VerdictModel, load_model
@@ -106,7 +100,7 @@ class OfflineJudge:
         vectors, which worker processes take with `encoder.seed`."""
         return self.encoder.encode_stored([t for q, r in pairs for t in _own_texts(q, r)])
 
-    def prefetch(self, answers: list[str]) -> None:
+    def prefetch(self, answers: Sequence[str | PreparedAnswer]) -> None:
         """Embed the units of many answers in one call, before grading them one by one.
 
         An encoder call has a fixed cost of a few milliseconds and works better on more
@@ -114,7 +108,7 @@ class OfflineJudge:
         """
         texts: list[str] = []
         for a in answers:
-            units = split_units(strip_invisible(a))
+            units = PreparedAnswer.of(a).units
             texts += [*(u.text for u in units), *soft_words(_judged_text(units))]
         self.encoder.encode(texts)
 
@@ -122,12 +116,15 @@ class OfflineJudge:
         """Add every evidence term of the bank to the segmenter's dictionary."""
         segmenter().add_terms(t for r in rubrics for t in rubric_terms(r))
 
-    async def agrade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
+    async def agrade(
+        self, question: Question, rubric: Rubric, answer: str | PreparedAnswer
+    ) -> Grade:
         return await asyncio.to_thread(self.grade, question, rubric, answer)
 
-    def grade(self, question: Question, rubric: Rubric, answer: str) -> Grade:
+    def grade(self, question: Question, rubric: Rubric, answer: str | PreparedAnswer) -> Grade:
+        """Grade `answer`, prepared here once (or as it was prepared by the caller)."""
         started = time.perf_counter()
-        report, found, matches = self.analyse(question, rubric, answer)
+        report, found, matches = self.analyse(question, rubric, PreparedAnswer.of(answer))
         if matches is None:
             reason = _blocked_reason(report)
             verdicts = [
@@ -150,12 +147,12 @@ class OfflineJudge:
         )
 
     def analyse(
-        self, question: Question, rubric: Rubric, answer: str
+        self, question: Question, rubric: Rubric, answer: str | PreparedAnswer
     ) -> tuple[GuardReport, list[MisconceptionFound], list[Match] | None]:
         """Guards, misconceptions, and per key point the model's probability and the unit to
         quote. The matches are None when the guards leave nothing that can earn credit.
         """
-        report = run_guards(question, rubric, answer, self.encoder)
+        report = run_guards(question, rubric, PreparedAnswer.of(answer), self.encoder)
         if report.blocked:
             return report, [], None
         found, wrong_units = self._misconceptions(rubric, report.usable)
@@ -190,8 +187,9 @@ class OfflineJudge:
         """Per key point: the verdict model's probability, and the unit that states it best."""
         if not units:
             return [Match(0.0, None) for _ in key_points]
-        text = _judged_text(units)
-        side = answer_side(text, units, self.encoder)
+        # The answer as the verdict model reads it: the sentences that may earn credit.
+        judged = PreparedAnswer.of(_judged_text(units))
+        side = answer_side(judged, units, self.encoder)
         by_text = {u.text: u for u in units}
         q_side = question_side(_question_text(question), self.encoder)
         reference = is_adhoc(question.id)  # key points cut from a reference answer
@@ -203,7 +201,7 @@ class OfflineJudge:
             )
             unit = by_text.get(side.unit_texts[best])
             p = self.model.probability(x)
-            if any(_states_verbatim(t, text) for t in targets):
+            if any(_states_verbatim(t, judged) for t in targets):
                 p = 1.0  # the statement itself, word for word ("O(n)" for "O(n)")
             out.append(Match(p, unit, x))
         return out
@@ -472,16 +470,16 @@ def _why(match: Match) -> str:
     return f"model {match.p:.2f}"
 
 
-def _judged_text(units: list[Unit]) -> str:
+def _judged_text(units: Sequence[Unit]) -> str:
     """The answer as the verdict model reads it: its sentences (or, with none, its units)."""
     sentences = [u for u in units if u.kind == "sentence"] or units
     return " ".join(u.text for u in sentences)
 
 
-def _states_verbatim(target: str, answer: str) -> bool:
+def _states_verbatim(target: str, answer: PreparedAnswer) -> bool:
     """The answer contains the whole target, up to case, width, spaces and punctuation, as
     whole words ("O(n)" is in "It is O(n).", not in "constant")."""
-    return bool(find_terms([target], answer))
+    return bool(answer.find_terms([target]))
 
 
 def _question_text(question: Question) -> str:

@@ -223,7 +223,9 @@ def _term_key(term: str) -> tuple[str, str] | None:
 
 
 @dataclass(frozen=True)
-class _Haystack:
+class Haystack:
+    """A text as terms are looked up in it."""
+
     spaced: str  # comparable words kept apart by single spaces
     squashed: str  # comparable text, everything run together
     joined: str  # `spaced` without its spaces
@@ -245,15 +247,19 @@ class _Haystack:
 
 
 @lru_cache(maxsize=16384)
-def _haystack(text: str) -> _Haystack:
+def haystack(text: str) -> Haystack:
     spaced = " ".join(comparable(w) for w in nfkc(text).split())
     where = tuple(i for i, c in enumerate(spaced) if c != " ")
-    return _Haystack(spaced, comparable(text), spaced.replace(" ", ""), where)
+    return Haystack(spaced, comparable(text), spaced.replace(" ", ""), where)
 
 
 def find_terms(terms: Iterable[str], text: str) -> list[str]:
     """The terms (as given) that occur in `text`, after normalisation."""
-    hay = _haystack(text)
+    return find_terms_in(terms, haystack(text))
+
+
+def find_terms_in(terms: Iterable[str], hay: Haystack) -> list[str]:
+    """The terms (as given) that occur in the text `hay` was made from."""
     found: list[str] = []
     for term in terms:
         key = _term_key(term)
