@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from interviewer.bank.bank import Bank
 from interviewer.judge import progress
-from interviewer.judge.normalize import locate
+from interviewer.judge.prepared import PreparedAnswer
 from interviewer.judge.schema import MisconceptionFound
 from interviewer.transcript.marks import Mark
 from interviewer.transcript.review import base_grade, turn_score
@@ -148,13 +148,11 @@ def find(quote: str, answer: str) -> tuple[int, int] | None:
     """Where `quote` is in `answer` (the one place a quote is looked for).
 
     Verbatim, it is shown as quoted, its punctuation included; otherwise where the judges'
-    own `locate` verified it (after normalising width, case, spaces and punctuation), so a
-    verified quote is never shown as "not found".
+    own evidence check found it (after normalising width, case, spaces, punctuation and
+    invisible characters, on the prepared answer), mapped back to the candidate's own
+    words, so a verified quote is never shown as "not found".
     """
-    at = answer.find(quote)
-    if at >= 0:
-        return at, at + len(quote)
-    return locate(quote, answer)
+    return PreparedAnswer.of(answer).locate(quote)
 
 
 def evidence_of(attempt: Attempt) -> list[Evidence]:

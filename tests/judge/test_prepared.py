@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +16,10 @@ from interviewer.judge.normalize import comparable, nfkc
 from interviewer.judge.offline import OfflineJudge
 from interviewer.judge.prepared import PreparedAnswer, strip_invisible
 from interviewer.judge.text import find_terms, split_units
+from interviewer.transcript.schema import Attempt
+from interviewer.transcript.view import evidence_of, runs_of
+from tests.judge.test_llm_faults import openai_judge
+from tests.support.scripted_http import ScriptedServer, Step, chat_reply
 
 Lora = tuple[Question, Rubric]
 
@@ -136,7 +142,38 @@ def test_spans_of_the_text_map_back_to_the_same_characters(
     assert strip_invisible(answer[start:end]) == text[i:j]
 
 
-# --- the evidence check reads the same text as the guards ---------------------------------
+# --- code-review item 12: a quote verified after normalisation is shown, not "not found" ----
+
+ANSWER_FULL_WIDTH = "ＬｏＲＡ　冻结预训练权重，只训练两个低秩矩阵 Ａ 和 Ｂ。"
+
+
+async def test_a_quote_verified_after_normalisation_is_shown_on_the_candidates_words(
+    lora: Lora, judge: OfflineJudge
+) -> None:
+    q, r = lora
+    quote = "LoRA 冻结预训练权重"  # half width: not a substring of the answer as typed
+    assert quote not in ANSWER_FULL_WIDTH
+    reply = {
+        "verdicts": {
+            kp.id: {"verdict": "covered", "evidence": quote, "reason": "x"} for kp in r.key_points
+        },
+        "misconceptions": [],
+    }
+    with ScriptedServer([Step(body=chat_reply(json.dumps(reply)))]) as srv:
+        llm = openai_judge(srv.url, judge)
+        grade = await llm.agrade(q, r, ANSWER_FULL_WIDTH)
+        await llm.provider.aclose()
+    verified = [v for v in grade.verdicts if v.verdict == "covered"]
+    assert verified and all(v.evidence == quote for v in verified)
+
+    attempt = Attempt(prompt="?", answer=ANSWER_FULL_WIDTH, at="2026-12-05T00:00:00Z", grade=grade)
+    found = evidence_of(attempt)
+    assert found and all(e.found for e in found)
+    runs = runs_of(ANSWER_FULL_WIDTH, found)
+    assert "".join(r.text for r in runs) == ANSWER_FULL_WIDTH
+    highlighted = [r for r in runs if r.cites]
+    assert [r.text for r in highlighted] == ["ＬｏＲＡ　冻结预训练权重"]
+    assert {c.label for c in highlighted[0].cites} == {f"{v.key_point}: covered" for v in verified}
 
 
 def test_spans_the_guards_set_aside_are_checked_on_the_same_text(

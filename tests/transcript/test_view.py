@@ -19,7 +19,7 @@ from interviewer.transcript.export import export
 from interviewer.transcript.marks import GLYPHS, Mark
 from interviewer.transcript.migrate import parse
 from interviewer.transcript.schema import Attempt, Current, Override, Transcript, Turn
-from interviewer.transcript.view import attempt_view, turn_view
+from interviewer.transcript.view import attempt_view, find, turn_view
 from tests.transcript.conftest import DATA
 
 QID = "lora-principle"
@@ -204,6 +204,17 @@ def test_a_quote_found_only_after_normalisation_is_shown_found(bank: Bank) -> No
     assert row.evidence is not None and row.evidence.found
     for fmt in ("md", "html"):
         assert "quote not found" not in export(t, fmt, bank)  # type: ignore[arg-type]
+
+
+def test_a_quote_across_invisible_characters_is_shown_on_the_answer_as_typed() -> None:
+    """The judges read the answer without invisible characters (a soft hyphen, a variation
+    selector, a Hangul filler: some are not dropped by normalising); the span shown is the
+    candidate's own text, with those characters in it."""
+    answer = "LoRA 冻\u034f结预训练\u00ad权重，只训练\ufe0f A 和 B。"
+    assert find("冻结预训练权重，只训练 A 和 B", answer) == (5, 25)
+    assert answer[5:25] == "冻\u034f结预训练\u00ad权重，只训练\ufe0f A 和 B"
+    assert find("LoRA 冻结", answer) == (0, 8)
+    assert find("推理时合并", answer) is None
 
 
 def test_a_quote_not_in_the_answer_is_missing(bank: Bank) -> None:
