@@ -41,21 +41,45 @@ def private_dir(folder: Path) -> Path:
 def private_file(path: Path) -> Path:
     """Make sure `path` exists and is 0600 before another library opens it (SQLite, which
     creates its database, -wal and -shm files with the database file's mode). An existing
-    file of ours is tightened to 0600; someone else's is left alone."""
+    file of ours is tightened to 0600; someone else's is left alone.
+
+    Never opens `path` itself: closing any descriptor of a file drops every POSIX lock this
+    process holds on it, so an open-and-close here while another thread's SQLite connection
+    holds the file would silently cancel that connection's locks (sqlite.org/howtocorrupt.html
+    2.2), and another process could then write beside it or drop its WAL ("disk I/O error").
+    """
     private_dir(path.parent)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
     try:
-        st = os.fstat(fd)
+        st = path.stat()
+    except FileNotFoundError:
+        _create_private(path)
+    else:
         if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) != FILE_MODE:
-            os.fchmod(fd, FILE_MODE)
-    finally:
-        os.close(fd)
+            os.chmod(path, FILE_MODE)
     for suffix in ("-wal", "-shm", "-journal"):  # left by an older version, 0644
         side = path.with_name(path.name + suffix)
         with contextlib.suppress(OSError):
             if side.stat().st_uid == os.getuid():
                 os.chmod(side, FILE_MODE)
     return path
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty 0600 `path` unless someone creates it first: an empty file made and
+    closed under a unique name, then linked into place, so no descriptor of `path` is
+    ever closed here (see private_file)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+    os.close(fd)  # mkstemp makes it 0600 whatever the umask
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass  # another thread or process made it first: theirs is kept
+    except OSError:  # a file system without hard links: an exclusive create instead
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE))
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def atomic_write(path: Path, data: bytes | str, mode: int = FILE_MODE) -> Path:

@@ -9,7 +9,10 @@ import pickle
 import shutil
 import sqlite3
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +100,44 @@ def test_private_file_tightens_an_old_world_readable_database(tmp_path: Path) ->
     os.chmod(db, 0o644)
     private_file(db)
     assert mode(db) == 0o600
+
+
+def test_private_file_keeps_the_locks_of_a_connection_already_open(tmp_path: Path) -> None:
+    """Another thread's connection holds the database: private_file must not drop its POSIX
+    locks (an open-and-close of the file would), or a second process writes beside it. The
+    CI failure this guards: concurrent interviews got "disk I/O error" from SQLite."""
+    db = tmp_path / "data" / "x.sqlite"
+    holder = sqlite3.connect(private_file(db), isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("INSERT INTO t VALUES ('mine')")
+    private_file(db)  # as a second interview opening in another thread does
+    other = subprocess.run(
+        [sys.executable, "-c", LOCK_PROBE, str(db)], capture_output=True, text=True, timeout=60
+    )
+    assert other.stdout.strip() == "locked", other.stdout + other.stderr
+    holder.execute("COMMIT")
+    holder.close()
+    assert mode(db) == 0o600
+
+
+LOCK_PROBE = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)
+try:
+    conn.execute("BEGIN IMMEDIATE")
+    print("wrote")
+except sqlite3.OperationalError as e:
+    print("locked" if "locked" in str(e) else e)
+"""
+
+
+def test_private_file_made_by_two_at_once_is_one_file(tmp_path: Path) -> None:
+    db = tmp_path / "x.sqlite"
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: private_file(db), range(32)))
+    assert mode(db) == 0o600 and db.stat().st_size == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.sqlite"]  # no temporary left
 
 
 def test_trusted_only_when_ours_and_writable_by_no_one_else(tmp_path: Path) -> None:
