@@ -338,7 +338,13 @@ class OfflinePool:
         self.workers = workers or os.cpu_count() or 1
         self.chunk = chunk
         # The rubrics' own embeddings are made once here (or read from the disk store) and
-        # handed to every worker, instead of each worker embedding every rubric again.
+        # handed to every worker, instead of each worker embedding every rubric again. The
+        # terms are learned first, as the workers learn them: the rubrics' content words are
+        # cut the way the workers will cut them, or the workers embed them all again.
+        if rubrics:
+            from interviewer.judge.text import segmenter
+
+            segmenter().add_terms(terms)
         vectors = offline_judge().prepare_all(rubrics) if rubrics else {}
         method = start_method or os.environ.get(START_METHOD_ENV) or None
         self.pool = ProcessPoolExecutor(

@@ -110,6 +110,8 @@ class OfflineJudge:
         for a in answers:
             units = PreparedAnswer.of(a).units
             texts += [*(u.text for u in units), *soft_words(_judged_text(units))]
+            # the statements read for misconceptions (sentences joined across semicolons)
+            texts += [u.text for u in _statements(units) if u.kind == "sentence"]
         self.encoder.encode(texts)
 
     def learn_terms(self, rubrics: list[Rubric]) -> None:

@@ -143,3 +143,27 @@ def test_offline_credit_follows_the_fitted_probability(lora: Lora, judge: Offlin
             assert v.credit >= judge.model.covered_at / judge.model.full_at - 1e-3
     assert grade.score == score(r, grade.verdicts, grade.misconceptions)
     assert max(v.credit or 0 for v in grade.verdicts) == 1.0
+
+
+def test_prefetched_answers_grade_without_another_encoder_call(
+    lora: Lora, judge: OfflineJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batch grading embeds a chunk's answers in one call (`prefetch`) and the rubric once
+    (`prepare_all`); grading must then find every text it needs cached: each extra call
+    costs a few milliseconds an answer (the joined statements read for misconceptions
+    and the key points' content words were such calls)."""
+    q, r = lora
+    answers = [
+        "LoRA 冻结原权重；只训练两个低秩矩阵 A 和 B，所以可训练参数少了很多（测试一）。",
+        "LoRA trains two small matrices; the frozen weight stays as it is; test two.",
+        STRONG + "另外；rank 一般取 8 或 16（测试三）。",
+    ]
+    judge.encoder.seed(judge.prepare_all([(q, r)]))
+    judge.prefetch(answers)
+    model = judge.encoder._model
+    calls: list[list[str]] = []
+    real = model.encode
+    monkeypatch.setattr(model, "encode", lambda texts, *a, **k: calls.append(texts) or real(texts))
+    for answer in answers:
+        judge.grade(q, r, answer)
+    assert calls == []
