@@ -111,7 +111,7 @@ class OfflineJudge:
             units = PreparedAnswer.of(a).units
             texts += [*(u.text for u in units), *soft_words(_judged_text(units))]
             # the statements read for misconceptions (sentences joined across semicolons)
-            texts += [u.text for u in _statements(units) if u.kind == "sentence"]
+            texts += [u.text for u in _statements(list(units)) if u.kind == "sentence"]
         self.encoder.encode(texts)
 
     def learn_terms(self, rubrics: list[Rubric]) -> None:
