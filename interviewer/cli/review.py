@@ -413,16 +413,16 @@ def import_(
     ],
     folder: DirOpt = None,
 ) -> None:
-    """Copy the interviews in a folder into your data folder (or --dir), skipping those
-    already there, so that `review`, `stats` and `--resume` see them. The folder is left as
-    it is.
+    """Copy the interviews in a folder into your data folder, or the database when
+    database_url is set (or into --dir), skipping those already there, so that `review`,
+    `stats` and `--resume` see them. The folder is left as it is.
 
     Example: interviewer review import ./transcripts
     """
     from interviewer.transcript.imports import import_folder
 
-    dest = folder_of(folder)
-    done = import_folder(source, dest)
+    dest = where_of(folder)
+    done = import_folder(source, store_of(folder))
     console.print(
         f"imported {len(done.copied)} interview(s) into {dest}; {len(done.present)} already there",
         markup=False,
