@@ -111,3 +111,42 @@ def test_a_finished_interview_records_its_items_in_the_configured_store(
     later = datetime.now(UTC) + timedelta(hours=1)
     assert {i.key_point for i in due_items(data, later)} == missed  # (after its learning step)
     assert (tmp_path / "t" / "practice" / "items.json").exists() == (database_url is None)
+
+
+def test_a_database_error_on_the_items_never_stops_the_interview(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """The review_items table is gone (renamed away) while an interview runs: the interview
+    finishes and keeps the reason in practice_error, as with a file it cannot write; once
+    the table is back, `--due`'s catch-up (practice.due.sync) adds the missed points."""
+    from interviewer import pg
+    from interviewer.interview.context import InterviewContext
+    from interviewer.interview.session import Session
+    from interviewer.practice.due import Practice, sync
+    from tests.conftest import REPO
+
+    settings = load_settings(
+        bank_dir=REPO, transcripts_dir=tmp_path / "t", data_dir=tmp_path / "d", database_url=pg_url
+    )
+    PgItems(pg_url)  # (its table made, as by any earlier interview of this process)
+    with pg.connection(pg_url) as conn:
+        conn.execute("ALTER TABLE review_items RENAME TO review_items_away")
+    session = Session.open(settings, InterviewContext(topics=["lora"], questions=1, seed=3))
+    try:
+        session.start()
+        while not session.done:
+            session.send("answer", "我不太清楚。")
+        interview_id = session.interview_id
+        error = session.practice_error
+    finally:
+        session.close()
+    assert (
+        error is not None and "review_items name=default: cannot update the review items" in error
+    )
+    assert "review_items" in error and "does not exist" in error
+    with pg.connection(pg_url) as conn:
+        conn.execute("ALTER TABLE review_items_away RENAME TO review_items")
+    data = sync(Practice.of_settings(settings))
+    assert [a.split(":")[0] for a in data.applied] == [interview_id]
+    assert data.items, "the missed points became items"
+    assert PgItems(pg_url).load() == data
