@@ -10,10 +10,14 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support.pgserver import PgServer
+
+if TYPE_CHECKING:
+    from interviewer.config import Settings
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[1]
@@ -113,3 +117,17 @@ def database_url(request: pytest.FixtureRequest) -> str | None:
         return None
     url: str = request.getfixturevalue("pg_url")
     return url
+
+
+@pytest.fixture
+def stored(database_url: str | None, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The settings the CLI loads, on each storage backend in turn: the data folder's files
+    (no database_url, the default), then a fresh PostgreSQL database given as
+    INTERVIEWER_DATABASE_URL, as a user would."""
+    from interviewer.config import load_settings
+
+    if database_url:
+        monkeypatch.setenv("INTERVIEWER_DATABASE_URL", database_url)
+    settings = load_settings()
+    assert settings.database_url == database_url
+    return settings

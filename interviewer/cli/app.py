@@ -186,8 +186,9 @@ def interview(
         focus: list[str] = []
         if focus_weak:
             from interviewer.transcript.history import weak_topics
+            from interviewer.transcript.store import open_transcripts
 
-            focus = weak_topics(settings.transcripts_dir)
+            focus = weak_topics(open_transcripts(settings))
         ctx = InterviewContext(
             persona=settings.persona,
             lang=settings.lang,

@@ -12,11 +12,11 @@ def due_plan(settings: Settings, topics: list[str]) -> dict[str, list[str]]:
     """The plan for `InterviewContext.review`; with nothing due, say when the next item is
     and exit (status 0: nothing is wrong)."""
     from interviewer.bank.loader import load_bank
-    from interviewer.practice.due import plan_due
+    from interviewer.practice.due import Practice, plan_due
 
     bank = load_bank(settings.bank_dir)
     plan, message = plan_due(
-        settings.transcripts_dir, bank, topics=topics, limit=settings.questions
+        Practice.of_settings(settings), bank, topics=topics, limit=settings.questions
     )
     if not plan:
         console.print(message, markup=False)

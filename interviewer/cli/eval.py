@@ -72,7 +72,11 @@ def eval_command(
     ] = None,
     reviews_dir: Annotated[
         Path | None,
-        typer.Option("--dir", help="Transcripts folder for --from-reviews (default: settings)."),
+        typer.Option(
+            "--dir",
+            help="Transcripts folder for --from-reviews (default: the configured store, the "
+            "database when database_url is set).",
+        ),
     ] = None,
 ) -> None:
     """Measure a judge on the calibration set: Pearson, Spearman, MAE, weighted kappa,
@@ -227,12 +231,15 @@ def _print_cascade(report: EvalReport) -> None:
 
 
 def _from_reviews(folder: Path | None, as_json: bool, out: Path | None) -> None:
-    """Agreement of each judge with the reviewers, over every overridden key point."""
-    from interviewer.config import load_settings
+    """Agreement of each judge with the reviewers, over every overridden key point in the
+    folder, or with none given in the configured store (the database's when database_url
+    is set)."""
+    from interviewer.cli.review import store_of
     from interviewer.transcript.review import agreement
 
-    where = folder if folder is not None else load_settings().transcripts_dir
-    report = agreement(where)
+    store = store_of(folder)
+    where = store.label
+    report = agreement(store)
     if out:
         out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
     if as_json:

@@ -38,8 +38,9 @@ DirOpt = Annotated[
     typer.Option(
         "--dir",
         "--transcripts",
-        help="Transcripts folder (default: transcripts/ in the data folder, or "
-        "transcripts_dir from settings).",
+        help="Transcripts folder (default: the configured store: the database when "
+        "database_url is set, else transcripts/ in the data folder or transcripts_dir from "
+        "settings).",
     ),
 ]
 BankOpt = Annotated[
@@ -67,18 +68,11 @@ def store_of(path: Path | None) -> Transcripts:
 
 
 def where_of(path: Path | None) -> str:
-    from interviewer.config import load_settings, mask_url
-
-    settings = load_settings()
-    if path is None and settings.database_url:
-        return mask_url(settings.database_url)
-    return str(folder_of(path))
-
-
-def folder_of(path: Path | None) -> Path:
+    """Where `store_of(path)` reads, for messages (a database URL with its password masked)."""
     from interviewer.config import load_settings
+    from interviewer.transcript.store import label_of
 
-    return path if path is not None else load_settings().transcripts_dir
+    return str(path) if path is not None else label_of(load_settings())
 
 
 def locate(target: str, folder: Path | None) -> tuple[Transcripts, str]:
@@ -413,16 +407,16 @@ def import_(
     ],
     folder: DirOpt = None,
 ) -> None:
-    """Copy the interviews in a folder into your data folder (or --dir), skipping those
-    already there, so that `review`, `stats` and `--resume` see them. The folder is left as
-    it is.
+    """Copy the interviews in a folder into your data folder, or the database when
+    database_url is set (or into --dir), skipping those already there, so that `review`,
+    `stats` and `--resume` see them. The folder is left as it is.
 
     Example: interviewer review import ./transcripts
     """
     from interviewer.transcript.imports import import_folder
 
-    dest = folder_of(folder)
-    done = import_folder(source, dest)
+    dest = where_of(folder)
+    done = import_folder(source, store_of(folder))
     console.print(
         f"imported {len(done.copied)} interview(s) into {dest}; {len(done.present)} already there",
         markup=False,

@@ -14,6 +14,7 @@ from interviewer.cli.common import console, err_console, handles_errors
 
 if TYPE_CHECKING:
     from interviewer.bank.bank import Bank
+    from interviewer.practice.due import Practice
 
 BAR = 30  # characters for 100 points
 
@@ -31,8 +32,9 @@ def stats_command(
         typer.Option(
             "--dir",
             "--transcripts",
-            help="Transcripts folder (default: transcripts/ in the data folder, or "
-            "transcripts_dir from settings). A folder of examples is never counted.",
+            help="Transcripts folder (default: the configured store: the database when "
+            "database_url is set, else transcripts/ in the data folder or transcripts_dir "
+            "from settings). A folder of examples is never counted.",
         ),
     ] = None,
     bank_dir: Annotated[Path | None, typer.Option("--bank", help="Bank folder.")] = None,
@@ -44,13 +46,18 @@ def stats_command(
 
     Example: interviewer stats --json
     """
-    from interviewer.cli.review import bank_of, folder_of, offer_import
+    from interviewer.cli.review import bank_of, offer_import
+    from interviewer.config import load_settings
+    from interviewer.practice.due import Practice
     from interviewer.transcript.history import progress
 
     offer_import()
-    where = folder_of(folder)
+    practice = (
+        Practice.of_folder(folder) if folder is not None else Practice.of_settings(load_settings())
+    )
+    where = practice.transcripts.label
     bank = bank_of(bank_dir)
-    data = progress(where, bank, limit=limit)
+    data = progress(practice.transcripts, bank, limit=limit)
     if as_json:
         console.print_json(data.model_dump_json())
         return
@@ -85,23 +92,23 @@ def stats_command(
                 name.append("\n" + w.text, style="dim")
             weak.add_row(w.question_id, name, str(w.missed), str(w.partial), str(w.seen))
         console.print(weak)
-    _chart_and_due(where, bank)
+    _chart_and_due(practice, bank)
     console.print(
         Text("Suggested focus: ", style="bold") + Text(", ".join(data.focus)),
     )
     console.print("Practise them with: interviewer interview --focus-weak", markup=False)
 
 
-def _chart_and_due(where: Path, bank: Bank | None) -> None:
+def _chart_and_due(practice: Practice, bank: Bank | None) -> None:
     """Each topic's score over time (a plotext chart), and the review items due."""
     from interviewer.practice.chart import render, topic_series
     from interviewer.practice.due import due_by_topic, sync, utcnow, when
 
-    chart = render(topic_series(where, bank), width=min(100, console.width))
+    chart = render(topic_series(practice.transcripts, bank), width=min(100, console.width))
     if chart:
         console.print(Text.from_ansi(chart))
     now = utcnow()
-    items = sync(where)
+    items = sync(practice)
     rows = due_by_topic(items, now)
     if not rows:
         return

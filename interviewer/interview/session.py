@@ -328,10 +328,11 @@ class Session:
         return path
 
     def _remember(self, transcript: Transcript) -> None:
-        """Turn the finished questions' missed key points into review items (`--due`). A
-        review-items file that cannot be read or written never stops the interview: the
-        error is kept in `practice_error`, and `interviewer --due` / `stats` report it and
-        catch up from the transcripts once it is fixed."""
+        """Turn the finished questions' missed key points into review items (`--due`), in
+        the configured store (the file beside the transcripts, or the database's row). Items
+        that cannot be read or written never stop the interview: the error is kept in
+        `practice_error`, and `interviewer --due` / `stats` report it and catch up from the
+        transcripts once it is fixed."""
         from interviewer.practice.items import open_items
         from interviewer.transcript.imports import is_examples
 

@@ -9,20 +9,21 @@ from typing import Any
 
 from interviewer.bank.bank import Bank
 from interviewer.errors import InterviewerError
-from interviewer.transcript.imports import is_examples
+from interviewer.transcript.imports import holds_examples
 from interviewer.transcript.review import turn_score
-from interviewer.transcript.store import TranscriptStore
+from interviewer.transcript.store import Transcripts, as_store
 
 Series = dict[str, list[tuple[str, float]]]
 MAX_TICKS = 6
 
 
-def topic_series(folder: Path, bank: Bank | None) -> Series:
-    """Topic -> (day, average score of its answered questions that day), oldest first.
-    Skipped questions are left out, as in the rest of `stats`."""
-    if is_examples(folder):
+def topic_series(source: Path | Transcripts, bank: Bank | None) -> Series:
+    """Topic -> (day, average score of its answered questions that day), oldest first, from
+    a folder of transcripts or a store. Skipped questions are left out, as in the rest of
+    `stats`."""
+    store = as_store(source)
+    if holds_examples(store):
         return {}
-    store = TranscriptStore(folder)
     scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for interview_id in store.ids():
         try:

@@ -8,16 +8,25 @@ after its answer) can be practised straight away instead of waiting for the cloc
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from interviewer.bank.bank import Bank
+from interviewer.config import Settings
 from interviewer.errors import InterviewerError
-from interviewer.practice.items import Item, ItemsFile, apply_transcripts, load_items, save_items
-from interviewer.transcript.imports import is_examples
-from interviewer.transcript.store import TranscriptStore
+from interviewer.practice.items import (
+    FileItems,
+    Item,
+    ItemsFile,
+    ReviewItems,
+    apply_transcripts,
+    open_items,
+)
+from interviewer.transcript.imports import holds_examples
+from interviewer.transcript.store import Transcripts, TranscriptStore, open_transcripts
 
 LEARN_AHEAD = timedelta(minutes=20)
 
@@ -26,22 +35,46 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def sync(transcripts_dir: Path) -> ItemsFile:
-    """The items, brought up to date with every saved interview in the folder (a question
-    saved while the items could not be written, or an imported interview)."""
-    data = load_items(transcripts_dir)
-    if is_examples(transcripts_dir):
-        return data
-    store = TranscriptStore(transcripts_dir)
+@dataclass(frozen=True)
+class Practice:
+    """Where the saved interviews and their review items are read: the configured stores
+    (`of_settings`: the database when database_url is set, else the transcripts folder and
+    the items file in it), or one folder's files (`of_folder`)."""
+
+    transcripts: Transcripts
+    items: ReviewItems
+
+    @classmethod
+    def of_settings(cls, settings: Settings) -> Practice:
+        return cls(open_transcripts(settings), open_items(settings))
+
+    @classmethod
+    def of_folder(cls, folder: Path) -> Practice:
+        return cls(TranscriptStore(folder), FileItems(folder))
+
+
+def sync(practice: Practice) -> ItemsFile:
+    """The items, brought up to date with every saved interview (a question saved while the
+    items could not be written, or an imported interview). A folder of examples is read
+    as it is, never written."""
+    store = practice.transcripts
+    if holds_examples(store):
+        return practice.items.load()
     transcripts = []
     for interview_id in store.ids():
         try:
             transcripts.append(store.load(interview_id))
         except InterviewerError:
-            continue  # `interviewer stats` and `review list` name unreadable files
-    if apply_transcripts(data, transcripts):
-        save_items(transcripts_dir, data)
-    return data
+            continue  # `interviewer stats` and `review list` name unreadable ones
+    synced = ItemsFile()
+
+    def catch_up(data: ItemsFile) -> int:
+        nonlocal synced
+        synced = data
+        return apply_transcripts(data, transcripts)
+
+    practice.items.update(catch_up)  # (saved only when an item changed)
+    return synced
 
 
 def due_items(data: ItemsFile, now: datetime, bank: Bank | None = None) -> list[Item]:
@@ -128,7 +161,7 @@ def when(moment: datetime, now: datetime) -> str:
 
 
 def plan_due(
-    transcripts_dir: Path,
+    practice: Practice,
     bank: Bank,
     *,
     topics: list[str],
@@ -138,7 +171,7 @@ def plan_due(
     """The `--due` interview's plan (question id -> due key points), or an empty plan and
     a message saying that nothing is due and when the next item is."""
     now = now or utcnow()
-    data = sync(transcripts_dir)
+    data = sync(practice)
     wanted = set(topics)
     if wanted:
         data = data.model_copy(

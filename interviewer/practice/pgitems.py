@@ -1,11 +1,18 @@
 """Review items in PostgreSQL: the items file's JSON in one row, updated under a row lock
 (SELECT ... FOR UPDATE in one transaction), so that interviews finishing at once in
-several processes each add their items and none is lost."""
+several processes each add their items and none is lost.
+
+An error of the database (a statement that fails, the server gone mid-way) is raised as an
+InterviewerError naming the row, as the file's OSError is caught: the interview that
+records its items goes on (Session._remember), and `stats` or `--due` catch the items up
+from the saved interviews later."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
+import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
@@ -41,13 +48,26 @@ class PgItems:
                 "from the saved interviews).",
             ) from None
 
+    @contextmanager
+    def _connection(self, doing: str) -> Iterator[pg.Connection]:
+        try:
+            with pg.connection(self.url) as conn:
+                yield conn
+        except psycopg.Error as exc:
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InterviewerError(
+                f"{self.where}: cannot {doing} the review items ({detail})",
+                hint="Saved interviews are not affected; `interviewer stats` or `--due` "
+                "catch the items up from them once the database answers again.",
+            ) from None
+
     def load(self) -> ItemsFile:
-        with pg.connection(self.url) as conn:
+        with self._connection("read") as conn:
             row = conn.execute("SELECT data FROM review_items WHERE name = %s", (ROW,)).fetchone()
         return ItemsFile() if row is None else self._parse(row["data"])
 
     def update(self, change: Callable[[ItemsFile], int]) -> int:
-        with pg.connection(self.url) as conn, conn.transaction():
+        with self._connection("update") as conn, conn.transaction():
             conn.execute(
                 "INSERT INTO review_items (name, data) VALUES (%s, %s) "
                 "ON CONFLICT (name) DO NOTHING",

@@ -1,4 +1,5 @@
-"""Progress over time, read from saved transcripts.
+"""Progress over time, read from saved transcripts: a folder of them, or a store (the
+configured one: `open_transcripts(settings)`, the database's when database_url is set).
 
 Scores are the reviewed ones (`review.turn_score`: overrides and regrades applied when the
 bank has the rubric). Skipped questions are left out of averages and key point counts:
@@ -14,16 +15,16 @@ from pydantic import BaseModel, Field
 
 from interviewer.bank.bank import Bank
 from interviewer.errors import InterviewerError
-from interviewer.transcript.imports import EXAMPLES_MARKER, is_examples
+from interviewer.transcript.imports import EXAMPLES_MARKER, holds_examples
 from interviewer.transcript.review import default_bank, effective_verdicts, overall, turn_score
 from interviewer.transcript.schema import Transcript
-from interviewer.transcript.store import TranscriptStore
+from interviewer.transcript.store import Transcripts, as_store
 
 
-def _transcripts(folder: Path) -> tuple[list[Transcript], list[str]]:
-    if is_examples(folder):  # the repository's example interviews are nobody's progress
-        return [], [f"{folder}: example interviews ({EXAMPLES_MARKER}), never counted"]
-    store = TranscriptStore(folder)
+def _transcripts(source: Path | Transcripts) -> tuple[list[Transcript], list[str]]:
+    store = as_store(source)
+    if holds_examples(store):  # the repository's example interviews are nobody's progress
+        return [], [f"{store.label}: example interviews ({EXAMPLES_MARKER}), never counted"]
     good: list[Transcript] = []
     bad: list[str] = []
     for interview_id in store.ids():
@@ -35,17 +36,17 @@ def _transcripts(folder: Path) -> tuple[list[Transcript], list[str]]:
     return good, bad
 
 
-def topic_averages(folder: Path, bank: Bank | None = None) -> dict[str, float]:
+def topic_averages(source: Path | Transcripts, bank: Bank | None = None) -> dict[str, float]:
     """Average score per topic over every answered question in every transcript."""
-    transcripts, _ = _transcripts(folder)
+    transcripts, _ = _transcripts(source)
     if bank is None and transcripts:
         bank = default_bank()
     return _topic_scores(transcripts, bank)[0]
 
 
-def weak_topics(folder: Path, limit: int = 5, bank: Bank | None = None) -> list[str]:
+def weak_topics(source: Path | Transcripts, limit: int = 5, bank: Bank | None = None) -> list[str]:
     """Topics with the lowest averages first: what `--focus-weak` favours."""
-    averages = topic_averages(folder, bank)
+    averages = topic_averages(source, bank)
     return [t for t, _ in sorted(averages.items(), key=lambda kv: (kv[1], kv[0]))][:limit]
 
 
@@ -97,9 +98,9 @@ class Progress(BaseModel):
     skipped_files: list[str] = Field(default_factory=list)
 
 
-def progress(folder: Path, bank: Bank | None = None, limit: int = 10) -> Progress:
+def progress(source: Path | Transcripts, bank: Bank | None = None, limit: int = 10) -> Progress:
     """Per-topic averages, the key points missed most often, and the weak topics to focus on."""
-    transcripts, bad = _transcripts(folder)
+    transcripts, bad = _transcripts(source)
     if bank is None and transcripts:
         bank = default_bank()
     averages, scores, interviews = _topic_scores(transcripts, bank)

@@ -42,6 +42,7 @@ def _create(conn: pg.Connection) -> None:
 class PgTranscripts:
     def __init__(self, url: str) -> None:
         self.url = url
+        self.label = mask_url(url)
         self.set_aside: dict[str, SetAside] = {}  # (rows are never unreadable halfway)
         pg.ensure_schema(url, "transcripts", _create)
 

@@ -25,7 +25,7 @@ from interviewer.judge.schema import Grade, Verdict, VerdictLabel
 from interviewer.judge.scoring import score
 from interviewer.transcript.clock import now
 from interviewer.transcript.schema import Override, Regrade, Transcript, Turn
-from interviewer.transcript.store import Transcripts, TranscriptStore
+from interviewer.transcript.store import Transcripts, as_store
 
 VERDICTS: tuple[VerdictLabel, ...] = ("covered", "partial", "missed")
 
@@ -112,7 +112,7 @@ def summaries(source: Path | Transcripts, bank: Bank | None = None) -> list[Summ
 
     Scores use the rubrics of `bank` (default: the bank from settings) to weigh overrides.
     """
-    store = TranscriptStore(source) if isinstance(source, Path) else source
+    store = as_store(source)
     ids = store.ids()
     if bank is None and ids:
         bank = default_bank()
@@ -320,20 +320,21 @@ class JudgeAgreement(BaseModel):
 
 
 class AgreementReport(BaseModel):
-    folder: str
+    folder: str = Field(description="The transcripts folder, or the database (password masked).")
     interviews: int = Field(description="Transcripts with at least one override.")
     key_points: int = Field(description="Key points a reviewer decided.")
     judges: list[JudgeAgreement]
     skipped: list[str] = Field(default_factory=list, description="Unreadable files.")
 
 
-def agreement(folder: Path) -> AgreementReport:
-    """How often each judge's verdict matches the reviewer's, over every overridden key point.
+def agreement(source: Path | Transcripts) -> AgreementReport:
+    """How often each judge's verdict matches the reviewer's, over every overridden key point
+    in `source` (a folder, or a store such as the database's).
 
     For each key point a reviewer overrode (their newest verdict counts), every judge that
     graded the question (live, or in a regrade; a judge's newest grading) is compared.
     """
-    store = TranscriptStore(folder)
+    store = as_store(source)
     agreed: dict[str, int] = defaultdict(int)
     compared: dict[str, int] = defaultdict(int)
     confusion: dict[str, dict[str, dict[str, int]]] = defaultdict(
@@ -378,7 +379,7 @@ def agreement(folder: Path) -> AgreementReport:
         for spec, n in sorted(compared.items())
     ]
     return AgreementReport(
-        folder=str(folder),
+        folder=store.label,
         interviews=interviews,
         key_points=key_points,
         judges=judges,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from interviewer.config import Settings
+from interviewer.config import Settings, mask_url
 from interviewer.errors import InterviewerError
 from interviewer.fsutil import atomic_write, private_dir
 from interviewer.transcript.migrate import parse
@@ -61,6 +61,7 @@ class Transcripts(Protocol):
     PostgreSQL table (interviewer.transcript.pgstore.PgTranscripts)."""
 
     set_aside: dict[str, SetAside]
+    label: str  # where it is, for messages: the folder, or the database URL (password masked)
 
     def save(self, transcript: Transcript) -> Path | str:
         """Save (replace) it; returns where it is, to show the user."""
@@ -86,9 +87,22 @@ def open_transcripts(settings: Settings) -> Transcripts:
     return TranscriptStore(settings.transcripts_dir)
 
 
+def label_of(settings: Settings) -> str:
+    """Where `open_transcripts(settings)` reads, for messages, without connecting to it."""
+    return (
+        mask_url(settings.database_url) if settings.database_url else str(settings.transcripts_dir)
+    )
+
+
+def as_store(source: Path | Transcripts) -> Transcripts:
+    """`source` itself, or for a folder the files in it."""
+    return TranscriptStore(source) if isinstance(source, Path) else source
+
+
 class TranscriptStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.label = str(folder)
         self.set_aside: dict[str, SetAside] = {}
         self._readable: set[str] = set()  # ids whose file was read or written here
 

@@ -223,7 +223,7 @@ class InterviewerApp(App[None]):
         from interviewer.tui.stats import StatsScreen
 
         if not isinstance(self.screen, StatsScreen):
-            self.push_screen(StatsScreen(self.settings.transcripts_dir, self.bank))
+            self.push_screen(StatsScreen(self.settings, self.bank))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -187,14 +187,14 @@ class SetupScreen(Screen[None]):
     @on(Button.Pressed, "#due")
     def start_due(self) -> None:
         """An interview of the questions whose review items are due (`interviewer --due`)."""
-        from interviewer.practice.due import plan_due
+        from interviewer.practice.due import Practice, plan_due
 
         choices = self.read_choices()
         try:
             plan, message = plan_due(
-                self.settings.transcripts_dir, self.bank, topics=[], limit=choices.questions
+                Practice.of_settings(self.settings), self.bank, topics=[], limit=choices.questions
             )
-        except Exception as exc:  # a damaged review-items file: it names itself
+        except Exception as exc:  # a damaged review-items file (or row), or no database
             self.notify(str(exc), title="Cannot read the review items", severity="error")
             return
         if not plan:

@@ -1,13 +1,13 @@
 """Stats screen: progress per topic, each topic's score over time (a plotext chart), the key
 points missed most often, and what is due for review. The same figures as
-`interviewer stats`, read in a worker so that a large transcripts folder does not freeze
-the screen."""
+`interviewer stats`, read from the configured store (the database when database_url is
+set, else the transcripts folder) in a worker, so that many interviews or a slow database
+do not freeze the screen."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -19,10 +19,12 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from interviewer.bank.bank import Bank
+from interviewer.config import Settings
 from interviewer.practice import due as due_items
 from interviewer.practice.chart import Series, render, topic_series
 from interviewer.practice.due import TopicDue
 from interviewer.transcript.history import Progress, progress
+from interviewer.transcript.store import label_of
 from interviewer.tui.messages import Failure, WorkerScreen
 
 CHART_HEIGHT = 14
@@ -36,14 +38,14 @@ class StatsData:
     now: datetime
 
 
-def load_stats(folder: Path, bank: Bank | None) -> StatsData:
-    """Everything the screen shows, read from the transcripts folder (and the review items
-    brought up to date with it)."""
+def load_stats(practice: due_items.Practice, bank: Bank | None) -> StatsData:
+    """Everything the screen shows, read from the saved interviews (and the review items
+    brought up to date with them)."""
     now = due_items.utcnow()
     return StatsData(
-        progress=progress(folder, bank, limit=8),
-        series=topic_series(folder, bank),
-        due=due_items.due_by_topic(due_items.sync(folder), now),
+        progress=progress(practice.transcripts, bank, limit=8),
+        series=topic_series(practice.transcripts, bank),
+        due=due_items.due_by_topic(due_items.sync(practice), now),
         now=now,
     )
 
@@ -56,9 +58,10 @@ class StatsScreen(WorkerScreen):
         Binding("f5", "reload", "Reload"),
     ]
 
-    def __init__(self, folder: Path, bank: Bank | None) -> None:
+    def __init__(self, settings: Settings, bank: Bank | None) -> None:
         super().__init__()
-        self.folder = folder
+        self.settings = settings
+        self.where = label_of(settings)  # (for messages: the store is opened by the worker)
         self.bank = bank
         self.data: StatsData | None = None
 
@@ -96,7 +99,7 @@ class StatsScreen(WorkerScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="stats")
     def read(self) -> StatsData:
         try:
-            return load_stats(self.folder, self.bank)
+            return load_stats(due_items.Practice.of_settings(self.settings), self.bank)
         except Exception as exc:  # shown by the app (InterviewerApp.failed), and here
             raise Failure("Cannot show progress", str(exc)) from exc
 
@@ -109,7 +112,7 @@ class StatsScreen(WorkerScreen):
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
             self.query_one("#stats-summary", Static).update(
-                Text(f"Cannot read {self.folder}: {error}", style="red")
+                Text(f"Cannot read {self.where}: {error}", style="red")
             )
 
     def on_resize(self) -> None:
@@ -122,7 +125,7 @@ class StatsScreen(WorkerScreen):
         summary = self.query_one("#stats-summary", Static)
         if not p.topics:
             summary.update(
-                f"No answered questions in {self.folder} yet. Finish an interview and its "
+                f"No answered questions in {self.where} yet. Finish an interview and its "
                 "scores appear here, per topic and over time."
             )
         else:

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from interviewer.cli import app
+from interviewer.config import Settings
 from interviewer.transcript.store import TranscriptStore
 
 DATA = Path(__file__).resolve().parents[1] / "transcript" / "data"
@@ -198,6 +199,28 @@ def test_eval_from_reviews(folder: Path) -> None:
     assert judges["offline"]["compared"] == 2
     table = runner.invoke(app, ["eval", "--from-reviews", "--dir", str(folder)])
     assert table.exit_code == 0 and "agreement" in table.output
+
+
+def test_eval_from_reviews_reads_the_configured_store(folder: Path, stored: Settings) -> None:
+    """Without --dir, on both backends: the reviewed interviews saved in the configured
+    store (the database when database_url is set), the same figures as from the folder."""
+    from interviewer.transcript.store import label_of, open_transcripts
+
+    into = open_transcripts(stored)
+    for interview_id in ids(folder):
+        into.save(TranscriptStore(folder).load(interview_id))
+    result = runner.invoke(app, ["eval", "--from-reviews", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["folder"] == label_of(stored)
+    assert data["interviews"] == 2 and data["key_points"] == 2
+    judges = {j["judge"]: j for j in data["judges"]}
+    assert set(judges) == {"offline", "offline:defaults"}
+    assert judges["offline"]["compared"] == 2
+    if stored.database_url:
+        assert not stored.transcripts_dir.exists()
+    empty = runner.invoke(app, ["eval", "--from-reviews", "--dir", str(folder.parent / "none")])
+    assert empty.exit_code == 0 and "No overridden key points in" in empty.output
 
 
 def test_help_has_examples() -> None:

@@ -15,9 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from interviewer.cli import app
-from interviewer.config import config_file, load_settings
+from interviewer.config import Settings, config_file, load_settings
 from interviewer.transcript.imports import EXAMPLES_MARKER, import_folder, is_examples
-from interviewer.transcript.store import TranscriptStore
+from interviewer.transcript.store import TranscriptStore, open_transcripts
 from tests.conftest import REPO
 
 EXAMPLES = REPO / "transcripts"
@@ -135,14 +135,18 @@ def own_old_folder(tmp_path: Path) -> Path:
 
 
 def test_an_old_transcripts_folder_is_offered_once_then_imported(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stored: Settings
 ) -> None:
+    """On both backends: the interviews go into the configured store (the database when
+    database_url is set, and then nothing is written to the data folder's transcripts)."""
     work = own_old_folder(tmp_path)
     old = work / "transcripts"
     monkeypatch.chdir(work)
     first = runner.invoke(app, ["review", "list"])
     assert first.exit_code == 0, first.output
     assert f"interviewer review import {old}" in first.stderr
+    into = "your database" if stored.database_url else "your data folder"
+    assert f"2 interview(s) in {old} are not in {into}" in " ".join(first.stderr.split())
     assert "No transcripts in" in first.stdout, "not silently counted from the old folder"
     again = runner.invoke(app, ["stats"])
     assert "review import" not in again.stderr, "offered once"
@@ -150,9 +154,13 @@ def test_an_old_transcripts_folder_is_offered_once_then_imported(
     imported = runner.invoke(app, ["review", "import", str(old)])
     assert imported.exit_code == 0, imported.output
     assert "imported 2 interview(s)" in imported.stdout
+    assert open_transcripts(stored).ids() == sorted(example_ids()[:2])
     for interview_id in example_ids()[:2]:
         copy = home(tmp_path) / f"{interview_id}.json"
-        assert copy.is_file() and oct(copy.stat().st_mode & 0o777) == "0o600"
+        if stored.database_url:
+            assert not copy.parent.exists(), "with a database nothing is written to the folder"
+        else:
+            assert copy.is_file() and oct(copy.stat().st_mode & 0o777) == "0o600"
     assert sorted(p.name for p in old.iterdir()) == sorted(
         f"{i}.json" for i in example_ids()[:2]
     ), "the old folder is left as it is"
@@ -162,6 +170,31 @@ def test_an_old_transcripts_folder_is_offered_once_then_imported(
     twice = runner.invoke(app, ["review", "import", str(old)])
     assert twice.exit_code == 0 and "imported 0 interview(s)" in twice.stdout
     assert "2 already there" in twice.stdout
+
+
+def test_with_a_database_the_data_folders_own_transcripts_are_offered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_url: str
+) -> None:
+    """Interviews saved in the data folder before database_url was set are offered for
+    import into the database once, and `review import` of that folder brings them in."""
+    folder = home(tmp_path)
+    folder.mkdir(parents=True)
+    for interview_id in example_ids()[:2]:
+        shutil.copy(EXAMPLES / f"{interview_id}.json", folder / f"{interview_id}.json")
+    monkeypatch.setenv("INTERVIEWER_DATABASE_URL", pg_url)
+    monkeypatch.chdir(tmp_path)  # (no ./transcripts here)
+    first = runner.invoke(app, ["review", "list"])
+    assert first.exit_code == 0, first.output
+    assert "No transcripts in" in first.stdout
+    hint = " ".join(first.stderr.split())
+    assert f"2 interview(s) in {folder} are not in your database" in hint
+    assert f"interviewer review import {folder}" in hint
+    imported = runner.invoke(app, ["review", "import", str(folder)])
+    assert imported.exit_code == 0, imported.output
+    assert "imported 2 interview(s)" in imported.stdout
+    listed = runner.invoke(app, ["review", "list", "--json"])
+    assert sorted(s["id"] for s in json.loads(listed.stdout)) == sorted(example_ids()[:2])
+    assert "review import" not in listed.stderr
 
 
 def test_an_import_keeps_a_different_version_already_there(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from textual.widgets import Button
 
 from interviewer.config import Settings
-from interviewer.practice.items import ItemsFile, apply_transcripts, save_items
+from interviewer.practice.items import ItemsFile, apply_transcripts, open_items, save_items
+from interviewer.transcript.store import open_transcripts
 from interviewer.tui.app import InterviewerApp
 from interviewer.tui.interview import InterviewScreen
 from interviewer.tui.setup import SetupScreen
@@ -39,3 +40,26 @@ async def test_due_items_start_an_interview_of_their_question(settings: Settings
         session = app.screen.session
         assert session.ctx.review == {"lora-principle": ["target-modules"]}
         assert session.values["current"]["question_id"] == "lora-principle"
+
+
+async def test_due_comes_from_the_interviews_of_the_configured_store(
+    settings: Settings, database_url: str | None
+) -> None:
+    """On both backends: a point missed in an interview saved in the configured store (the
+    database when database_url is set) becomes the due item, with no items saved before."""
+    settings = settings.model_copy(update={"database_url": database_url})
+    when = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
+    missed = transcript("20261201-090000-aaaa", turn(when, {"target-modules": "missed"}))
+    open_transcripts(settings).save(missed)
+    app = InterviewerApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#due", Button).press()
+        await settle(pilot)
+        assert isinstance(app.screen, InterviewScreen)
+        session = app.screen.session
+        assert session.ctx.review == {"lora-principle": ["target-modules"]}
+        assert session.values["current"]["question_id"] == "lora-principle"
+    assert "lora-principle/target-modules" in open_items(settings).load().items
+    if database_url:
+        assert not settings.transcripts_dir.exists(), "nothing written to the folder"

@@ -9,7 +9,8 @@ from rich.text import Text
 from textual.widgets import DataTable, Static
 
 from interviewer.config import Settings
-from interviewer.transcript.store import TranscriptStore
+from interviewer.practice.items import open_items
+from interviewer.transcript.store import open_transcripts
 from interviewer.tui.app import InterviewerApp
 from interviewer.tui.setup import SetupScreen
 from interviewer.tui.stats import StatsScreen
@@ -38,8 +39,13 @@ async def test_empty_folder_says_what_will_appear(settings: Settings) -> None:
         assert isinstance(app.screen, SetupScreen)
 
 
-async def test_two_interviews_show_a_trend_a_chart_and_the_due_item(settings: Settings) -> None:
-    store = TranscriptStore(settings.transcripts_dir)
+async def test_two_interviews_show_a_trend_a_chart_and_the_due_item(
+    settings: Settings, database_url: str | None
+) -> None:
+    """On both backends: the interviews saved in the configured store (the database when
+    database_url is set), and the review items caught up in the same store."""
+    settings = settings.model_copy(update={"database_url": database_url})
+    store = open_transcripts(settings)
     now = datetime.now(UTC)
     first = (now - timedelta(days=3)).isoformat(timespec="seconds")
     second = (now - timedelta(hours=1)).isoformat(timespec="seconds")
@@ -67,6 +73,12 @@ async def test_two_interviews_show_a_trend_a_chart_and_the_due_item(settings: Se
         assert "1 due now" in text_of(screen, "#stats-due-title")
         weak = screen.query_one("#stats-weak", DataTable)
         assert weak.row_count == 2
+    assert set(open_items(settings).load().items) == {
+        "lora-principle/target-modules",
+        "lora-principle/init-scaling",
+    }
+    if database_url:
+        assert not settings.transcripts_dir.exists(), "nothing written to the folder"
 
 
 async def test_an_unreadable_folder_is_named_not_a_crash(settings: Settings) -> None:
