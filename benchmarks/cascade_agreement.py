@@ -71,8 +71,11 @@ def local_server() -> Iterator[str]:
 def agreement(a: list[float], b: list[float]) -> str:
     within = sum(1 for x, y in zip(a, b, strict=True) if abs(x - y) <= TOLERANCE) / len(a)
     mae = statistics.fmean(abs(x - y) for x, y in zip(a, b, strict=True))
-    r = statistics.correlation(a, b) if len(set(a)) > 1 and len(set(b)) > 1 else float("nan")
-    return f"within {TOLERANCE:g} points {within:.0%}, MAE {mae:.1f}, Pearson {r:.2f}"
+    if len(set(a)) > 1 and len(set(b)) > 1:
+        r = f"Pearson {statistics.correlation(a, b):.2f}"
+    else:
+        r = "no Pearson (one side gave every answer the same score)"
+    return f"within {TOLERANCE:g} points {within:.0%}, MAE {mae:.1f}, {r}"
 
 
 def main() -> None:
@@ -141,6 +144,7 @@ def main() -> None:
         print("too few answers graded by the model to compare")
         return
     print(f"band {band}: {sent} of {len(keep)} answers sent to the model ({sent / len(keep):.0%})")
+    print(f"full LLM judge's scores: {sorted(set(full))}" if len(set(full)) <= 5 else "")
     print(f"cascade vs full LLM judge:       {agreement(cascade, full)}")
     print(f"offline alone vs full LLM judge: {agreement(alone, full)}  (baseline)")
     print(f"vs the human grades: full LLM {agreement(full, human)}")
