@@ -66,13 +66,22 @@ def check_batch_options(
 
 def check_no_pending(cache: GradeCache, jobs: list[Job]) -> None:
     """A live run must not pay again for rows that are in a batch job not yet collected."""
-    recorded = cache.jobs_for({t.key for j in jobs for t in j.targets})
+    keys = {t.key for j in jobs for t in j.targets}
+    recorded = cache.jobs_for(keys)
     if recorded:
         ids = ", ".join(j.job_id for j in recorded[:5])
         raise ConfigError(
             f"rows of this file are in {len(recorded)} batch job(s) submitted earlier "
             f"and not collected yet ({ids})",
             hint=f"Collect them: {resume_command()}",
+        )
+    pending = [s for s in cache.submissions() if keys.intersection(s.keys)]
+    if pending:
+        ids = ", ".join(s.submission_id for s in pending[:5])
+        raise ConfigError(
+            f"rows of this file are in {len(pending)} batch submission(s) an earlier run "
+            f"left pending ({ids}): the provider may have made the batch",
+            hint=f"Adopt or drop them, and collect: {resume_command()} --batch-api",
         )
 
 
