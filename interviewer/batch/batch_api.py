@@ -151,8 +151,9 @@ class BatchGrader:
         if found is None:
             self.cache.drop_submission(sub.submission_id)
             self.say(
-                f"dropped batch submission {sub.submission_id}: an earlier run stopped before "
-                f"the provider made its batch; its {len(sub.keys)} requests are submitted again"
+                f"dropped batch submission {sub.submission_id}: the provider has no batch from "
+                "it (an earlier run stopped before the batch was made); its "
+                f"{len(sub.keys)} requests are submitted again"
             )
             return
         self.cache.record_job(

@@ -81,7 +81,7 @@ def check_no_pending(cache: GradeCache, jobs: list[Job]) -> None:
         raise ConfigError(
             f"rows of this file are in {len(pending)} batch submission(s) an earlier run "
             f"left pending ({ids}): the provider may have made the batch",
-            hint=f"Adopt or drop them, and collect: {resume_command()} --batch-api",
+            hint=f"Adopt or drop them, and collect: {resume_command()}",
         )
 
 
