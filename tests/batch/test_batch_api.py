@@ -431,3 +431,26 @@ async def test_a_submission_is_kept_when_listing_fails_and_its_rows_wait(
     assert [r.error for r in list(run.results.values())[1:]] == [None, None]
     assert len(state.submitted) == 2, "the row of the unsettled submission was not sent"
     assert [s.submission_id for s in cache.submissions()] == ["feedfacefeedface"]
+
+
+@pytest.mark.parametrize(("replies", "kept"), [([400], False), ([503] * 5, True)])
+async def test_a_failed_submit_keeps_its_submission_only_if_a_batch_may_exist(
+    small_bank: Path, tmp_path: Path, replies: list[int], kept: bool
+) -> None:
+    """A 4xx is a refusal (no batch); a 5xx after the retries may hide a batch the provider
+    made: its submission stays, for the next run to adopt or drop. (A 400 is not retried;
+    a 503 is, 4 times.)"""
+    state = BatchState(duration=0.3, reply=reply, faults={"POST /v1/batches": replies})
+    with BatchServer(state) as srv:
+        cache = GradeCache(tmp_path / "cache.sqlite")
+        llm = openai_llm(srv.url)
+        run, said = await grade(llm, planned(small_bank, rows_for(3), llm), cache)
+        assert any("submitting a batch failed" in line for line in said), said
+        assert all("judge_fallback" in r.flags for r in run.results.values())
+        assert len(cache.submissions()) == (1 if kept else 0)
+        assert not state.jobs and not state.faults["POST /v1/batches"]
+        llm = openai_llm(srv.url)
+        again, said = await grade(llm, planned(small_bank, rows_for(3), llm), cache)
+    assert any(line.startswith("dropped batch submission") for line in said) == kept
+    assert all(r.error is None and r.judge == llm.spec for r in again.results.values())
+    assert len(state.jobs) == 1 and cache.submissions() == []
