@@ -124,7 +124,7 @@ class BatchGrader:
         pending = self.cache.submissions()
         if not pending:
             return
-        taken = {j.job_id for j in self.cache.jobs_for({k for s in pending for k in s.keys})}
+        taken = self.cache.job_ids()  # a batch recorded already is no orphan
         for sub in pending:
             if (sub.judge, sub.endpoint) != (self.llm.spec, self.llm.provider.endpoint):
                 self.say(

@@ -208,6 +208,10 @@ class GradeCache:
             if keys.intersection(job_keys)
         ]
 
+    def job_ids(self) -> set[str]:
+        """Every recorded job's id."""
+        return {row[0] for row in self.conn.execute("SELECT job_id FROM batch_jobs")}
+
     def drop_keys(self, job_id: str, keys: list[str]) -> None:
         """Forget these keys of a job (their results were collected), and the job once it
         holds none."""

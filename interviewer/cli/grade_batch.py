@@ -135,13 +135,15 @@ async def run_batch_api(
 
 
 def unfinished(run: BatchRun | None, results: list[BatchResult]) -> bool:
-    """Jobs still at the provider, or rows not submitted or not graded (stopped)."""
-    from interviewer.batch.batch_api import NOT_SUBMITTED
+    """Jobs still at the provider, or rows not submitted, not settled (a pending submission
+    of an earlier run) or not graded (stopped)."""
+    from interviewer.batch.batch_api import NOT_SUBMITTED, UNSETTLED
     from interviewer.batch.runner import INTERRUPTED
 
     if run is None or run.running:
         return True
-    return any(r.error and r.error.endswith((NOT_SUBMITTED, INTERRUPTED)) for r in results)
+    ends = (NOT_SUBMITTED, UNSETTLED, INTERRUPTED)
+    return any(r.error and r.error.endswith(ends) for r in results)
 
 
 def say_how_to_resume(run: BatchRun | None, err: Console) -> None:

@@ -454,3 +454,31 @@ async def test_a_failed_submit_keeps_its_submission_only_if_a_batch_may_exist(
     assert any(line.startswith("dropped batch submission") for line in said) == kept
     assert all(r.error is None and r.judge == llm.spec for r in again.results.values())
     assert len(state.jobs) == 1 and cache.submissions() == []
+
+
+async def test_a_running_batch_recorded_as_a_job_is_never_adopted(
+    small_bank: Path, tmp_path: Path
+) -> None:
+    """Anthropic: a running batch is matched by its time and size, so a batch of the same
+    size recorded by another run (another submission) must not be taken."""
+    state = BatchState(duration=600.0, reply=reply)
+    with BatchServer(state) as srv:
+        cache = GradeCache(tmp_path / "cache.sqlite")
+        llm = anthropic_llm(srv.url)
+        jobs = planned(small_bank, rows_for(6), llm)
+        # A submission of rows 3-5 that never reached the provider...
+        rest = [j.key for j in jobs[3:]]
+        cache.record_submission("5e5e5e5e5e5e5e5e", llm.spec, llm.provider.endpoint, rest)
+        # ... and, after it, a batch of rows 0-2 submitted and recorded by another run.
+        await batch_api(llm.provider).submit(
+            [batch_api(llm.provider).request(j.key, "s", "u", {}) for j in jobs[:3]],
+            "0f0f0f0f0f0f0f0f",
+        )
+        cache.record_job(
+            "msgbatch_0001", llm.spec, llm.provider.endpoint, [j.key for j in jobs[:3]]
+        )
+        run, said = await grade(llm, jobs, cache, wait=0.0)
+    assert any(line.startswith("dropped batch submission 5e5e5e5e5e5e5e5e") for line in said)
+    assert not any("adopted" in line for line in said), said
+    assert run.resumed == ["msgbatch_0001"] and run.submitted == ["msgbatch_0002"]
+    assert [len(j.requests) for j in state.jobs.values()] == [3, 3]

@@ -23,6 +23,7 @@ def test_a_submission_is_replaced_by_its_job_or_kept_whole(tmp_path: Path) -> No
     assert [s.submission_id for s in cache.submissions()] == ["s2"]
     [job] = cache.jobs_for({"k1"})
     assert (job.job_id, job.keys) == ("batch_1", ("k1", "k2"))
+    assert cache.job_ids() == {"batch_1"}
 
     # The job cannot be recorded (its id is taken): the submission is not lost either.
     with pytest.raises(sqlite3.IntegrityError):

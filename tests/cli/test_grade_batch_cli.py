@@ -19,7 +19,10 @@ from typing import Any, cast
 
 import pytest
 
+from interviewer.batch.batch_api import UNSETTLED, BatchRun
 from interviewer.batch.provider_batch import key_of
+from interviewer.batch.runner import BatchResult
+from interviewer.cli.grade_batch import unfinished
 from tests.batch.test_batch_api import GOOD, reply
 from tests.cli.test_grade_cli import env, strict_results
 from tests.support.batch_server import BatchServer, BatchState
@@ -375,3 +378,13 @@ def test_killed_between_submit_and_record_then_resumed_pays_once(
     assert query(db, "SELECT count(*), count(DISTINCT key) FROM writes") == (n, n)
     for table in ("batch_submissions", "batch_submission_keys", "batch_jobs", "batch_requests"):
         assert query(db, f"SELECT count(*) FROM {table}") == (0,), table
+
+
+def test_rows_of_an_unsettled_submission_leave_the_run_unfinished() -> None:
+    """Their error says to run again with --resume; the run exits as unfinished (5) and
+    prints the command, instead of counting them as failed rows."""
+    run = BatchRun(results={})
+    ok = BatchResult(id="a", line=1, score=1.0)
+    wait = BatchResult(id="b", line=2, error=f"line 2: {UNSETTLED}")
+    failed = BatchResult(id="c", line=3, error="line 3: unknown question_id")
+    assert unfinished(run, [ok, wait]) and not unfinished(run, [ok, failed])
