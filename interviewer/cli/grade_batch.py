@@ -126,8 +126,8 @@ async def run_batch_api(
         if not stopped.abort.is_set():
             raise
         say(
-            "stopped at once: a batch being submitted may have been created at the provider "
-            "without being recorded (check the provider's dashboard)"
+            "stopped at once: a batch being submitted stays recorded as a pending "
+            "submission, which the next run adopts if the provider made it, or drops"
         )
         return None
     finally:
