@@ -2,12 +2,15 @@
 
 1. Every (row, rubric) not in the grade cache is one request, keyed by its cache key: rows
    with the same answer and rubric share one request, so nothing is graded twice.
+0. A batch an earlier run was submitting when it crashed (recorded as a pending
+   submission, not yet as a job) is looked for at the provider: adopted as a job if the
+   provider has it, dropped (its rows submitted again) if not. Nothing is paid twice.
 2. Keys already in a job recorded by an earlier run (a crash, Ctrl+C, a wait that ran
    out) are not submitted again: that job is collected instead (`--resume`).
 3. The others go through the shared guards (a blocked answer is graded here and never
    sent) and are packed into batches within the provider's limits, each submitted as soon
-   as it is full; each job and its keys are recorded in the grade cache as soon as the
-   provider accepts it.
+   as it is full; each batch is recorded in the grade cache as a pending submission before
+   the provider is asked, and replaced by its job as soon as the provider accepts it.
 4. The jobs are polled with back-off (from `poll` seconds, doubling while nothing changes,
    up to `max_poll`), their counts printed, until they end, `wait` seconds pass, or Ctrl+C.
 5. An ended job's results are mapped back by custom_id and checked exactly as the live LLM
@@ -21,12 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from interviewer.batch.cache import BatchJob, GradeCache
+from interviewer.batch.cache import BatchJob, GradeCache, Submission
 from interviewer.batch.provider_batch import BatchAPI, JobStatus, Limits, Outcome, Packer
 from interviewer.batch.runner import BatchResult, Job, Target, best_result
 from interviewer.judge.guards import GuardReport
@@ -84,6 +88,7 @@ class BatchGrader:
         self.fallbacks: dict[str, Grade] = {}
         self.graded: set[str] = set()  # keys graded (and cached) by this run
         self.where: dict[str, str] = {}  # key -> the job id that holds it
+        self.unsettled: set[str] = set()  # keys of pending submissions not settled
         self._sent = 0  # requests submitted by this run
 
     async def run(self, jobs: list[Job]) -> BatchRun:
@@ -91,6 +96,7 @@ class BatchGrader:
             for t in job.targets:
                 if t.key not in self.todo and self.cache.get(t.key) is None:
                     self.todo[t.key] = _Item(t, job.answer)
+        await self._settle()
         known = self.cache.jobs_for(set(self.todo))
         for recorded in known:
             self.where.update((k, recorded.job_id) for k in recorded.keys)
@@ -100,7 +106,7 @@ class BatchGrader:
                 f"resuming {len(known)} batch job(s) submitted earlier, holding {held} of "
                 f"the {len(self.todo)} requests left: {', '.join(j.job_id for j in known)}"
             )
-        fresh = [k for k in self.todo if k not in self.where]
+        fresh = [k for k in self.todo if k not in self.where and k not in self.unsettled]
         submitted = await self._submit(fresh) if fresh and not self.stop.is_set() else []
         running = await self._wait_and_collect([*known, *submitted])
         return BatchRun(
@@ -108,6 +114,56 @@ class BatchGrader:
             submitted=[j.job_id for j in submitted],
             resumed=[j.job_id for j in known],
             running=running,
+        )
+
+    # --- pending submissions of a run that crashed -----------------------------------
+
+    async def _settle(self) -> None:
+        """Adopt or drop every submission an earlier run recorded and did not replace by
+        its job (it stopped between asking the provider and recording the answer)."""
+        pending = self.cache.submissions()
+        if not pending:
+            return
+        taken = self.cache.job_ids()  # a batch recorded already is no orphan
+        for sub in pending:
+            if (sub.judge, sub.endpoint) != (self.llm.spec, self.llm.provider.endpoint):
+                self.say(
+                    f"batch submission {sub.submission_id} of {sub.judge} at {sub.endpoint} "
+                    "was left pending by an earlier run; it is settled by a run with that "
+                    "judge and endpoint"
+                )
+                self.unsettled.update(sub.keys)
+                continue
+            await self._settle_one(sub, taken)
+
+    async def _settle_one(self, sub: Submission, taken: set[str]) -> None:
+        try:
+            found = await self.api.find(sub.submission_id, sub.created_at, len(sub.keys), taken)
+        except Exception as exc:
+            self.say(
+                f"batch submission {sub.submission_id} ({len(sub.keys)} requests) was left "
+                f"pending by an earlier run, and listing the provider's batches failed "
+                f"({self.llm.describe(exc)}); its rows are not submitted again: run again "
+                "with --resume to settle it"
+            )
+            self.unsettled.update(sub.keys)
+            return
+        if found is None:
+            self.cache.drop_submission(sub.submission_id)
+            self.say(
+                f"dropped batch submission {sub.submission_id}: the provider has no batch from "
+                "it (an earlier run stopped before the batch was made); its "
+                f"{len(sub.keys)} requests are submitted again"
+            )
+            return
+        self.cache.record_job(
+            found.job_id, sub.judge, sub.endpoint, list(sub.keys), sub.submission_id
+        )
+        taken.add(found.job_id)
+        self.say(
+            f"adopted batch {found.job_id} ({len(sub.keys)} requests) of submission "
+            f"{sub.submission_id}, which an earlier run submitted without recording it "
+            f"({found.how})"
         )
 
     # --- submit ---------------------------------------------------------------------
@@ -161,14 +217,25 @@ class BatchGrader:
         self, chunk: list[dict[str, Any]], total: int, submitted: list[BatchJob]
     ) -> None:
         keys = [str(r["custom_id"]) for r in chunk]
+        spec, endpoint = self.llm.spec, self.llm.provider.endpoint
+        submission = secrets.token_hex(8)
+        # Recorded before the provider is asked: a crash before the job is recorded leaves
+        # this, and the next run finds the batch by it (_settle) instead of paying again.
+        self.cache.record_submission(submission, spec, endpoint, keys)
         try:
-            job_id = await self.api.submit(chunk)
+            job_id = await self.api.submit(chunk, submission)
         except Exception as exc:
+            # Refused (HTTP 4xx): no batch was made, the submission is forgotten. Anything
+            # else (a timeout, a reset, a 5xx) may have made one: the submission stays, for
+            # the next run to adopt or drop. This run grades the rows offline.
+            status = status_of(exc)
+            if status is not None and 400 <= status < 500:
+                self.cache.drop_submission(submission)
             reason = f"submitting a batch failed ({self.llm.describe(exc)})"
             self.say(f"{reason}; its {len(chunk)} rows are graded offline")
             await self._fall_back_all(keys, reason)
             return
-        self.cache.record_job(job_id, self.llm.spec, self.llm.provider.endpoint, keys)
+        self.cache.record_job(job_id, spec, endpoint, keys, submission)
         self.where.update((k, job_id) for k in keys)
         submitted.append(BatchJob(job_id, self.llm.spec, "", time.time(), tuple(keys)))
         self._sent += len(chunk)
@@ -335,6 +402,8 @@ class BatchGrader:
 
     def _not_yet(self, key: str, state: dict[str, str]) -> str:
         job_id = self.where.get(key)
+        if job_id is None and key in self.unsettled:
+            return UNSETTLED
         if job_id is None:
             return NOT_SUBMITTED
         return (
@@ -343,4 +412,8 @@ class BatchGrader:
         )
 
 
+UNSETTLED = (
+    "in a batch submission an earlier run left pending, not settled yet; run the same "
+    "command with --resume to settle it"
+)
 NOT_SUBMITTED = "not submitted (interrupted); run the same command with --resume to submit it"

@@ -9,6 +9,13 @@ It also records the jobs submitted to a provider's batch API (`grade --batch-api
 job holds which grade key, so that `grade --resume` collects them after a crash or a day
 later, and a key already in a job is never submitted again. A job's records are dropped
 once its results are collected.
+
+A batch is recorded twice: before the provider is asked to create it, as a pending
+submission (a local submission id that goes with the batch, and its keys), and once the
+provider has answered, as the job, replacing the submission in the same transaction. A
+crash in between leaves the submission: the next run looks for its batch at the provider
+and adopts it, or drops the submission if the batch was never made (interviewer.batch.
+batch_api).
 """
 
 from __future__ import annotations
@@ -65,6 +72,17 @@ class BatchJob:
     keys: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Submission:
+    """A batch about to be created at a provider (or created, and not recorded yet)."""
+
+    submission_id: str  # sent with the batch, so that it can be found again
+    judge: str
+    endpoint: str
+    created_at: float  # before the provider was asked
+    keys: tuple[str, ...]
+
+
 class GradeCache:
     def __init__(self, path: Path) -> None:
         self.conn = sqlite3.connect(private_file(path))  # 0600: it holds answers' quotes
@@ -84,6 +102,14 @@ class GradeCache:
                 key TEXT NOT NULL, job_id TEXT NOT NULL REFERENCES batch_jobs (job_id),
                 PRIMARY KEY (key, job_id));
             CREATE INDEX IF NOT EXISTS batch_requests_job ON batch_requests (job_id);
+            CREATE TABLE IF NOT EXISTS batch_submissions (
+                submission_id TEXT PRIMARY KEY, judge TEXT NOT NULL, endpoint TEXT NOT NULL,
+                created_at REAL NOT NULL);
+            CREATE TABLE IF NOT EXISTS batch_submission_keys (
+                submission_id TEXT NOT NULL
+                    REFERENCES batch_submissions (submission_id),
+                key TEXT NOT NULL,
+                PRIMARY KEY (submission_id, key));
             """
         )
         self.conn.commit()
@@ -101,9 +127,59 @@ class GradeCache:
 
     # --- provider batch jobs ----------------------------------------------------------
 
-    def record_job(self, job_id: str, judge: str, endpoint: str, keys: list[str]) -> None:
-        """Record a submitted job and its keys, in one transaction."""
+    def record_submission(
+        self, submission_id: str, judge: str, endpoint: str, keys: list[str]
+    ) -> None:
+        """Record a batch about to be submitted (state "submitting"), in one transaction."""
         with self.conn:
+            self.conn.execute(
+                "INSERT INTO batch_submissions (submission_id, judge, endpoint, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (submission_id, judge, endpoint, time.time()),
+            )
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO batch_submission_keys (submission_id, key) VALUES (?, ?)",
+                [(submission_id, key) for key in keys],
+            )
+
+    def submissions(self) -> list[Submission]:
+        """The pending submissions, oldest first, each with its keys."""
+        rows = self.conn.execute(
+            "SELECT s.submission_id, s.judge, s.endpoint, s.created_at, k.key "
+            "FROM batch_submissions s JOIN batch_submission_keys k "
+            "ON k.submission_id = s.submission_id ORDER BY s.created_at, s.submission_id"
+        ).fetchall()
+        held: dict[str, list[str]] = {}
+        info: dict[str, tuple[str, str, float]] = {}
+        for submission_id, judge, endpoint, created_at, key in rows:
+            held.setdefault(submission_id, []).append(key)
+            info[submission_id] = (judge, endpoint, created_at)
+        return [Submission(s, *info[s], keys=tuple(keys)) for s, keys in held.items()]
+
+    def drop_submission(self, submission_id: str) -> None:
+        """Forget a submission whose batch never reached the provider."""
+        with self.conn:
+            self._drop_submission(submission_id)
+
+    def _drop_submission(self, submission_id: str) -> None:
+        self.conn.execute(
+            "DELETE FROM batch_submission_keys WHERE submission_id = ?", (submission_id,)
+        )
+        self.conn.execute("DELETE FROM batch_submissions WHERE submission_id = ?", (submission_id,))
+
+    def record_job(
+        self,
+        job_id: str,
+        judge: str,
+        endpoint: str,
+        keys: list[str],
+        submission_id: str | None = None,
+    ) -> None:
+        """Record a submitted job and its keys, replacing its pending submission (if
+        any), in one transaction."""
+        with self.conn:
+            if submission_id is not None:
+                self._drop_submission(submission_id)
             self.conn.execute(
                 "INSERT INTO batch_jobs (job_id, judge, endpoint, submitted_at) "
                 "VALUES (?, ?, ?, ?)",
@@ -131,6 +207,10 @@ class GradeCache:
             for job_id, job_keys in held.items()
             if keys.intersection(job_keys)
         ]
+
+    def job_ids(self) -> set[str]:
+        """Every recorded job's id."""
+        return {row[0] for row in self.conn.execute("SELECT job_id FROM batch_jobs")}
 
     def drop_keys(self, job_id: str, keys: list[str]) -> None:
         """Forget these keys of a job (their results were collected), and the job once it

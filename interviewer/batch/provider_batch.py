@@ -10,13 +10,25 @@
   (Anthropic's batch processing guide).
 
 Each request's `custom_id` is the row's grade-cache key (64 hex digits: within both
-providers' limits), so results map back to rows whatever order they come in. The request
+providers' limits), so results map back to rows whatever order they come in.
+
+Each batch carries the local submission id recorded before it was created, so that a run
+that crashed between the provider's answer and recording the job can find the batch again
+(`find`, listing the provider's batches newest first). OpenAI batches take metadata:
+`interviewer_submission` holds it. Anthropic Message Batches have no metadata (only id,
+times, status and counts), so each request's custom_id carries it as a prefix:
+`SUBMISSION_KEY` where KEY is the 32-byte key in base64url, 16 + 1 + 43 = 60 characters,
+within Anthropic's `^[a-zA-Z0-9_-]{1,64}$`. Its requests can only be read from the
+results once a batch has ended, so a batch still running is matched by its time and its
+number of requests (and its results are still mapped back by custom_id, so another
+batch's results cannot be taken for this one's). The request
 bodies are the ones the live judge sends (`OpenAIProvider.chat_body`,
 `AnthropicProvider.message_params`), and the replies go through the same parsing.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -39,6 +51,9 @@ from interviewer.llm.types import Completion
 T = TypeVar("T")
 TOOL = "record_grade"
 CHAT_ENDPOINT: Final = "/v1/chat/completions"
+SUBMISSION_KEY: Final = "interviewer_submission"  # in an OpenAI batch's metadata
+CLOCK_SKEW = 300.0  # seconds: a batch made before its record by this much is not it
+LIST_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -79,6 +94,14 @@ class Outcome:
     failure: str | None = None
 
 
+@dataclass(frozen=True)
+class Found:
+    """The batch a pending submission made at the provider, and how it was recognised."""
+
+    job_id: str
+    how: str
+
+
 class BatchAPI(Protocol):
     limits: Limits
 
@@ -86,8 +109,13 @@ class BatchAPI(Protocol):
         """One request of the batch, with `key` as its custom_id."""
         ...
 
-    async def submit(self, requests: list[dict[str, Any]]) -> str:
-        """Submit one batch (within `limits`); its job id."""
+    async def submit(self, requests: list[dict[str, Any]], submission: str) -> str:
+        """Submit one batch (within `limits`) carrying the submission id; its job id."""
+        ...
+
+    async def find(self, submission: str, since: float, count: int, skip: set[str]) -> Found | None:
+        """The batch that submission `submission` (recorded at `since`, `count` requests)
+        made at the provider, if any, not one of `skip` (jobs recorded already)."""
         ...
 
     async def status(self, job_id: str) -> JobStatus: ...
@@ -168,7 +196,7 @@ class OpenAIBatch(_Retrying):
         body = self.provider.chat_body(system, user, schema, TOOL, [])
         return {"custom_id": key, "method": "POST", "url": CHAT_ENDPOINT, "body": body}
 
-    async def submit(self, requests: list[dict[str, Any]]) -> str:
+    async def submit(self, requests: list[dict[str, Any]], submission: str) -> str:
         data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in requests).encode()
         upload = await self._call(
             lambda: self.client.files.create(
@@ -182,10 +210,29 @@ class OpenAIBatch(_Retrying):
                 input_file_id=upload.id,
                 endpoint=CHAT_ENDPOINT,
                 completion_window="24h",
-                metadata={"source": "interviewer grade --batch-api"},
+                metadata={"source": "interviewer grade --batch-api", SUBMISSION_KEY: submission},
             )
         )
         return batch.id
+
+    async def find(self, submission: str, since: float, count: int, skip: set[str]) -> Found | None:
+        after: str | None = None
+        while True:
+            page = await self._call(
+                lambda after=after: self.client.batches.list(  # type: ignore[misc]
+                    limit=LIST_PAGE, **({"after": after} if after else {})
+                )
+            )
+            for batch in page.data:  # newest first
+                if batch.created_at < since - CLOCK_SKEW:
+                    return None
+                if batch.id not in skip and (batch.metadata or {}).get(SUBMISSION_KEY) == (
+                    submission
+                ):
+                    return Found(batch.id, f"its metadata {SUBMISSION_KEY}={submission}")
+            if not page.data or not page.has_more:
+                return None
+            after = page.data[-1].id
 
     async def status(self, job_id: str) -> JobStatus:
         batch = await self._call(lambda: self.client.batches.retrieve(job_id))
@@ -256,14 +303,60 @@ class AnthropicBatch(_Retrying):
             "params": self.provider.message_params(system, user, schema, TOOL, []),
         }
 
-    async def submit(self, requests: list[dict[str, Any]]) -> str:
+    async def submit(self, requests: list[dict[str, Any]], submission: str) -> str:
+        marked = [{**r, "custom_id": marked_id(submission, r["custom_id"])} for r in requests]
         batch = await self._call(
             lambda: self.client.messages.batches.create(
-                requests=requests,  # type: ignore[arg-type]
+                requests=marked,  # type: ignore[arg-type]
                 timeout=600.0,
             )
         )
         return batch.id
+
+    async def find(self, submission: str, since: float, count: int, skip: set[str]) -> Found | None:
+        running: list[str] = []  # the same size, made since, still running: newest first
+        after: str | None = None
+        while True:
+            page = await self._call(
+                lambda after=after: self.client.messages.batches.list(  # type: ignore[misc]
+                    limit=LIST_PAGE, **({"after_id": after} if after else {})
+                )
+            )
+            for batch in page.data:  # newest first
+                if batch.created_at.timestamp() < since - CLOCK_SKEW:
+                    return self._running_match(running, count)
+                c = batch.request_counts
+                size = c.processing + c.succeeded + c.errored + c.expired + c.canceled
+                if batch.id in skip or size != count:
+                    continue
+                if batch.processing_status != "ended":
+                    running.append(batch.id)
+                elif await self._submission_of(batch.id) == submission:
+                    return Found(batch.id, f"its custom_ids carry {submission}")
+            if not page.data or not page.has_more or not page.last_id:
+                return self._running_match(running, count)
+            after = page.last_id
+
+    @staticmethod
+    def _running_match(running: list[str], count: int) -> Found | None:
+        if not running:
+            return None
+        return Found(
+            running[-1],  # the first one made after the record
+            f"still running, made after the record with its {count} requests; its results "
+            "are mapped back by custom_id",
+        )
+
+    async def _submission_of(self, job_id: str) -> str | None:
+        """The submission id on an ended batch's first result."""
+        stream = await self._call(lambda: self.client.messages.batches.results(job_id))
+        try:
+            async for item in stream:
+                submission, sep, _ = item.custom_id.partition("_")
+                return submission if sep else None
+        finally:
+            await stream.close()
+        return None
 
     async def status(self, job_id: str) -> JobStatus:
         batch: MessageBatch = await self._call(
@@ -284,26 +377,43 @@ class AnthropicBatch(_Retrying):
         wanted = set(keys)
         stream = await self._call(lambda: self.client.messages.batches.results(job_id))
         async for item in stream:
-            if item.custom_id not in wanted:
+            key = key_of(item.custom_id)
+            if key not in wanted:
                 continue
-            wanted.discard(item.custom_id)
+            wanted.discard(key)
             result = item.result
             if result.type == "succeeded":
                 try:
                     completion = message_completion(result.message, TOOL)
                 except Exception as exc:
-                    yield Outcome(item.custom_id, failure=f"unusable reply: {str(exc)[:160]}")
+                    yield Outcome(key, failure=f"unusable reply: {str(exc)[:160]}")
                     continue
-                yield Outcome(item.custom_id, completion=completion)
+                yield Outcome(key, completion=completion)
             elif result.type == "errored":
                 error = result.error.error
-                yield Outcome(
-                    item.custom_id, failure=f"errored: {error.type}: {error.message}"[:300]
-                )
+                yield Outcome(key, failure=f"errored: {error.type}: {error.message}"[:300])
             else:
-                yield Outcome(item.custom_id, failure=f"{result.type} in batch {job_id}")
+                yield Outcome(key, failure=f"{result.type} in batch {job_id}")
         for key in sorted(wanted):
             yield Outcome(key, failure=f"no result in batch {job_id}")
+
+
+def marked_id(submission: str, key: str) -> str:
+    """An Anthropic custom_id: the submission id, "_", the key (64 hex digits) in base64url."""
+    packed = base64.urlsafe_b64encode(bytes.fromhex(key)).rstrip(b"=").decode("ascii")
+    return f"{submission}_{packed}"
+
+
+def key_of(custom_id: str) -> str:
+    """The grade-cache key in an Anthropic custom_id (a plain key: a batch submitted before
+    submission ids)."""
+    _, sep, packed = custom_id.partition("_")
+    if not sep:
+        return custom_id
+    try:
+        return base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4)).hex()
+    except ValueError:
+        return custom_id  # not one of ours: matches no key
 
 
 def _batch_errors(batch: Batch) -> str:

@@ -66,13 +66,22 @@ def check_batch_options(
 
 def check_no_pending(cache: GradeCache, jobs: list[Job]) -> None:
     """A live run must not pay again for rows that are in a batch job not yet collected."""
-    recorded = cache.jobs_for({t.key for j in jobs for t in j.targets})
+    keys = {t.key for j in jobs for t in j.targets}
+    recorded = cache.jobs_for(keys)
     if recorded:
         ids = ", ".join(j.job_id for j in recorded[:5])
         raise ConfigError(
             f"rows of this file are in {len(recorded)} batch job(s) submitted earlier "
             f"and not collected yet ({ids})",
             hint=f"Collect them: {resume_command()}",
+        )
+    pending = [s for s in cache.submissions() if keys.intersection(s.keys)]
+    if pending:
+        ids = ", ".join(s.submission_id for s in pending[:5])
+        raise ConfigError(
+            f"rows of this file are in {len(pending)} batch submission(s) an earlier run "
+            f"left pending ({ids}): the provider may have made the batch",
+            hint=f"Adopt or drop them, and collect: {resume_command()}",
         )
 
 
@@ -117,8 +126,8 @@ async def run_batch_api(
         if not stopped.abort.is_set():
             raise
         say(
-            "stopped at once: a batch being submitted may have been created at the provider "
-            "without being recorded (check the provider's dashboard)"
+            "stopped at once: a batch being submitted stays recorded as a pending "
+            "submission, which the next run adopts if the provider made it, or drops"
         )
         return None
     finally:
@@ -126,13 +135,15 @@ async def run_batch_api(
 
 
 def unfinished(run: BatchRun | None, results: list[BatchResult]) -> bool:
-    """Jobs still at the provider, or rows not submitted or not graded (stopped)."""
-    from interviewer.batch.batch_api import NOT_SUBMITTED
+    """Jobs still at the provider, or rows not submitted, not settled (a pending submission
+    of an earlier run) or not graded (stopped)."""
+    from interviewer.batch.batch_api import NOT_SUBMITTED, UNSETTLED
     from interviewer.batch.runner import INTERRUPTED
 
     if run is None or run.running:
         return True
-    return any(r.error and r.error.endswith((NOT_SUBMITTED, INTERRUPTED)) for r in results)
+    ends = (NOT_SUBMITTED, UNSETTLED, INTERRUPTED)
+    return any(r.error and r.error.endswith(ends) for r in results)
 
 
 def say_how_to_resume(run: BatchRun | None, err: Console) -> None:

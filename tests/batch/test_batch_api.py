@@ -7,20 +7,41 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from interviewer.bank.loader import load_bank
-from interviewer.batch.batch_api import NOT_SUBMITTED, BatchGrader, BatchRun, Options
+from interviewer.batch import provider_batch
+from interviewer.batch.batch_api import (
+    NOT_SUBMITTED,
+    UNSETTLED,
+    BatchGrader,
+    BatchRun,
+    Options,
+)
 from interviewer.batch.cache import GradeCache
 from interviewer.batch.inputs import Parsed, Row
-from interviewer.batch.provider_batch import Limits, batch_api, request_size, split
+from interviewer.batch.provider_batch import (
+    BatchAPI,
+    Found,
+    JobStatus,
+    Limits,
+    Outcome,
+    batch_api,
+    marked_id,
+    request_size,
+    split,
+)
 from interviewer.batch.resolve import Resolver
 from interviewer.batch.runner import Job, plan
+from interviewer.cli.grade_batch import check_no_pending
 from interviewer.config import JudgeSpec, load_settings
+from interviewer.errors import ConfigError
 from interviewer.judge import offline_judge
 from interviewer.judge.llm import LLMJudge
 from interviewer.llm.providers import AnthropicProvider, OpenAIProvider
@@ -54,7 +75,8 @@ def fates() -> Any:
     by_key: dict[str, str] = {}
 
     def fate(custom_id: str, answer: str) -> str:
-        return by_key.get(custom_id, "ok")
+        # (Anthropic's custom_ids carry the submission id and the key in base64url)
+        return by_key.get(provider_batch.key_of(custom_id), "ok")
 
     return fate, by_key
 
@@ -265,8 +287,14 @@ def test_split_keeps_each_batch_within_the_request_and_byte_limits() -> None:
 
 
 def test_custom_ids_fit_both_providers() -> None:
-    key = hashlib.sha256(b"x").hexdigest()
-    assert len(key) == 64 and key.isalnum()  # Anthropic: ^[a-zA-Z0-9_-]{1,64}$
+    anthropic_id = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # Anthropic's documented pattern
+    for n in range(200):
+        key = hashlib.sha256(str(n).encode()).hexdigest()
+        assert len(key) == 64 and anthropic_id.fullmatch(key)  # OpenAI's: the key itself
+        marked = marked_id("0123456789abcdef", key)  # Anthropic's: the submission id too
+        assert anthropic_id.fullmatch(marked) and len(marked) == 60, marked
+        assert marked.startswith("0123456789abcdef_") and provider_batch.key_of(marked) == key
+    assert provider_batch.key_of(key) == key  # a batch submitted before submission ids
 
 
 async def test_a_batch_request_is_the_request_the_live_judge_sends(small_bank: Path) -> None:
@@ -310,3 +338,147 @@ def test_openai_specs_get_the_openai_batch_api() -> None:
         JudgeSpec.parse("anthropic:claude-test"), load_settings(anthropic_api_key="sk-ant-x")
     )
     assert batch_api(anthropic).limits == Limits(requests=100_000, bytes=256 * 1024 * 1024)
+
+
+class Crash(BaseException):
+    """The process dying: not an Exception, so nothing in the grader handles it."""
+
+
+class CrashingAPI:
+    """The provider's batch API, with the process dying just before `submit` asks the
+    provider ("before") or just after the provider made the batch ("after")."""
+
+    def __init__(self, api: BatchAPI, when: str) -> None:
+        self.api, self.when = api, when
+        self.limits = api.limits
+
+    def request(self, key: str, system: str, user: str, schema: dict[str, Any]) -> dict[str, Any]:
+        return self.api.request(key, system, user, schema)
+
+    async def submit(self, requests: list[dict[str, Any]], submission: str) -> str:
+        if self.when == "before":
+            raise Crash
+        await self.api.submit(requests, submission)
+        raise Crash  # the batch id never reaches the grade cache
+
+    async def find(self, submission: str, since: float, count: int, skip: set[str]) -> Found | None:
+        return await self.api.find(submission, since, count, skip)
+
+    async def status(self, job_id: str) -> JobStatus:
+        return await self.api.status(job_id)
+
+    def results(self, job_id: str, keys: list[str]) -> AsyncIterator[Outcome]:
+        return self.api.results(job_id, keys)
+
+
+@pytest.mark.parametrize("when", ["after", "before"])
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+async def test_a_crash_between_submit_and_record_pays_once(
+    small_bank: Path, tmp_path: Path, provider: str, when: str
+) -> None:
+    make = openai_llm if provider == "openai" else anthropic_llm
+    state = BatchState(duration=0.3, reply=reply)
+    with BatchServer(state) as srv:
+        cache = GradeCache(tmp_path / "cache.sqlite")
+        llm = make(srv.url)
+        jobs = planned(small_bank, rows_for(6), llm)
+        keys = {j.key for j in jobs}
+        crashing = CrashingAPI(batch_api(llm.provider), when)
+        grader = BatchGrader(
+            llm, crashing, cache, Options(poll=0.05), stop=asyncio.Event(), say=print
+        )
+        with pytest.raises(Crash):
+            await grader.run(jobs)
+        await llm.aclose()
+        [pending] = cache.submissions()
+        assert set(pending.keys) == keys and cache.jobs_for(keys) == []
+        assert len(state.jobs) == (1 if when == "after" else 0)
+        # A live run would pay again for rows the provider may have: it is refused.
+        with pytest.raises(ConfigError, match="left pending"):
+            check_no_pending(cache, jobs)
+
+        llm = make(srv.url)
+        run, said = await grade(llm, planned(small_bank, rows_for(6), llm), cache)
+    made = list(state.jobs)
+    assert len(made) == 1, "one batch at the provider, whatever the crash"
+    sub = pending.submission_id
+    if when == "after":
+        assert f"adopted batch {made[0]} (6 requests) of submission {sub}" in "\n".join(said)
+        assert run.resumed == made and not run.submitted
+    else:
+        assert f"dropped batch submission {sub}" in "\n".join(said)
+        assert run.submitted == made and not run.resumed
+    # Every key went to the provider once, and every row was graded by the model.
+    assert sorted(provider_batch.key_of(c) for c in state.submitted) == sorted(keys)
+    assert all(r.error is None and r.judge == llm.spec for r in run.results.values())
+    assert all(cache.get(k) is not None for k in keys)
+    assert cache.submissions() == [] and cache.jobs_for(keys) == []
+
+
+async def test_a_submission_is_kept_when_listing_fails_and_its_rows_wait(
+    small_bank: Path, tmp_path: Path
+) -> None:
+    state = BatchState(duration=0.3, reply=reply)
+    with BatchServer(state) as srv:
+        cache = GradeCache(tmp_path / "cache.sqlite")
+        llm = openai_llm(srv.url)
+        jobs = planned(small_bank, rows_for(3), llm)
+        cache.record_submission("feedfacefeedface", llm.spec, llm.provider.endpoint, [jobs[0].key])
+        state.faults["LIST /v1/batches"] = [400]  # refused: not retried
+        run, said = await grade(llm, jobs, cache)
+    assert any("listing the provider's batches failed" in line for line in said), said
+    assert run.results[0].error == f"line 1: {UNSETTLED}"
+    assert [r.error for r in list(run.results.values())[1:]] == [None, None]
+    assert len(state.submitted) == 2, "the row of the unsettled submission was not sent"
+    assert [s.submission_id for s in cache.submissions()] == ["feedfacefeedface"]
+
+
+@pytest.mark.parametrize(("replies", "kept"), [([400], False), ([503] * 5, True)])
+async def test_a_failed_submit_keeps_its_submission_only_if_a_batch_may_exist(
+    small_bank: Path, tmp_path: Path, replies: list[int], kept: bool
+) -> None:
+    """A 4xx is a refusal (no batch); a 5xx after the retries may hide a batch the provider
+    made: its submission stays, for the next run to adopt or drop. (A 400 is not retried;
+    a 503 is, 4 times.)"""
+    state = BatchState(duration=0.3, reply=reply, faults={"POST /v1/batches": replies})
+    with BatchServer(state) as srv:
+        cache = GradeCache(tmp_path / "cache.sqlite")
+        llm = openai_llm(srv.url)
+        run, said = await grade(llm, planned(small_bank, rows_for(3), llm), cache)
+        assert any("submitting a batch failed" in line for line in said), said
+        assert all("judge_fallback" in r.flags for r in run.results.values())
+        assert len(cache.submissions()) == (1 if kept else 0)
+        assert not state.jobs and not state.faults["POST /v1/batches"]
+        llm = openai_llm(srv.url)
+        again, said = await grade(llm, planned(small_bank, rows_for(3), llm), cache)
+    assert any(line.startswith("dropped batch submission") for line in said) == kept
+    assert all(r.error is None and r.judge == llm.spec for r in again.results.values())
+    assert len(state.jobs) == 1 and cache.submissions() == []
+
+
+async def test_a_running_batch_recorded_as_a_job_is_never_adopted(
+    small_bank: Path, tmp_path: Path
+) -> None:
+    """Anthropic: a running batch is matched by its time and size, so a batch of the same
+    size recorded by another run (another submission) must not be taken."""
+    state = BatchState(duration=600.0, reply=reply)
+    with BatchServer(state) as srv:
+        cache = GradeCache(tmp_path / "cache.sqlite")
+        llm = anthropic_llm(srv.url)
+        jobs = planned(small_bank, rows_for(6), llm)
+        # A submission of rows 3-5 that never reached the provider...
+        rest = [j.key for j in jobs[3:]]
+        cache.record_submission("5e5e5e5e5e5e5e5e", llm.spec, llm.provider.endpoint, rest)
+        # ... and, after it, a batch of rows 0-2 submitted and recorded by another run.
+        await batch_api(llm.provider).submit(
+            [batch_api(llm.provider).request(j.key, "s", "u", {}) for j in jobs[:3]],
+            "0f0f0f0f0f0f0f0f",
+        )
+        cache.record_job(
+            "msgbatch_0001", llm.spec, llm.provider.endpoint, [j.key for j in jobs[:3]]
+        )
+        run, said = await grade(llm, jobs, cache, wait=0.0)
+    assert any(line.startswith("dropped batch submission 5e5e5e5e5e5e5e5e") for line in said)
+    assert not any("adopted" in line for line in said), said
+    assert run.resumed == ["msgbatch_0001"] and run.submitted == ["msgbatch_0002"]
+    assert [len(j.requests) for j in state.jobs.values()] == [3, 3]

@@ -1,7 +1,8 @@
 """`interviewer grade --batch-api` in a real subprocess against the loopback batch server
 (tests/support/batch_server.py): the acceptance run (2,000 rows, 5% failed requests, the
-process killed after submitting and the job collected with --resume), Ctrl+C, a wait
-that runs out, and the options it refuses."""
+process killed after submitting and the job collected with --resume), the process killed
+between the provider making a batch and the job being recorded (the batch adopted, or the
+pending submission dropped), Ctrl+C, a wait that runs out, and the options it refuses."""
 
 from __future__ import annotations
 
@@ -16,6 +17,12 @@ import time
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
+
+from interviewer.batch.batch_api import UNSETTLED, BatchRun
+from interviewer.batch.provider_batch import key_of
+from interviewer.batch.runner import BatchResult
+from interviewer.cli.grade_batch import unfinished
 from tests.batch.test_batch_api import GOOD, reply
 from tests.cli.test_grade_cli import env, strict_results
 from tests.support.batch_server import BatchServer, BatchState
@@ -269,3 +276,115 @@ def test_batch_api_needs_an_llm_judge_and_the_cache(tmp_path: Path, small_bank: 
             check=False,
         )
         assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+
+
+CREATE = {
+    "compatible:scripted": "POST /v1/batches",
+    "anthropic:claude-test": "POST /v1/messages/batches",
+}
+
+
+@pytest.mark.parametrize("when", ["after_create", "before_create"])
+@pytest.mark.parametrize("judge", list(CREATE))
+def test_killed_between_submit_and_record_then_resumed_pays_once(
+    tmp_path: Path, small_bank: Path, judge: str, when: str
+) -> None:
+    """SIGKILL while the provider makes the batch (its id not sent back yet: after_create)
+    or while the create request is refused and retried (no batch made: before_create);
+    --resume adopts the batch, or drops the pending submission and submits once."""
+    n = 40
+    src = answers(tmp_path / "answers.jsonl", n)
+    db = audited_cache(tmp_path)
+    create = CREATE[judge]
+    state = BatchState(duration=600.0, reply=reply)
+    if when == "after_create":
+        state.holds[create] = 60.0  # the batch is made; the reply waits
+    else:
+        state.faults[create] = [503] * 20  # refused, retried with back-off
+    with BatchServer(state) as srv:
+        run_env = batch_env(tmp_path, small_bank, srv.url)
+        cmd = command(src, judge, "--batch-api")
+        proc = subprocess.Popen(
+            cmd,
+            cwd=tmp_path,
+            env=run_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            # after_create: the server made the job and holds its reply; before_create:
+            # the server refused the create, and the run waits to retry it.
+            while not (state.jobs if when == "after_create" else create in state.calls):
+                assert proc.poll() is None, "the run ended before it was killed"
+                assert time.monotonic() < deadline, "the batch was not submitted in time"
+                time.sleep(0.02)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        assert proc.returncode == -signal.SIGKILL
+        assert query(db, "SELECT count(*) FROM batch_submission_keys") == (n,), "pending"
+        assert query(db, "SELECT count(*) FROM batch_jobs") == (0,), "no job recorded"
+        assert len(state.jobs) == (1 if when == "after_create" else 0)
+        sub = query(db, "SELECT submission_id FROM batch_submissions")[0]
+
+        # A live run would pay again for rows the provider may have: refused.
+        plain = subprocess.run(
+            command(src, judge),
+            cwd=tmp_path,
+            env=run_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert plain.returncode == 2 and "left pending" in plain.stderr, plain.stderr
+
+        state.holds.clear()
+        state.faults.clear()
+        state.duration = 1.0
+        earlier = len(state.calls)
+        resumed = subprocess.run(
+            [*cmd, "--resume"],
+            cwd=tmp_path,
+            env=run_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    err = resumed.stderr
+    [job_id] = state.jobs  # one batch at the provider, whatever the crash
+    if when == "after_create":
+        assert f"adopted batch {job_id} ({n} requests) of submission {sub}" in err, err
+        assert "submitted batch" not in err
+    else:
+        assert f"dropped batch submission {sub}" in err, err
+        assert f"submitted batch {job_id}: {n} requests" in err, err
+    # The server's log: the resumed run asked for a batch only if none was made, and
+    # every key went to the provider once.
+    creates = [c for c in state.calls[earlier:] if c == create]
+    assert len(creates) == (0 if when == "after_create" else 1)
+    keys = [key_of(c) for c in state.submitted]
+    assert len(keys) == n == len(set(keys))
+    out = strict_results(tmp_path / "out.jsonl")
+    assert [r["id"] for r in out] == [f"r{i}" for i in range(n)]
+    assert all(r["error"] is None and r["judge"] == judge for r in out), out[:2]
+    # Every row graded once: one grade written per row.
+    assert query(db, "SELECT count(*), count(DISTINCT key) FROM writes") == (n, n)
+    for table in ("batch_submissions", "batch_submission_keys", "batch_jobs", "batch_requests"):
+        assert query(db, f"SELECT count(*) FROM {table}") == (0,), table
+
+
+def test_rows_of_an_unsettled_submission_leave_the_run_unfinished() -> None:
+    """Their error says to run again with --resume; the run exits as unfinished (5) and
+    prints the command, instead of counting them as failed rows."""
+    run = BatchRun(results={})
+    ok = BatchResult(id="a", line=1, score=1.0)
+    wait = BatchResult(id="b", line=2, error=f"line 2: {UNSETTLED}")
+    failed = BatchResult(id="c", line=3, error="line 3: unknown question_id")
+    assert unfinished(run, [ok, wait]) and not unfinished(run, [ok, failed])

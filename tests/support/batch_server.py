@@ -1,17 +1,21 @@
 """A loopback server for the providers' batch APIs, driven by the official SDKs.
 
-OpenAI: POST /v1/files (multipart upload), POST /v1/batches, GET /v1/batches/{id},
+OpenAI: POST /v1/files (multipart upload), POST /v1/batches (its metadata kept), GET
+/v1/batches/{id}, GET /v1/batches (the list, newest first, paged by `limit` and `after`),
 GET /v1/files/{id}/content. Anthropic: POST /v1/messages/batches, GET
-/v1/messages/batches/{id}, GET /v1/messages/batches/{id}/results. Both: the one-token
-preflight (POST /v1/chat/completions, POST /v1/messages).
+/v1/messages/batches/{id}, GET /v1/messages/batches (newest first, `limit` and
+`after_id`), GET /v1/messages/batches/{id}/results. Both: the one-token preflight (POST
+/v1/chat/completions, POST /v1/messages).
 
 A job ends `duration` seconds after it is created; its counts rise with time meanwhile.
 `fate(custom_id, answer)` decides each request: "ok" (the reply `reply(answer, key_point_ids)`
 makes), "error" (the request errored), "malformed" (a reply that is not the schema's
 JSON) or "expired". A job whose number is in `expire_jobs` expires half-way: the second
 half of its requests get no reply. `faults` queues HTTP errors for routes ("GET
-/v1/batches"): each is answered once, in order, before the route works again; `delays`
-makes a route wait before it answers.
+/v1/batches"; a list is "LIST /v1/batches", "LIST /v1/messages/batches"): each is
+answered once, in order, before the route works again; `delays` makes a route wait
+before it handles the request, `holds` after it (a batch is made, its id not sent yet:
+the window a crash can fall in).
 Every request id submitted is recorded in `submitted`, in order.
 """
 
@@ -21,6 +25,7 @@ import json
 import re
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +53,7 @@ class FakeJob:
     fates: list[str]
     created: float
     input_file_id: str = ""
+    metadata: dict[str, str] | None = None
 
     def answered(self, now: float, duration: float, expires: bool) -> tuple[int, bool]:
         """(requests processed so far, ended)."""
@@ -65,7 +71,8 @@ class BatchState:
     reply: Reply = all_missed
     expire_jobs: set[int] = field(default_factory=set)
     faults: dict[str, list[int]] = field(default_factory=dict)
-    delays: dict[str, float] = field(default_factory=dict)  # route -> seconds before answering
+    delays: dict[str, float] = field(default_factory=dict)  # route -> seconds before handling
+    holds: dict[str, float] = field(default_factory=dict)  # route -> seconds before replying
     jobs: dict[str, FakeJob] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
     submitted: list[str] = field(default_factory=list)
@@ -94,8 +101,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, method: str, raw: bytes) -> None:
         state = self.server.state
-        path = self.path.split("?")[0]
+        path, _, query = self.path.partition("?")
+        self.query = {k: v[-1] for k, v in urllib.parse.parse_qs(query).items()}
         route = f"{method} {re.sub(r'/(batch|msgbatch|file)_[^/]+', '', path)}"
+        if method == "GET" and path in ("/v1/batches", "/v1/messages/batches"):
+            route = f"LIST {path}"
+        self.hold = state.holds.get(route, 0.0)
         with state.lock:
             state.calls.append(f"{method} {path}")
         if route in state.delays:
@@ -122,7 +133,11 @@ class _Handler(BaseHTTPRequestHandler):
             data = state.files[body["input_file_id"]].decode("utf-8")
             requests = [json.loads(line) for line in data.splitlines() if line.strip()]
             job = self._new_job("openai", requests, body["input_file_id"])
+            job.metadata = body.get("metadata")
             self._json(self._openai_batch(job))
+        elif (method, path) == ("GET", "/v1/batches"):
+            page, more = self._page("openai", "after")
+            self._json(self._listed([self._openai_batch(j) for j in page], more, object="list"))
         elif method == "GET" and (m := re.fullmatch(r"/v1/batches/([^/]+)", path)):
             self._json(self._openai_batch(state.jobs[m[1]]))
         elif method == "GET" and (m := re.fullmatch(r"/v1/files/([^/]+)/content", path)):
@@ -130,6 +145,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif (method, path) == ("POST", "/v1/messages/batches"):
             job = self._new_job("anthropic", json.loads(raw)["requests"])
             self._json(self._anthropic_batch(job))
+        elif (method, path) == ("GET", "/v1/messages/batches"):
+            page, more = self._page("anthropic", "after_id")
+            self._json(self._listed([self._anthropic_batch(j) for j in page], more))
         elif method == "GET" and (m := re.fullmatch(r"/v1/messages/batches/([^/]+)", path)):
             self._json(self._anthropic_batch(state.jobs[m[1]]))
         elif method == "GET" and (m := re.fullmatch(r"/v1/messages/batches/([^/]+)/results", path)):
@@ -138,6 +156,28 @@ class _Handler(BaseHTTPRequestHandler):
             raise KeyError(path)
 
     # --- jobs -------------------------------------------------------------------------
+
+    def _page(self, kind: str, cursor: str) -> tuple[list[FakeJob], bool]:
+        """One page of the jobs of `kind`, newest first, after the `cursor` id."""
+        state = self.server.state
+        with state.lock:
+            jobs = [j for j in state.jobs.values() if j.kind == kind]
+        jobs.sort(key=lambda j: (j.created, j.number), reverse=True)
+        after = self.query.get(cursor)
+        if after:
+            jobs = jobs[[j.id for j in jobs].index(after) + 1 :]
+        limit = int(self.query.get("limit", "20"))
+        return jobs[:limit], len(jobs) > limit
+
+    @staticmethod
+    def _listed(data: list[dict[str, Any]], more: bool, **extra: str) -> dict[str, Any]:
+        return {
+            "data": data,
+            "has_more": more,
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+            **extra,
+        }
 
     def _upload(self, raw: bytes) -> dict[str, Any]:
         head = f"content-type: {self.headers['content-type']}\r\n\r\n".encode()
@@ -205,6 +245,7 @@ class _Handler(BaseHTTPRequestHandler):
             "completion_window": "24h",
             "created_at": int(job.created),
             "status": status,
+            "metadata": job.metadata,
             "request_counts": {
                 "total": len(job.requests),
                 "completed": done - failed,
@@ -300,6 +341,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(data, 200, "application/octet-stream")
 
     def _send(self, data: bytes, status: int, ctype: str) -> None:
+        if self.hold:
+            time.sleep(self.hold)
         try:
             self.send_response(status)
             self.send_header("content-type", ctype)
