@@ -149,12 +149,7 @@ class GradeCache:
             "FROM batch_submissions s JOIN batch_submission_keys k "
             "ON k.submission_id = s.submission_id ORDER BY s.created_at, s.submission_id"
         ).fetchall()
-        held: dict[str, list[str]] = {}
-        info: dict[str, tuple[str, str, float]] = {}
-        for submission_id, judge, endpoint, created_at, key in rows:
-            held.setdefault(submission_id, []).append(key)
-            info[submission_id] = (judge, endpoint, created_at)
-        return [Submission(s, *info[s], keys=tuple(keys)) for s, keys in held.items()]
+        return [Submission(*head, keys=keys) for head, keys in _grouped(rows)]
 
     def drop_submission(self, submission_id: str) -> None:
         """Forget a submission whose batch never reached the provider."""
@@ -197,14 +192,9 @@ class GradeCache:
             "FROM batch_jobs j JOIN batch_requests r ON r.job_id = j.job_id "
             "ORDER BY j.submitted_at, j.job_id"
         ).fetchall()
-        held: dict[str, list[str]] = {}
-        info: dict[str, tuple[str, str, float]] = {}
-        for job_id, judge, endpoint, submitted_at, key in rows:
-            held.setdefault(job_id, []).append(key)
-            info[job_id] = (judge, endpoint, submitted_at)
         return [
-            BatchJob(job_id, *info[job_id], keys=tuple(job_keys))
-            for job_id, job_keys in held.items()
+            BatchJob(*head, keys=job_keys)
+            for head, job_keys in _grouped(rows)
             if keys.intersection(job_keys)
         ]
 
@@ -228,3 +218,16 @@ class GradeCache:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _grouped(
+    rows: list[tuple[str, str, str, float, str]],
+) -> list[tuple[tuple[str, str, str, float], tuple[str, ...]]]:
+    """Rows of (id, judge, endpoint, time, key), one per key, as each id's (id, judge,
+    endpoint, time) with its keys, in the rows' order."""
+    heads: dict[str, tuple[str, str, str, float]] = {}
+    keys: dict[str, list[str]] = {}
+    for row_id, judge, endpoint, at, key in rows:
+        heads.setdefault(row_id, (row_id, judge, endpoint, at))
+        keys.setdefault(row_id, []).append(key)
+    return [(head, tuple(keys[row_id])) for row_id, head in heads.items()]
