@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from interviewer.bank.bank import Bank
-from interviewer.errors import InterviewerError
 from interviewer.transcript.imports import holds_examples
 from interviewer.transcript.review import turn_score
-from interviewer.transcript.store import Transcripts, as_store
+from interviewer.transcript.store import Transcripts, as_store, read_all
 
 Series = dict[str, list[tuple[str, float]]]
 MAX_TICKS = 6
@@ -25,11 +24,7 @@ def topic_series(source: Path | Transcripts, bank: Bank | None) -> Series:
     if holds_examples(store):
         return {}
     scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for interview_id in store.ids():
-        try:
-            t = store.load(interview_id)
-        except InterviewerError:
-            continue  # named by the rest of `stats`
+    for t in read_all(store)[0]:  # the unreadable ones are named by the rest of `stats`
         for turn in t.turns:
             if not turn.skipped:
                 scores[turn.topic][t.created[:10]].append(turn_score(turn, bank))

@@ -16,7 +16,6 @@ from pydantic import BaseModel
 
 from interviewer.bank.bank import Bank
 from interviewer.config import Settings
-from interviewer.errors import InterviewerError
 from interviewer.practice.items import (
     FileItems,
     Item,
@@ -26,7 +25,7 @@ from interviewer.practice.items import (
     open_items,
 )
 from interviewer.transcript.imports import holds_examples
-from interviewer.transcript.store import Transcripts, TranscriptStore, open_transcripts
+from interviewer.transcript.store import Transcripts, TranscriptStore, open_transcripts, read_all
 
 LEARN_AHEAD = timedelta(minutes=20)
 
@@ -60,12 +59,7 @@ def sync(practice: Practice) -> ItemsFile:
     store = practice.transcripts
     if holds_examples(store):
         return practice.items.load()
-    transcripts = []
-    for interview_id in store.ids():
-        try:
-            transcripts.append(store.load(interview_id))
-        except InterviewerError:
-            continue  # `interviewer stats` and `review list` name unreadable ones
+    transcripts, _ = read_all(store)  # `interviewer stats` and `review list` name the others
     synced = ItemsFile()
 
     def catch_up(data: ItemsFile) -> int:

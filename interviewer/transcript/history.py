@@ -14,24 +14,17 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from interviewer.bank.bank import Bank
-from interviewer.errors import InterviewerError
 from interviewer.transcript.imports import EXAMPLES_MARKER, holds_examples
 from interviewer.transcript.review import default_bank, effective_verdicts, overall, turn_score
 from interviewer.transcript.schema import Transcript
-from interviewer.transcript.store import Transcripts, as_store
+from interviewer.transcript.store import Transcripts, as_store, read_all
 
 
 def _transcripts(source: Path | Transcripts) -> tuple[list[Transcript], list[str]]:
     store = as_store(source)
     if holds_examples(store):  # the repository's example interviews are nobody's progress
         return [], [f"{store.label}: example interviews ({EXAMPLES_MARKER}), never counted"]
-    good: list[Transcript] = []
-    bad: list[str] = []
-    for interview_id in store.ids():
-        try:
-            good.append(store.load(interview_id))
-        except InterviewerError as exc:
-            bad.append(f"{interview_id}: {exc.message}")
+    good, bad = read_all(store)
     good.sort(key=lambda t: (t.created, t.id))
     return good, bad
 

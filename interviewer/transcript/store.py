@@ -99,6 +99,19 @@ def as_store(source: Path | Transcripts) -> Transcripts:
     return TranscriptStore(source) if isinstance(source, Path) else source
 
 
+def read_all(store: Transcripts) -> tuple[list[Transcript], list[str]]:
+    """Every transcript `store` can read, in the order of its ids, and "id: why" for each
+    one it cannot (for the reader to name, or to pass over)."""
+    good: list[Transcript] = []
+    bad: list[str] = []
+    for interview_id in store.ids():
+        try:
+            good.append(store.load(interview_id))
+        except InterviewerError as exc:
+            bad.append(f"{interview_id}: {exc.message}")
+    return good, bad
+
+
 class TranscriptStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
