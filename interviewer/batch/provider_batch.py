@@ -352,8 +352,7 @@ class AnthropicBatch(_Retrying):
         stream = await self._call(lambda: self.client.messages.batches.results(job_id))
         try:
             async for item in stream:
-                submission, sep, _ = item.custom_id.partition("_")
-                return submission if sep else None
+                return unmarked(item.custom_id)[0]
         finally:
             await stream.close()
         return None
@@ -404,16 +403,21 @@ def marked_id(submission: str, key: str) -> str:
     return f"{submission}_{packed}"
 
 
-def key_of(custom_id: str) -> str:
-    """The grade-cache key in an Anthropic custom_id (a plain key: a batch submitted before
-    submission ids)."""
-    _, sep, packed = custom_id.partition("_")
+def unmarked(custom_id: str) -> tuple[str | None, str]:
+    """The submission id (None for a plain key: a batch submitted before submission ids)
+    and the grade-cache key in an Anthropic custom_id made by `marked_id`."""
+    submission, sep, packed = custom_id.partition("_")
     if not sep:
-        return custom_id
+        return None, custom_id
     try:
-        return base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4)).hex()
+        return submission, base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4)).hex()
     except ValueError:
-        return custom_id  # not one of ours: matches no key
+        return submission, custom_id  # not one of ours: matches no key
+
+
+def key_of(custom_id: str) -> str:
+    """The grade-cache key in an Anthropic custom_id (see `unmarked`)."""
+    return unmarked(custom_id)[1]
 
 
 def _batch_errors(batch: Batch) -> str:
