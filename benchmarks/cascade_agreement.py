@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -35,37 +33,9 @@ from interviewer.config import JudgeSpec, load_settings
 from interviewer.judge import make_judge, offline_judge
 from interviewer.judge.cascade import fitted_band
 from interviewer.judge.llm import LLMJudge
+from tests.support.llama_server import running
 
-REPO = Path(__file__).resolve().parent.parent
 TOLERANCE = 15.0
-
-
-@contextmanager
-def local_server() -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.llama_server", "--port", str(port)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if proc.poll() is not None:
-                raise SystemExit("the llama.cpp server exited before it listened")
-            time.sleep(0.5)
-        else:
-            raise SystemExit("the llama.cpp server did not listen within 120 s")
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def agreement(a: list[float], b: list[float]) -> str:
@@ -100,7 +70,7 @@ def main() -> None:
 
     with (
         TemporaryDirectory() as tmp,
-        local_server() if not args.base_url else _given(args.base_url) as url,
+        running() if not args.base_url else _given(args.base_url) as url,
     ):
         settings = load_settings(
             openai_base_url=url,

@@ -4,16 +4,13 @@ import itertools
 import os
 import shutil
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.llama_server import running
 from tests.support.pgserver import PgServer
 
 if TYPE_CHECKING:
@@ -55,33 +52,8 @@ def llama_server() -> Iterator[str]:
 
     Yields its base URL (ending in /v1); stopped when the session ends.
     """
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.llama_server", "--port", str(port)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                raise RuntimeError(f"llama server exited early:\n{output[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("llama server did not become healthy in 120 s")
-            time.sleep(0.2)
-        yield f"{url}/v1"
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
+    with running() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
