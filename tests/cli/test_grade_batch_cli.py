@@ -30,6 +30,15 @@ from tests.support.batch_server import BatchServer, BatchState
 KINDS = ("error", "malformed", "expired")
 
 
+def run_cli(
+    cmd: list[str], cwd: Path, run_env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`cmd` run to its end in `cwd`, its output captured as text."""
+    return subprocess.run(
+        cmd, cwd=cwd, env=run_env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
 def number(answer: str) -> int:
     return int(answer.rsplit("#", 1)[1])
 
@@ -119,15 +128,7 @@ def test_2000_rows_with_5_percent_failures_killed_after_submit_then_resumed(
         assert query(db, "SELECT count(*) FROM writes") == (0,), "nothing collected yet"
 
         state.duration = 3.0  # the jobs now end 3 s after they were made: already ended
-        resumed = subprocess.run(
-            [*cmd, "--resume", "--allow-fallback"],
-            cwd=tmp_path,
-            env=run_env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        resumed = run_cli([*cmd, "--resume", "--allow-fallback"], tmp_path, run_env, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     err = resumed.stderr
     assert "resuming 4 batch job(s) submitted earlier, holding 2000 of the 2000 requests" in err
@@ -191,27 +192,11 @@ def test_ctrl_c_while_waiting_leaves_the_job_to_resume(tmp_path: Path, small_ban
         assert len(out) == 30 and all(seen.search(e) for e in errors), errors[:3]
 
         # A plain run would pay again for these rows: refused, with the way to collect them.
-        plain = subprocess.run(
-            command(src, "anthropic:claude-test"),
-            cwd=tmp_path,
-            env=run_env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        plain = run_cli(command(src, "anthropic:claude-test"), tmp_path, run_env)
         assert plain.returncode == 2 and "--resume" in plain.stderr, plain.stderr
 
         state.duration = 0.5
-        again = subprocess.run(
-            [*cmd, "--resume"],
-            cwd=tmp_path,
-            env=run_env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        again = run_cli([*cmd, "--resume"], tmp_path, run_env)
     assert again.returncode == 0, again.stderr[-2000:]
     assert len(state.submitted) == 30 == len(set(state.submitted))
     out = strict_results(tmp_path / "out.jsonl")
@@ -223,14 +208,10 @@ def test_a_wait_that_runs_out_exits_5_and_says_how_to_resume(
 ) -> None:
     src = answers(tmp_path / "answers.jsonl", 5)
     with BatchServer(BatchState(duration=600.0, reply=reply)) as srv:
-        proc = subprocess.run(
+        proc = run_cli(
             command(src, "compatible:scripted", "--batch-api", "--batch-wait", "0"),
-            cwd=tmp_path,
-            env=batch_env(tmp_path, small_bank, srv.url),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
+            tmp_path,
+            batch_env(tmp_path, small_bank, srv.url),
         )
     assert proc.returncode == 5, proc.stderr
     assert "submitted batch batch_0001: 5 requests (5/5 submitted)" in proc.stderr
@@ -266,15 +247,7 @@ def test_batch_api_needs_an_llm_judge_and_the_cache(tmp_path: Path, small_bank: 
             "cannot run with --no-cache",
         ),
     ):
-        proc = subprocess.run(
-            [*base, *extra],
-            cwd=tmp_path,
-            env=env(tmp_path, small_bank),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        proc = run_cli([*base, *extra], tmp_path, env(tmp_path, small_bank))
         assert proc.returncode == 2 and message in proc.stderr, proc.stderr
 
 
@@ -332,30 +305,14 @@ def test_killed_between_submit_and_record_then_resumed_pays_once(
         sub = query(db, "SELECT submission_id FROM batch_submissions")[0]
 
         # A live run would pay again for rows the provider may have: refused.
-        plain = subprocess.run(
-            command(src, judge),
-            cwd=tmp_path,
-            env=run_env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        plain = run_cli(command(src, judge), tmp_path, run_env)
         assert plain.returncode == 2 and "left pending" in plain.stderr, plain.stderr
 
         state.holds.clear()
         state.faults.clear()
         state.duration = 1.0
         earlier = len(state.calls)
-        resumed = subprocess.run(
-            [*cmd, "--resume"],
-            cwd=tmp_path,
-            env=run_env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        resumed = run_cli([*cmd, "--resume"], tmp_path, run_env, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     err = resumed.stderr
     [job_id] = state.jobs  # one batch at the provider, whatever the crash
