@@ -85,7 +85,7 @@ _STEM_LOCK = threading.Lock()  # a snowball stemmer keeps its state on the objec
 
 
 @lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     with _STEM_LOCK:
         return str(_STEMMER.stemWord(word))
 
@@ -96,7 +96,7 @@ def content_words(text: str) -> tuple[str, ...]:
     """Content words in order, each once: stemmed English words and jieba words with a
     Chinese character, without function words."""
     t = nfkc(text).casefold()
-    out = [_stem(w) for w in _EN_WORD.findall(t) if w not in FUNCTION_EN]
+    out = [stem(w) for w in _EN_WORD.findall(t) if w not in FUNCTION_EN]
     for w in segmenter().cut(_LATIN.sub(" ", t)):
         if HAN.search(w) and not is_function_word(w):
             out.append(w)

@@ -40,6 +40,7 @@ from interviewer.judge.features import (
 from interviewer.judge.guards import GuardReport, rubric_terms, rubric_texts, run_guards
 from interviewer.judge.normalize import nfkc
 from interviewer.judge.prepared import PreparedAnswer
+from interviewer.judge.roles import bound_like_correction
 from interviewer.judge.schema import Grade, MisconceptionFound, Verdict, VerdictLabel
 from interviewer.judge.scoring import score
 from interviewer.judge.text import (
@@ -53,7 +54,6 @@ from interviewer.judge.verdict_model import VerdictModel, load_model
 NEGATIONS_ZH = word_list("negation_zh")
 DIRECTION_UP = word_list("direction_up")
 DIRECTION_DOWN = word_list("direction_down")
-_PAREN = re.compile(r"[（(][^（）()]*[)）]")
 
 
 @dataclass
@@ -65,7 +65,7 @@ class Match:
     features: np.ndarray | None = None
 
 
-GUARD_VERSION = "2"  # bump when the guards change what they block
+GUARD_VERSION = "3"  # bump when the guards or the misconception reading change a grade
 
 
 @dataclass
@@ -290,6 +290,10 @@ class OfflineJudge:
                 # ("no need to worry about injection, we filter the input")
             if hit is None and _opposite(unit.text, claim):
                 continue  # close in meaning, but it says the quantity goes the other way
+            right = rights[j] if _is_han(unit.text) else rights[n + j]
+            if bound_like_correction(unit.text, claim, right):
+                continue  # the claim's words, paired as its correction pairs them
+                # ("B is zero and A random" against "A is zero and B random")
             if all(f.id != mc.id for f in found):
                 found.append(MisconceptionFound(id=mc.id, evidence=unit.text, penalty=mc.penalty))
             wrong.add(unit)
@@ -340,13 +344,39 @@ def _statements(units: list[Unit]) -> list[Unit]:
 
 def _claim(text: str) -> str:
     """The wrong claim itself: the correction in parentheses removed."""
-    return _PAREN.sub("", text).strip() or text
+    return _parenthesised(text)[0] or text
 
 
 def _correction(text: str) -> str:
     """The correction a misconception's text gives in parentheses (else the claim itself,
     which makes the margin against it zero: only the key points then anchor)."""
-    return " ".join(m.strip("（）() ") for m in _PAREN.findall(text)) or _claim(text)
+    return " ".join(_parenthesised(text)[1]) or _claim(text)
+
+
+@lru_cache(maxsize=4096)
+def _parenthesised(text: str) -> tuple[str, tuple[str, ...]]:
+    """The text outside its outermost parentheses, and what each of them holds. Nesting
+    counts: in "A is zero. (No: B is zero, A random (Gaussian).)" the correction is the
+    whole outer group, not "Gaussian", and the claim does not keep the correction."""
+    outside: list[str] = []
+    groups: list[str] = []
+    depth, start = 0, 0
+    for k, ch in enumerate(text):
+        if ch in "（(":
+            if depth == 0:
+                outside.append(text[start:k])
+                start = k + 1
+            depth += 1
+        elif ch in ")）" and depth:
+            depth -= 1
+            if depth == 0:
+                groups.append(text[start:k].strip())
+                start = k + 1
+    if depth:  # an unclosed parenthesis: keep the rest as said
+        outside.append(text[start - 1 :])
+    else:
+        outside.append(text[start:])
+    return "".join(outside).strip(), tuple(g for g in groups if g)
 
 
 def _is_han(text: str) -> bool:

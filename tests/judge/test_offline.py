@@ -5,7 +5,7 @@ import pytest
 from interviewer.bank.loader import load_bank
 from interviewer.bank.schema import Question, Rubric
 from interviewer.judge.normalize import locate
-from interviewer.judge.offline import OfflineJudge
+from interviewer.judge.offline import OfflineJudge, _claim, _correction
 from interviewer.judge.scoring import score
 from tests.conftest import REPO
 from tests.judge.conftest import STRONG
@@ -167,3 +167,30 @@ def test_prefetched_answers_grade_without_another_encoder_call(
     for answer in answers:
         judge.grade(q, r, answer)
     assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "charged"),
+    [
+        ("LoRA 的 B 矩阵初始化为全零，A 矩阵用随机高斯初始化，所以训练开始时 ΔW 为零。", False),
+        ("In LoRA, B starts as all zeros and A is drawn from a random Gaussian.", False),
+        ("In LoRA, A starts as all zeros and B is drawn from a random Gaussian.", True),
+    ],
+)
+def test_which_matrix_is_zero_decides_the_charge(
+    judge: OfflineJudge, answer: str, charged: bool
+) -> None:
+    """The claim "A is zero, B random" and the fact "B is zero, A random" hold the same
+    words; the correct one is not charged with the claim (judge/roles.py)."""
+    bank = load_bank(REPO)
+    q, r = bank.question("lora-principle"), bank.rubric("lora-principle")
+    found = [m.id for m in judge.grade(q, r, answer).misconceptions]
+    assert ("init-swapped" in found) is charged
+
+
+def test_a_nested_parenthesis_stays_in_the_correction() -> None:
+    text = "LoRA 把 A 初始化为零。（反了：B 置零、A 随机（高斯或 Kaiming）初始化。）"
+    assert _claim(text) == "LoRA 把 A 初始化为零。"
+    assert _correction(text) == "反了：B 置零、A 随机（高斯或 Kaiming）初始化。"
+    assert _claim("An unclosed (aside") == "An unclosed (aside"
+    assert _correction("No correction given.") == "No correction given."
