@@ -28,9 +28,17 @@ def small_bank(tmp_path: Path) -> Path:
     return dest
 
 
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The derived files (parsed tokenizer, pruned dictionary, bank cache), built once a
+    run: in a temporary folder, not in the user's ~/.cache."""
+    return tmp_path_factory.mktemp("xdg-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the user's real config, keys and data out of every test."""
+def _isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _session_cache: Path) -> None:
+    """Keep the user's real config, keys, data and caches out of every test."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_session_cache))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"):
