@@ -7,9 +7,13 @@
    provider has it, dropped (its rows submitted again) if not. Nothing is paid twice.
 2. Keys already in a job recorded by an earlier run (a crash, Ctrl+C, a wait that ran
    out) are not submitted again: that job is collected instead (`--resume`).
-3. The others go through the shared guards (a blocked answer is graded here and never
-   sent) and are packed into batches within the provider's limits, each submitted as soon
-   as it is full; each batch is recorded in the grade cache as a pending submission before
+3. A cascade judge (`cascade:PROVIDER:MODEL`) grades the others offline first, a group
+   at a time (`LLMJudge.cascade_kept`, the live cascade's decision): an answer whose
+   offline score is outside the uncertain band keeps that grade, cached under its key as
+   the live cascade caches it (a rerun or --resume serves it), and is never sent. The
+   rest go through the shared guards (a blocked answer is graded here and never sent)
+   and are packed into batches within the provider's limits, each submitted as soon as
+   it is full; each batch is recorded in the grade cache as a pending submission before
    the provider is asked, and replaced by its job as soon as the provider accepts it.
 4. The jobs are polled with back-off (from `poll` seconds, doubling while nothing changes,
    up to `max_poll`), their counts printed, until they end, `wait` seconds pass, or Ctrl+C.
@@ -41,7 +45,7 @@ from interviewer.llm.types import TokenUsage
 
 T = TypeVar("T")
 GUARDS_IN_FLIGHT = 16
-GUARD_GROUP = 1000  # answers guarded at a time before their requests are packed
+GUARD_GROUP = 1000  # answers graded offline (a cascade) and guarded at a time, then packed
 COLLECT_CHUNK = 256  # results checked at a time (a batch can hold 100,000)
 
 
@@ -86,6 +90,7 @@ class BatchGrader:
         self.todo: dict[str, _Item] = {}
         self.reports: dict[str, GuardReport] = {}
         self.fallbacks: dict[str, Grade] = {}
+        self.failed: dict[str, str] = {}  # key -> why its cascade's offline pass failed
         self.graded: set[str] = set()  # keys graded (and cached) by this run
         self.where: dict[str, str] = {}  # key -> the job id that holds it
         self.unsettled: set[str] = set()  # keys of pending submissions not settled
@@ -181,7 +186,10 @@ class BatchGrader:
         for start in range(0, len(keys), GUARD_GROUP):
             if self.stop.is_set():
                 break
-            for key, report in await self._guards(keys[start : start + GUARD_GROUP]):
+            group = keys[start : start + GUARD_GROUP]
+            if self.llm.cascade is not None:
+                group = await self._uncertain(group, start, len(keys))
+            for key, report in await self._guards(group):
                 item = self.todo[key]
                 if report.blocked:  # empty, gibberish, off topic, an injection: never sent
                     grade = self.llm.blocked_grade(item.target.rubric, report, time.perf_counter())
@@ -197,10 +205,48 @@ class BatchGrader:
         rest = packer.rest()
         if rest and not self.stop.is_set():
             await self._submit_one(rest, len(keys), submitted)
+        if self.llm.cascade is not None:
+            self._say_cascade()
         left = sum(1 for k in keys if k not in self.where and self._open(k))
         if left and self.stop.is_set():
             self.say(f"stopped before submitting {left} requests")
         return submitted
+
+    async def _uncertain(self, keys: list[str], done: int, total: int) -> list[str]:
+        """The cascade's offline pass over a group: the keys whose answers go to the model.
+        The others keep their offline grade, cached under their key."""
+
+        async def first(key: str) -> Grade | None:
+            target, answer = self.todo[key].target, self.todo[key].answer
+            return await self.llm.cascade_kept(target.question, target.rubric, answer)
+
+        # The whole group at once: the offline runner (a process pool) chunks it itself.
+        firsts = await asyncio.gather(*(first(k) for k in keys), return_exceptions=True)
+        uncertain: list[str] = []
+        for key, got in zip(keys, firsts, strict=True):
+            if isinstance(got, BaseException):
+                if not isinstance(got, Exception):
+                    raise got
+                self.failed[key] = f"the offline pass of the cascade failed ({got})"
+            elif got is None:
+                uncertain.append(key)
+            else:
+                self._keep(key, got)
+        if total > GUARD_GROUP:
+            self.say(
+                f"cascade: {done + len(keys):,}/{total:,} answers graded offline first, "
+                f"{self.llm.kept:,} kept"
+            )
+        return uncertain
+
+    def _say_cascade(self) -> None:
+        kept, sent = self.llm.kept, self.llm.sent
+        if kept + sent:
+            self.say(
+                f"cascade: {kept:,} of {kept + sent:,} answers kept offline "
+                f"({kept / (kept + sent):.0%}), {sent:,} sent to the batch API "
+                f"(uncertain band {self.llm.cascade})"
+            )
 
     async def _guards(self, keys: list[str]) -> list[tuple[str, GuardReport]]:
         slots = asyncio.Semaphore(GUARDS_IN_FLIGHT)
@@ -343,7 +389,9 @@ class BatchGrader:
         await asyncio.gather(*(one(o) for o in outcomes if self._open(o.key)))
 
     def _open(self, key: str) -> bool:
-        return key in self.todo and key not in self.graded and key not in self.fallbacks
+        return key in self.todo and not (
+            key in self.graded or key in self.fallbacks or key in self.failed
+        )
 
     async def _grade_outcome(self, outcome: Outcome) -> None:
         item = self.todo[outcome.key]
@@ -401,6 +449,8 @@ class BatchGrader:
         return results
 
     def _not_yet(self, key: str, state: dict[str, str]) -> str:
+        if key in self.failed:
+            return self.failed[key]
         job_id = self.where.get(key)
         if job_id is None and key in self.unsettled:
             return UNSETTLED

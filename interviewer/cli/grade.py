@@ -143,7 +143,8 @@ def grade_command(
 
     With --judge cascade:openai:MODEL (any model spec after cascade:), the offline judge
     grades every row first and only rows whose offline score is in the band where it is
-    often wrong go to the model (the band and its figures: interviewer eval).
+    often wrong go to the model (the band and its figures: interviewer eval). With
+    --batch-api too, only those rows are submitted; the others keep the offline grade.
 
     With --batch-api the requests go to the provider's batch API in files within its limits;
     each job is recorded in the grade cache as soon as it is accepted, its counts are
@@ -186,9 +187,7 @@ def grade_command(
     spec = JudgeSpec.parse(settings.judge)
     batch_api = batch_api or resume
     if batch_api:
-        grade_batch.check_batch_options(
-            spec.provider, no_cache, spec.cascade, settings.database_url
-        )
+        grade_batch.check_batch_options(spec.provider, no_cache, settings.database_url)
     out = out or file.with_name(file.stem + ".results.jsonl")
     outputs = {"--out": out, "--csv": csv_out, "--report": report}
     check_outputs([file], {k: v for k, v in outputs.items() if v is not None})
@@ -334,7 +333,7 @@ def grade_command(
         f"{len(results)} rows: {len(results) - len(failed)} graded "
         f"({from_cache} from cache){fallback_note}, {len(failed)} failed → {out}"
     )
-    if llm is not None and llm.cascade is not None:
+    if llm is not None and llm.cascade is not None and not batch_api:  # (it says its own)
         asked = llm.sent + llm.kept
         err.print(
             f"cascade: {llm.sent} of {asked} answers graded went to {llm.provider.spec} "

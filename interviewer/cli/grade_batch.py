@@ -33,22 +33,13 @@ class Stopped:
     abort: asyncio.Event
 
 
-def check_batch_options(
-    provider: str, no_cache: bool, cascade: bool = False, database_url: str | None = None
-) -> None:
+def check_batch_options(provider: str, no_cache: bool, database_url: str | None = None) -> None:
     if database_url:
         raise ConfigError(
             "--batch-api does not yet record its jobs in PostgreSQL (database_url is set): "
             "they are kept in the SQLite grade cache of the data folder",
             hint="Unset INTERVIEWER_DATABASE_URL (or database_url in the config file) for "
             "this run, or drop --batch-api to grade live.",
-        )
-    if cascade:
-        raise ConfigError(
-            "--batch-api does not yet run a cascade (cascade:PROVIDER:MODEL): it would send "
-            "every answer to the model, not only the uncertain ones",
-            hint="Drop cascade: to grade every answer through the batch API, or drop "
-            "--batch-api to grade the cascade live.",
         )
     if provider not in ("openai", "anthropic", "compatible"):
         raise ConfigError(

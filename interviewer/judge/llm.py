@@ -182,15 +182,29 @@ class LLMJudge:
         # evidence check and a fallback grade all read this one answer (a runner in another
         # process prepares the same text the same way).
         prepared = PreparedAnswer.of(answer)
+        if self.cascade is not None:
+            kept = await self.cascade_kept(question, rubric, prepared)
+            if kept is not None:
+                return kept
+        return await self._model_grade(question, rubric, prepared)
+
+    async def cascade_kept(
+        self, question: Question, rubric: Rubric, answer: str | PreparedAnswer
+    ) -> Grade | None:
+        """The cascade's one decision, for live and batch grading alike: the offline grade
+        (on the offline runner, a worker process in batch grading, else a thread), kept and
+        noted as such when its score is outside the uncertain band; None when the answer
+        goes to the model. Counts both (`kept`, `sent`)."""
         if self.cascade is None:
-            return await self._model_grade(question, rubric, prepared)
+            raise ValueError(f"{self.spec} is not a cascade: every answer goes to the model")
+        prepared = PreparedAnswer.of(answer)
         if self.offline_runner is not None:
             first = await self.offline_runner(question, rubric, prepared.original)
         else:
             first = await asyncio.to_thread(self.offline.grade, question, rubric, prepared)
         if self.cascade.uncertain(first.score):
             self.sent += 1
-            return await self._model_grade(question, rubric, prepared)
+            return None
         self.kept += 1
         note = (
             f"cascade: the offline score {first.score:.0f} is outside the uncertain band "

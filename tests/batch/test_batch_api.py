@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from interviewer.bank.loader import load_bank
+from interviewer.batch import batch_api as batch_api_module
 from interviewer.batch import provider_batch
 from interviewer.batch.batch_api import (
     NOT_SUBMITTED,
@@ -38,11 +39,12 @@ from interviewer.batch.provider_batch import (
     split,
 )
 from interviewer.batch.resolve import Resolver
-from interviewer.batch.runner import Job, plan
+from interviewer.batch.runner import Job, plan, run
 from interviewer.cli.grade_batch import check_no_pending
 from interviewer.config import JudgeSpec, load_settings
 from interviewer.errors import ConfigError
 from interviewer.judge import offline_judge
+from interviewer.judge.cascade import CascadeBand
 from interviewer.judge.llm import LLMJudge
 from interviewer.llm.providers import AnthropicProvider, OpenAIProvider
 from tests.support.batch_server import BatchServer, BatchState
@@ -54,6 +56,8 @@ QUOTES = {
     "merge-no-latency": "推理时可以合并回 W0",
 }
 INVENTED = "B 初始化为零，A 随机初始化"
+# Half of GOOD: the offline judge gives it about 51 points (GOOD: about 77).
+MID = "LoRA 只训练两个低秩矩阵 A 和 B，原来的权重冻结。"
 
 
 def reply(answer: str, kp_ids: list[str]) -> dict[str, Any]:
@@ -183,6 +187,63 @@ async def test_split_submit_poll_and_map_back_with_failures_flagged(
     for i in range(40):
         assert (cache.get(key_of(jobs, i)) is None) == (i in fell_back)
     assert cache.jobs_for({j.key for j in jobs}) == [], "collected jobs are forgotten"
+
+
+async def test_a_cascade_submits_only_the_answers_its_offline_pass_is_unsure_of(
+    small_bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batch_api_module, "GUARD_GROUP", 5)  # three groups of 12 answers
+    band = CascadeBand(low=40, high=70)  # MID's offline score in it, GOOD's above it
+    texts = [f"{text} #{i}" for i, text in enumerate([GOOD, MID, MID, GOOD, MID, GOOD] * 2)]
+    rows: list[Parsed] = [
+        Row(id=f"r{i}", line=i + 1, question_id="lora-principle", answer=text)
+        for i, text in enumerate(texts)
+    ]
+    state = BatchState(duration=0.3, reply=reply)
+    with BatchServer(state) as srv:
+        llm = openai_llm(srv.url)
+        llm.cascade = band
+        jobs = planned(small_bank, rows, llm)
+        bank = load_bank(small_bank)
+        q, r = bank.question("lora-principle"), bank.rubric("lora-principle")
+        offline = [offline_judge().grade(q, r, text) for text in texts]
+        unsure = [i for i, g in enumerate(offline) if band.uncertain(g.score)]
+        assert unsure == [i for i, text in enumerate(texts) if MID in text]
+        cache = GradeCache(tmp_path / "cache.sqlite")
+        done, said = await grade(llm, jobs, cache)
+
+        # The live cascade over the same rows and cache: every grade served, nothing asked.
+        asked = state.calls.count("POST /v1/chat/completions")
+        live = openai_llm(srv.url)
+        live.cascade = band
+        again = await run(jobs, live.agrade, cache=cache, concurrency=4)
+        await live.aclose()
+        assert state.calls.count("POST /v1/chat/completions") == asked
+
+    # Only the uncertain answers reached the batch API, each once.
+    assert sorted(state.submitted) == sorted(jobs[i].key for i in unsure)
+    assert [len(j.requests) for j in state.jobs.values()] == [len(unsure)]
+    assert (
+        "cascade: 6 of 12 answers kept offline (50%), 6 sent to the batch API "
+        "(uncertain band [40, 70))"
+    ) in said, said
+    assert [line for line in said if "graded offline first" in line] == [
+        "cascade: 5/12 answers graded offline first, 2 kept",
+        "cascade: 10/12 answers graded offline first, 5 kept",
+        "cascade: 12/12 answers graded offline first, 6 kept",
+    ]
+    for i, result in done.results.items():
+        assert result.error is None and "judge_fallback" not in result.flags
+        if i in unsure:
+            assert result.judge == "cascade:compatible:scripted"
+        else:  # the offline judge's grade, cached under the row's key
+            assert result.judge == "offline (cascade, compatible:scripted not asked)"
+            assert result.score == offline[i].score
+            assert [v.verdict for v in result.verdicts] == [v.verdict for v in offline[i].verdicts]
+            kept = cache.get(jobs[i].key)
+            assert kept is not None and kept.score == offline[i].score
+        assert again[i].cached and again[i].score == result.score
+        assert again[i].judge == result.judge
 
 
 async def test_a_job_that_expires_falls_back_for_its_unanswered_rows(

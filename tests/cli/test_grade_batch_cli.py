@@ -1,6 +1,7 @@
 """`interviewer grade --batch-api` in a real subprocess against the loopback batch server
 (tests/support/batch_server.py): the acceptance run (2,000 rows, 5% failed requests, the
-process killed after submitting and the job collected with --resume), the process killed
+process killed after submitting and the job collected with --resume), a cascade (only its
+uncertain rows submitted; killed after submitting and resumed), the process killed
 between the provider making a batch and the job being recorded (the batch adopted, or the
 pending submission dropped), Ctrl+C, a wait that runs out, and the options it refuses."""
 
@@ -19,11 +20,14 @@ from typing import Any, cast
 
 import pytest
 
+from interviewer.bank.loader import load_bank
 from interviewer.batch.batch_api import UNSETTLED, BatchRun
 from interviewer.batch.provider_batch import key_of
 from interviewer.batch.runner import BatchResult
 from interviewer.cli.grade_batch import unfinished
-from tests.batch.test_batch_api import GOOD, reply
+from interviewer.judge import offline_judge
+from interviewer.judge.cascade import fitted_band
+from tests.batch.test_batch_api import GOOD, MID, reply
 from tests.cli.test_grade_cli import env, strict_results
 from tests.support.batch_server import BatchServer, BatchState
 
@@ -56,6 +60,24 @@ def answers(path: Path, n: int) -> Path:
         lines.append(json.dumps({"id": f"r{i}", "question_id": "lora-principle", "answer": text}))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def mixed_answers(path: Path, n: int, bank_dir: Path) -> list[bool]:
+    """GOOD and MID in turn (about 77 and 51 offline points); which rows the shipped
+    cascade band finds uncertain, by the offline judge in this process."""
+    texts = [f"{GOOD if i % 2 == 0 else MID} #{i}" for i in range(n)]
+    lines = [
+        json.dumps({"id": f"r{i}", "question_id": "lora-principle", "answer": text})
+        for i, text in enumerate(texts)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    bank = load_bank(bank_dir)
+    judge = offline_judge()
+    judge.learn_terms(list(bank.rubrics.values()))
+    q, r = bank.question("lora-principle"), bank.rubric("lora-principle")
+    unsure = [fitted_band().uncertain(judge.grade(q, r, text).score) for text in texts]
+    assert 0 < sum(unsure) < n, "the rows must test both ways"
+    return unsure
 
 
 def audited_cache(tmp: Path) -> Path:
@@ -155,6 +177,91 @@ def test_2000_rows_with_5_percent_failures_killed_after_submit_then_resumed(
     assert query(db, "SELECT count(*) FROM batch_jobs") == (0,)
 
 
+def test_a_cascade_submits_only_its_uncertain_rows(tmp_path: Path, small_bank: Path) -> None:
+    n = 40
+    unsure = mixed_answers(tmp_path / "answers.jsonl", n, small_bank)
+    db = audited_cache(tmp_path)
+    state = BatchState(duration=0.5, reply=reply)
+    with BatchServer(state) as srv:
+        proc = run_cli(
+            command(tmp_path / "answers.jsonl", "cascade:compatible:scripted", "--batch-api"),
+            tmp_path,
+            batch_env(tmp_path, small_bank, srv.url),
+        )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    sent, kept = sum(unsure), n - sum(unsure)
+    assert (
+        f"cascade: {kept} of {n} answers kept offline ({kept / n:.0%}), {sent} sent to the "
+        "batch API (uncertain band [15, 75))"
+    ) in proc.stderr, proc.stderr
+    assert len(state.submitted) == sent == len(set(state.submitted))
+    out = strict_results(tmp_path / "out.jsonl")
+    assert [r["id"] for r in out] == [f"r{i}" for i in range(n)]
+    for r, uncertain in zip(out, unsure, strict=True):
+        assert r["error"] is None
+        kept_by = "offline (cascade, compatible:scripted not asked)"
+        assert r["judge"] == ("cascade:compatible:scripted" if uncertain else kept_by), r
+    assert query(db, "SELECT count(*), count(DISTINCT key) FROM writes") == (n, n)
+
+
+def test_a_cascade_killed_after_submit_is_resumed_and_grades_every_row_once(
+    tmp_path: Path, small_bank: Path
+) -> None:
+    n = 200
+    unsure = mixed_answers(tmp_path / "answers.jsonl", n, small_bank)
+    sent, kept = sum(unsure), n - sum(unsure)
+    batches = -(-sent // 25)
+    db = audited_cache(tmp_path)
+    state = BatchState(duration=600.0, reply=reply)
+    with BatchServer(state) as srv:
+        run_env = batch_env(tmp_path, small_bank, srv.url)
+        judge = "cascade:compatible:scripted"
+        cmd = command(tmp_path / "answers.jsonl", judge, "--batch-api", "--batch-size", "25")
+        proc = subprocess.Popen(
+            cmd,
+            cwd=tmp_path,
+            env=run_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 240
+            while (query(db, "SELECT count(*) FROM batch_jobs") or (0,))[0] < batches:
+                assert proc.poll() is None, "the run ended before it was killed"
+                assert time.monotonic() < deadline, "the batches were not submitted in time"
+                time.sleep(0.05)
+            os.killpg(proc.pid, signal.SIGKILL)  # after submitting, while the jobs run
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        assert proc.returncode == -signal.SIGKILL
+        assert query(db, "SELECT count(*) FROM batch_requests") == (sent,)
+        # The rows the offline pass kept were cached before anything was submitted.
+        assert query(db, "SELECT count(*) FROM writes") == (kept,)
+
+        state.duration = 1.0  # the jobs have ended
+        resumed = run_cli([*cmd, "--resume"], tmp_path, run_env, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    err = resumed.stderr
+    assert f"resuming {batches} batch job(s) submitted earlier, holding {sent} of the {sent}" in err
+    assert "submitted batch" not in err and "answers kept offline" not in err
+    # Nothing submitted twice, nothing certain submitted at all.
+    keys = [key_of(c) for c in state.submitted]
+    assert len(keys) == sent == len(set(keys))
+    out = strict_results(tmp_path / "out.jsonl")
+    assert [r["id"] for r in out] == [f"r{i}" for i in range(n)]
+    for r, uncertain in zip(out, unsure, strict=True):
+        assert r["error"] is None
+        kept_by = "offline (cascade, compatible:scripted not asked)"
+        assert r["judge"] == (judge if uncertain else kept_by), r
+    assert f"{n} rows: {n} graded ({kept} from cache)" in err
+    # Every row graded once: one grade written per row, over both runs.
+    assert query(db, "SELECT count(*), count(DISTINCT key) FROM writes") == (n, n)
+    assert query(db, "SELECT count(*) FROM batch_jobs") == (0,)
+
+
 def test_ctrl_c_while_waiting_leaves_the_job_to_resume(tmp_path: Path, small_bank: Path) -> None:
     src = answers(tmp_path / "answers.jsonl", 30)
     state = BatchState(duration=600.0, reply=reply)
@@ -231,10 +338,6 @@ def test_batch_api_needs_an_llm_judge_and_the_cache(tmp_path: Path, small_bank: 
     base = [sys.executable, "-m", "interviewer", "grade", str(src)]
     for extra, message in (
         (["--batch-api"], "--batch-api needs an LLM judge"),
-        (
-            ["--judge", "cascade:compatible:m", "--base-url", "http://127.0.0.1:9/v1", "--resume"],
-            "does not yet run a cascade",
-        ),
         (
             [
                 "--judge",
