@@ -236,7 +236,7 @@ class LLMJudge:
         return self._verified(rubric, prepared, report, reply, usage, started)
 
     # The steps of a grade, also used one by one by the providers' batch APIs
-    # (interviewer.batch.batch_jobs): guards, the request, and the reply checked.
+    # (interviewer.batch.batch_api): guards, the request, and the reply checked.
 
     async def guard(
         self, question: Question, rubric: Rubric, answer: str | PreparedAnswer
