@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from interviewer.batch.cache import BatchJob, GradeCache, Submission
+from interviewer.batch.cache import BatchJob, JobCache, Submission
 from interviewer.batch.provider_batch import BatchAPI, JobStatus, Limits, Outcome, Packer
 from interviewer.batch.runner import BatchResult, Job, Target, best_result
 from interviewer.judge.guards import GuardReport
@@ -79,7 +79,7 @@ class BatchGrader:
         self,
         llm: LLMJudge,
         api: BatchAPI,
-        cache: GradeCache,
+        cache: JobCache,
         options: Options,
         *,
         stop: asyncio.Event,

@@ -1,5 +1,5 @@
 """A cache of grades, so that a re-run skips rows already graded: SQLite in the data folder
-(the default), or a PostgreSQL table when `database_url` is set (interviewer.batch.pgcache),
+(the default), or PostgreSQL tables when `database_url` is set (interviewer.batch.pgcache),
 shared by every process and machine grading.
 
 The key is a hash of the judge spec, the rubric (its whole content, so an edited rubric is
@@ -53,7 +53,7 @@ def cache_path(settings: Settings) -> Path:
     return settings.data_dir / "grade-cache.sqlite"
 
 
-def open_grade_cache(settings: Settings) -> Cache:
+def open_grade_cache(settings: Settings) -> JobCache:
     if settings.database_url:
         from interviewer.batch.pgcache import PgGradeCache
 
@@ -81,6 +81,34 @@ class Submission:
     endpoint: str
     created_at: float  # before the provider was asked
     keys: tuple[str, ...]
+
+
+class JobCache(Cache, Protocol):
+    """The grade cache with the records of provider batches (`grade --batch-api`); both
+    backends keep the same contract (tests/batch/test_cache.py)."""
+
+    def record_submission(
+        self, submission_id: str, judge: str, endpoint: str, keys: list[str]
+    ) -> None: ...
+
+    def submissions(self) -> list[Submission]: ...
+
+    def drop_submission(self, submission_id: str) -> None: ...
+
+    def record_job(
+        self,
+        job_id: str,
+        judge: str,
+        endpoint: str,
+        keys: list[str],
+        submission_id: str | None = None,
+    ) -> None: ...
+
+    def jobs_for(self, keys: set[str]) -> list[BatchJob]: ...
+
+    def job_ids(self) -> set[str]: ...
+
+    def drop_keys(self, job_id: str, keys: list[str]) -> None: ...
 
 
 class GradeCache:
@@ -149,7 +177,7 @@ class GradeCache:
             "FROM batch_submissions s JOIN batch_submission_keys k "
             "ON k.submission_id = s.submission_id ORDER BY s.created_at, s.submission_id"
         ).fetchall()
-        return [Submission(*head, keys=keys) for head, keys in _grouped(rows)]
+        return [Submission(*head, keys=keys) for head, keys in grouped(rows)]
 
     def drop_submission(self, submission_id: str) -> None:
         """Forget a submission whose batch never reached the provider."""
@@ -194,7 +222,7 @@ class GradeCache:
         ).fetchall()
         return [
             BatchJob(*head, keys=job_keys)
-            for head, job_keys in _grouped(rows)
+            for head, job_keys in grouped(rows)
             if keys.intersection(job_keys)
         ]
 
@@ -220,7 +248,7 @@ class GradeCache:
         self.conn.close()
 
 
-def _grouped(
+def grouped(
     rows: list[tuple[str, str, str, float, str]],
 ) -> list[tuple[tuple[str, str, str, float], tuple[str, ...]]]:
     """Rows of (id, judge, endpoint, time, key), one per key, as each id's (id, judge,

@@ -1,24 +1,57 @@
 """The grade cache in PostgreSQL: one row per key (see interviewer.batch.cache.cache_key),
 the grade's JSON. Writers never conflict: the same key always holds the same grade, and
-the last write wins."""
+the last write wins.
+
+The records of provider batches (`grade --batch-api`) are the SQLite cache's tables,
+prefixed `grade_`: a pending submission and its keys, replaced by its job and the job's
+keys in one transaction (interviewer.batch.cache). Every process and machine pointed at
+the database sees the same jobs, so any of them can `--resume` them.
+"""
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from interviewer import pg
+from interviewer.batch.cache import BatchJob, Submission, grouped
 from interviewer.judge.schema import Grade
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS grade_cache (
-    key text PRIMARY KEY,
-    grade text NOT NULL
-);
-"""
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS grade_cache (
+        key text PRIMARY KEY,
+        grade text NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS grade_batch_jobs (
+        job_id text PRIMARY KEY,
+        judge text NOT NULL,
+        endpoint text NOT NULL,
+        submitted_at double precision NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS grade_batch_requests (
+        key text NOT NULL,
+        job_id text NOT NULL REFERENCES grade_batch_jobs (job_id),
+        PRIMARY KEY (key, job_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS grade_batch_requests_job ON grade_batch_requests (job_id)",
+    """CREATE TABLE IF NOT EXISTS grade_batch_submissions (
+        submission_id text PRIMARY KEY,
+        judge text NOT NULL,
+        endpoint text NOT NULL,
+        created_at double precision NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS grade_batch_submission_keys (
+        submission_id text NOT NULL REFERENCES grade_batch_submissions (submission_id),
+        key text NOT NULL,
+        PRIMARY KEY (submission_id, key)
+    )""",
+)
 
 
 class PgGradeCache:
     def __init__(self, url: str) -> None:
         self.url = url
-        pg.ensure_schema(url, "grade_cache", lambda conn: conn.execute(SCHEMA))
+        pg.ensure_schema(url, "grade_cache", _create)
 
     def get(self, key: str) -> Grade | None:
         with pg.connection(self.url) as conn:
@@ -33,5 +66,109 @@ class PgGradeCache:
                 (key, grade.model_dump_json()),
             )
 
+    # --- provider batch jobs (the contract: interviewer.batch.cache.JobCache) ---------
+
+    def record_submission(
+        self, submission_id: str, judge: str, endpoint: str, keys: list[str]
+    ) -> None:
+        with pg.connection(self.url) as conn, conn.transaction():
+            conn.execute(
+                "INSERT INTO grade_batch_submissions (submission_id, judge, endpoint, "
+                "created_at) VALUES (%s, %s, %s, %s)",
+                (submission_id, judge, endpoint, time.time()),
+            )
+            conn.execute(
+                "INSERT INTO grade_batch_submission_keys (submission_id, key) "
+                "SELECT %s, unnest(%s::text[]) ON CONFLICT DO NOTHING",
+                (submission_id, keys),
+            )
+
+    def submissions(self) -> list[Submission]:
+        with pg.connection(self.url) as conn:
+            rows = conn.execute(
+                "SELECT s.submission_id AS id, s.judge, s.endpoint, s.created_at AS at, k.key "
+                "FROM grade_batch_submissions s JOIN grade_batch_submission_keys k "
+                "ON k.submission_id = s.submission_id "
+                "ORDER BY s.created_at, s.submission_id, k.key"
+            ).fetchall()
+        return [Submission(*head, keys=keys) for head, keys in grouped(_tuples(rows))]
+
+    def drop_submission(self, submission_id: str) -> None:
+        with pg.connection(self.url) as conn, conn.transaction():
+            _drop_submission(conn, submission_id)
+
+    def record_job(
+        self,
+        job_id: str,
+        judge: str,
+        endpoint: str,
+        keys: list[str],
+        submission_id: str | None = None,
+    ) -> None:
+        """The job and its keys, replacing its pending submission (if any), in one
+        transaction: if the job cannot be recorded, the submission stays."""
+        with pg.connection(self.url) as conn, conn.transaction():
+            if submission_id is not None:
+                _drop_submission(conn, submission_id)
+            conn.execute(
+                "INSERT INTO grade_batch_jobs (job_id, judge, endpoint, submitted_at) "
+                "VALUES (%s, %s, %s, %s)",
+                (job_id, judge, endpoint, time.time()),
+            )
+            conn.execute(
+                "INSERT INTO grade_batch_requests (key, job_id) "
+                "SELECT unnest(%s::text[]), %s ON CONFLICT DO NOTHING",
+                (keys, job_id),
+            )
+
+    def jobs_for(self, keys: set[str]) -> list[BatchJob]:
+        # Every recorded job is read and filtered here, as the SQLite cache does: a live
+        # run asks with every key of its file, which would be a large array to send.
+        with pg.connection(self.url) as conn:
+            rows = conn.execute(
+                "SELECT j.job_id AS id, j.judge, j.endpoint, j.submitted_at AS at, r.key "
+                "FROM grade_batch_jobs j JOIN grade_batch_requests r ON r.job_id = j.job_id "
+                "ORDER BY j.submitted_at, j.job_id, r.key"
+            ).fetchall()
+        return [
+            BatchJob(*head, keys=job_keys)
+            for head, job_keys in grouped(_tuples(rows))
+            if keys.intersection(job_keys)
+        ]
+
+    def job_ids(self) -> set[str]:
+        with pg.connection(self.url) as conn:
+            rows = conn.execute("SELECT job_id FROM grade_batch_jobs").fetchall()
+        return {row["job_id"] for row in rows}
+
+    def drop_keys(self, job_id: str, keys: list[str]) -> None:
+        with pg.connection(self.url) as conn, conn.transaction():
+            conn.execute(
+                "DELETE FROM grade_batch_requests WHERE job_id = %s AND key = ANY(%s::text[])",
+                (job_id, keys),
+            )
+            conn.execute(
+                "DELETE FROM grade_batch_jobs WHERE job_id = %s AND NOT EXISTS "
+                "(SELECT 1 FROM grade_batch_requests WHERE job_id = %s)",
+                (job_id, job_id),
+            )
+
     def close(self) -> None:
         pass  # (the connections are the process's pool's)
+
+
+def _create(conn: pg.Connection) -> None:
+    for statement in SCHEMA:  # (one at a time: the pool's connections prepare each)
+        conn.execute(statement)
+
+
+def _drop_submission(conn: pg.Connection, submission_id: str) -> None:
+    conn.execute(
+        "DELETE FROM grade_batch_submission_keys WHERE submission_id = %s", (submission_id,)
+    )
+    conn.execute("DELETE FROM grade_batch_submissions WHERE submission_id = %s", (submission_id,))
+
+
+def _tuples(rows: list[dict[str, Any]]) -> list[tuple[str, str, str, float, str]]:
+    """Rows read as (id, judge, endpoint, at, key), for interviewer.batch.cache.grouped."""
+    return [(r["id"], r["judge"], r["endpoint"], r["at"], r["key"]) for r in rows]

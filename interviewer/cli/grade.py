@@ -161,7 +161,7 @@ def grade_command(
     """
     from interviewer.bank.loader import load_bank
     from interviewer.batch.batch_api import Options
-    from interviewer.batch.cache import GradeCache, open_grade_cache
+    from interviewer.batch.cache import open_grade_cache
     from interviewer.batch.inputs import RowError, read_rows
     from interviewer.batch.paths import check_outputs
     from interviewer.batch.report import safe_results
@@ -187,7 +187,7 @@ def grade_command(
     spec = JudgeSpec.parse(settings.judge)
     batch_api = batch_api or resume
     if batch_api:
-        grade_batch.check_batch_options(spec.provider, no_cache, settings.database_url)
+        grade_batch.check_batch_options(spec.provider, no_cache)
     out = out or file.with_name(file.stem + ".results.jsonl")
     outputs = {"--out": out, "--csv": csv_out, "--report": report}
     check_outputs([file], {k: v for k, v in outputs.items() if v is not None})
@@ -207,8 +207,8 @@ def grade_command(
     jobs, errors = plan(rows, Resolver(bank, encoder), judge_)
     cache = None if no_cache else open_grade_cache(settings)
     cached = sum(1 for j in jobs if cache and all(cache.get(t.key) is not None for t in j.targets))
-    if isinstance(cache, GradeCache) and not batch_api and not offline and not dry_run:
-        grade_batch.check_no_pending(cache, jobs)  # (batch jobs live in the SQLite cache)
+    if cache is not None and not batch_api and not offline and not dry_run:
+        grade_batch.check_no_pending(cache, jobs)
 
     if dry_run:
         _dry_run(rows, jobs, errors, cached, spec)
@@ -256,7 +256,7 @@ def grade_command(
         nonlocal batch_run
         try:
             if batch_api:
-                assert llm is not None and isinstance(cache, GradeCache)
+                assert llm is not None and cache is not None
                 options = Options(
                     poll=batch_poll, wait=batch_wait, batch_size=batch_size, max_poll=60.0
                 )

@@ -20,7 +20,7 @@ from interviewer.errors import ConfigError
 
 if TYPE_CHECKING:
     from interviewer.batch.batch_api import BatchRun, Options
-    from interviewer.batch.cache import GradeCache
+    from interviewer.batch.cache import JobCache
     from interviewer.batch.runner import BatchResult, Job
     from interviewer.judge.llm import LLMJudge
 
@@ -33,14 +33,7 @@ class Stopped:
     abort: asyncio.Event
 
 
-def check_batch_options(provider: str, no_cache: bool, database_url: str | None = None) -> None:
-    if database_url:
-        raise ConfigError(
-            "--batch-api does not yet record its jobs in PostgreSQL (database_url is set): "
-            "they are kept in the SQLite grade cache of the data folder",
-            hint="Unset INTERVIEWER_DATABASE_URL (or database_url in the config file) for "
-            "this run, or drop --batch-api to grade live.",
-        )
+def check_batch_options(provider: str, no_cache: bool) -> None:
     if provider not in ("openai", "anthropic", "compatible"):
         raise ConfigError(
             "--batch-api needs an LLM judge: it sends the requests to a provider's batch API",
@@ -55,7 +48,7 @@ def check_batch_options(provider: str, no_cache: bool, database_url: str | None 
         )
 
 
-def check_no_pending(cache: GradeCache, jobs: list[Job]) -> None:
+def check_no_pending(cache: JobCache, jobs: list[Job]) -> None:
     """A live run must not pay again for rows that are in a batch job not yet collected."""
     keys = {t.key for j in jobs for t in j.targets}
     recorded = cache.jobs_for(keys)
@@ -86,7 +79,7 @@ def resume_command() -> str:
 async def run_batch_api(
     jobs: list[Job],
     llm: LLMJudge,
-    cache: GradeCache,
+    cache: JobCache,
     options: Options,
     stopped: Stopped,
     err: Console,

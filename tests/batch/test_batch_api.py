@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from interviewer.batch.batch_api import (
     BatchRun,
     Options,
 )
-from interviewer.batch.cache import GradeCache
+from interviewer.batch.cache import JobCache, open_grade_cache
 from interviewer.batch.inputs import Parsed, Row
 from interviewer.batch.provider_batch import (
     BatchAPI,
@@ -120,7 +120,7 @@ def planned(small_bank: Path, rows: list[Parsed], llm: LLMJudge) -> list[Job]:
 async def grade(
     llm: LLMJudge,
     jobs: list[Job],
-    cache: GradeCache,
+    cache: JobCache,
     limits: Limits | None = None,
     stop: asyncio.Event | None = None,
     **options: Any,
@@ -146,9 +146,18 @@ def key_of(jobs: list[Job], i: int) -> str:
     return jobs[i].key
 
 
+@pytest.fixture
+def cache(tmp_path: Path, database_url: str | None) -> Iterator[JobCache]:
+    """The grade cache, with its batch records, on each backend in turn: SQLite in the data
+    folder, then a fresh PostgreSQL database."""
+    made = open_grade_cache(load_settings(data_dir=tmp_path / "data", database_url=database_url))
+    yield made
+    made.close()
+
+
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
 async def test_split_submit_poll_and_map_back_with_failures_flagged(
-    small_bank: Path, tmp_path: Path, provider: str
+    small_bank: Path, cache: JobCache, provider: str
 ) -> None:
     fate, by_key = fates()
     state = BatchState(duration=0.3, fate=fate, reply=reply, faults={"GET /v1/batches": [500]})
@@ -162,7 +171,6 @@ async def test_split_submit_poll_and_map_back_with_failures_flagged(
         jobs = planned(small_bank, rows, llm)
         for i, what in {7: "error", 11: "malformed", 23: "expired"}.items():
             by_key[key_of(jobs, i)] = what
-        cache = GradeCache(tmp_path / "cache.sqlite")
         run, said = await grade(llm, jobs, cache, Limits(requests=15, bytes=10**8))
     results = run.results
     # 40 distinct answers (the duplicate of row 3 shares its request) in batches of 15.
@@ -190,7 +198,7 @@ async def test_split_submit_poll_and_map_back_with_failures_flagged(
 
 
 async def test_a_cascade_submits_only_the_answers_its_offline_pass_is_unsure_of(
-    small_bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    small_bank: Path, cache: JobCache, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(batch_api_module, "GUARD_GROUP", 5)  # three groups of 12 answers
     band = CascadeBand(low=40, high=70)  # MID's offline score in it, GOOD's above it
@@ -209,7 +217,6 @@ async def test_a_cascade_submits_only_the_answers_its_offline_pass_is_unsure_of(
         offline = [offline_judge().grade(q, r, text) for text in texts]
         unsure = [i for i, g in enumerate(offline) if band.uncertain(g.score)]
         assert unsure == [i for i, text in enumerate(texts) if MID in text]
-        cache = GradeCache(tmp_path / "cache.sqlite")
         done, said = await grade(llm, jobs, cache)
 
         # The live cascade over the same rows and cache: every grade served, nothing asked.
@@ -247,13 +254,12 @@ async def test_a_cascade_submits_only_the_answers_its_offline_pass_is_unsure_of(
 
 
 async def test_a_job_that_expires_falls_back_for_its_unanswered_rows(
-    small_bank: Path, tmp_path: Path
+    small_bank: Path, cache: JobCache
 ) -> None:
     state = BatchState(duration=0.2, reply=reply, expire_jobs={2})
     with BatchServer(state) as srv:
         llm = openai_llm(srv.url)
         jobs = planned(small_bank, rows_for(20), llm)
-        cache = GradeCache(tmp_path / "cache.sqlite")
         run, _ = await grade(llm, jobs, cache, batch_size=10)
     flagged = [i for i, r in run.results.items() if "judge_fallback" in r.flags]
     assert flagged == list(range(15, 20)), "the second job expired half-way"
@@ -263,11 +269,10 @@ async def test_a_job_that_expires_falls_back_for_its_unanswered_rows(
 
 
 async def test_a_run_that_stops_waiting_leaves_jobs_a_later_run_collects(
-    small_bank: Path, tmp_path: Path
+    small_bank: Path, cache: JobCache
 ) -> None:
     state = BatchState(duration=1.0, reply=reply)
     with BatchServer(state) as srv:
-        cache = GradeCache(tmp_path / "cache.sqlite")
         llm = openai_llm(srv.url)
         jobs = planned(small_bank, rows_for(12), llm)
         first, _ = await grade(llm, jobs, cache, batch_size=5, wait=0.0)
@@ -288,23 +293,20 @@ async def test_a_run_that_stops_waiting_leaves_jobs_a_later_run_collects(
 
 
 async def test_stop_before_submitting_marks_rows_not_submitted(
-    small_bank: Path, tmp_path: Path
+    small_bank: Path, cache: JobCache
 ) -> None:
     stop = asyncio.Event()
     stop.set()
     with BatchServer(BatchState(reply=reply)) as srv:
         llm = openai_llm(srv.url)
-        run, _ = await grade(
-            llm, planned(small_bank, rows_for(3), llm), GradeCache(tmp_path / "c"), stop=stop
-        )
+        run, _ = await grade(llm, planned(small_bank, rows_for(3), llm), cache, stop=stop)
     assert [r.error for r in run.results.values()] == [
         f"line {i}: {NOT_SUBMITTED}" for i in (1, 2, 3)
     ]
 
 
-async def test_a_job_the_provider_lost_is_graded_offline(small_bank: Path, tmp_path: Path) -> None:
+async def test_a_job_the_provider_lost_is_graded_offline(small_bank: Path, cache: JobCache) -> None:
     with BatchServer(BatchState(duration=5.0, reply=reply)) as srv:
-        cache = GradeCache(tmp_path / "cache.sqlite")
         llm = openai_llm(srv.url)
         jobs = planned(small_bank, rows_for(4), llm)
         await grade(llm, jobs, cache, wait=0.0)
@@ -316,7 +318,7 @@ async def test_a_job_the_provider_lost_is_graded_offline(small_bank: Path, tmp_p
     assert cache.jobs_for({j.key for j in jobs}) == []
 
 
-async def test_ctrl_c_ends_a_status_check_that_hangs(small_bank: Path, tmp_path: Path) -> None:
+async def test_ctrl_c_ends_a_status_check_that_hangs(small_bank: Path, cache: JobCache) -> None:
     state = BatchState(duration=600.0, reply=reply, delays={"GET /v1/batches": 30.0})
     stop = asyncio.Event()
     with BatchServer(state) as srv:
@@ -324,7 +326,7 @@ async def test_ctrl_c_ends_a_status_check_that_hangs(small_bank: Path, tmp_path:
         jobs = planned(small_bank, rows_for(3), llm)
         asyncio.get_running_loop().call_later(1.0, stop.set)
         started = time.monotonic()
-        run, _ = await grade(llm, jobs, GradeCache(tmp_path / "cache.sqlite"), stop=stop)
+        run, _ = await grade(llm, jobs, cache, stop=stop)
         took = time.monotonic() - started
     assert took < 10, f"the hung status check held the run for {took:.1f}s"
     assert [s.job_id for s in run.running] == ["batch_0001"]
@@ -435,12 +437,11 @@ class CrashingAPI:
 @pytest.mark.parametrize("when", ["after", "before"])
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
 async def test_a_crash_between_submit_and_record_pays_once(
-    small_bank: Path, tmp_path: Path, provider: str, when: str
+    small_bank: Path, cache: JobCache, provider: str, when: str
 ) -> None:
     make = openai_llm if provider == "openai" else anthropic_llm
     state = BatchState(duration=0.3, reply=reply)
     with BatchServer(state) as srv:
-        cache = GradeCache(tmp_path / "cache.sqlite")
         llm = make(srv.url)
         jobs = planned(small_bank, rows_for(6), llm)
         keys = {j.key for j in jobs}
@@ -477,11 +478,10 @@ async def test_a_crash_between_submit_and_record_pays_once(
 
 
 async def test_a_submission_is_kept_when_listing_fails_and_its_rows_wait(
-    small_bank: Path, tmp_path: Path
+    small_bank: Path, cache: JobCache
 ) -> None:
     state = BatchState(duration=0.3, reply=reply)
     with BatchServer(state) as srv:
-        cache = GradeCache(tmp_path / "cache.sqlite")
         llm = openai_llm(srv.url)
         jobs = planned(small_bank, rows_for(3), llm)
         cache.record_submission("feedfacefeedface", llm.spec, llm.provider.endpoint, [jobs[0].key])
@@ -496,14 +496,14 @@ async def test_a_submission_is_kept_when_listing_fails_and_its_rows_wait(
 
 @pytest.mark.parametrize(("replies", "kept"), [([400], False), ([503] * 5, True)])
 async def test_a_failed_submit_keeps_its_submission_only_if_a_batch_may_exist(
-    small_bank: Path, tmp_path: Path, replies: list[int], kept: bool
+    small_bank: Path, cache: JobCache, replies: list[int], kept: bool
 ) -> None:
     """A 4xx is a refusal (no batch); a 5xx after the retries may hide a batch the provider
     made: its submission stays, for the next run to adopt or drop. (A 400 is not retried;
     a 503 is, 4 times.)"""
-    state = BatchState(duration=0.3, reply=reply, faults={"POST /v1/batches": replies})
+    # (a copy: the server consumes it, and the test runs once per backend)
+    state = BatchState(duration=0.3, reply=reply, faults={"POST /v1/batches": list(replies)})
     with BatchServer(state) as srv:
-        cache = GradeCache(tmp_path / "cache.sqlite")
         llm = openai_llm(srv.url)
         run, said = await grade(llm, planned(small_bank, rows_for(3), llm), cache)
         assert any("submitting a batch failed" in line for line in said), said
@@ -518,13 +518,12 @@ async def test_a_failed_submit_keeps_its_submission_only_if_a_batch_may_exist(
 
 
 async def test_a_running_batch_recorded_as_a_job_is_never_adopted(
-    small_bank: Path, tmp_path: Path
+    small_bank: Path, cache: JobCache
 ) -> None:
     """Anthropic: a running batch is matched by its time and size, so a batch of the same
     size recorded by another run (another submission) must not be taken."""
     state = BatchState(duration=600.0, reply=reply)
     with BatchServer(state) as srv:
-        cache = GradeCache(tmp_path / "cache.sqlite")
         llm = anthropic_llm(srv.url)
         jobs = planned(small_bank, rows_for(6), llm)
         # A submission of rows 3-5 that never reached the provider...

@@ -1,18 +1,23 @@
-"""The grade cache's records of provider batches (SQLite): a pending submission, replaced
-by its job in one transaction."""
+"""The grade cache's records of provider batches, on both backends (SQLite in the data
+folder, PostgreSQL tables): a pending submission, replaced by its job in one transaction."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from interviewer.batch.cache import GradeCache
+from interviewer.batch.cache import open_grade_cache
+from interviewer.config import load_settings
 
 
-def test_a_submission_is_replaced_by_its_job_or_kept_whole(tmp_path: Path) -> None:
-    cache = GradeCache(tmp_path / "cache.sqlite")
+def test_a_submission_is_replaced_by_its_job_or_kept_whole(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    settings = load_settings(data_dir=tmp_path / "data", database_url=database_url)
+    cache = open_grade_cache(settings)
     cache.record_submission("s1", "openai:m", "https://x/v1", ["k1", "k2"])
     cache.record_submission("s2", "openai:m", "https://x/v1", ["k3"])
     [s1, s2] = cache.submissions()
@@ -26,13 +31,25 @@ def test_a_submission_is_replaced_by_its_job_or_kept_whole(tmp_path: Path) -> No
     assert cache.job_ids() == {"batch_1"}
 
     # The job cannot be recorded (its id is taken): the submission is not lost either.
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
         cache.record_job("batch_1", "openai:m", "https://x/v1", ["k3"], "s2")
     assert [s.submission_id for s in cache.submissions()] == ["s2"]
     assert cache.jobs_for({"k3"}) == []
 
     cache.close()
-    again = GradeCache(tmp_path / "cache.sqlite")  # a new process: the records are kept
+    if database_url:  # as a new process: a new pool
+        from interviewer import pg
+
+        pg.close(database_url)
+    again = open_grade_cache(settings)  # a new process: the records are kept
     assert [s.keys for s in again.submissions()] == [("k3",)]
     again.drop_submission("s2")
     assert again.submissions() == [] and [j.job_id for j in again.jobs_for({"k2"})] == ["batch_1"]
+
+    # Collected keys are forgotten, and the job with its last one.
+    again.drop_keys("batch_1", ["k1"])
+    assert [j.keys for j in again.jobs_for({"k2"})] == [("k2",)] and again.jobs_for({"k1"}) == []
+    again.drop_keys("batch_1", ["k2"])
+    assert again.job_ids() == set() and again.jobs_for({"k1", "k2"}) == []
+    on_disk = (tmp_path / "data" / "grade-cache.sqlite").exists()
+    assert on_disk == (database_url is None)

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any, cast
 
+import psycopg
 import pytest
 
 from interviewer.bank.loader import load_bank
@@ -103,6 +104,42 @@ def query(db: Path, sql: str) -> Any:
             return conn.execute(sql).fetchone()
     except sqlite3.OperationalError:  # not made yet, or busy
         return None
+
+
+PG_AUDIT = (
+    "CREATE TABLE grade_cache (key text PRIMARY KEY, grade text NOT NULL)",
+    "CREATE TABLE writes (key text NOT NULL)",
+    "CREATE FUNCTION log_write() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN INSERT INTO writes (key) VALUES (NEW.key); RETURN NEW; END $$",
+    # (an upsert that finds the key updates it: logged as well, as SQLite's REPLACE is)
+    "CREATE TRIGGER log_write AFTER INSERT OR UPDATE ON grade_cache "
+    "FOR EACH ROW EXECUTE FUNCTION log_write()",
+)
+
+
+class Audited:
+    """The grade cache of the runs, made before the first one with a log `writes` of every
+    grade written, and read from outside them: the SQLite file in the data folder, or the
+    PostgreSQL database (its tables are SQLite's prefixed `grade_`). `query` takes SQLite's
+    table names."""
+
+    TABLES = ("batch_jobs", "batch_requests", "batch_submissions", "batch_submission_keys")
+
+    def __init__(self, tmp: Path, database_url: str | None) -> None:
+        self.url = database_url
+        if database_url is None:
+            self.db = audited_cache(tmp)
+            return
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            for statement in PG_AUDIT:
+                conn.execute(statement)
+
+    def query(self, sql: str) -> Any:
+        if self.url is None:
+            return query(self.db, sql)
+        sql = re.sub(rf"\b({'|'.join(self.TABLES)})\b", r"grade_\1", sql)
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            return conn.execute(sql).fetchone()
 
 
 def batch_env(tmp: Path, bank: Path, url: str) -> dict[str, str]:
@@ -363,14 +400,15 @@ CREATE = {
 @pytest.mark.parametrize("when", ["after_create", "before_create"])
 @pytest.mark.parametrize("judge", list(CREATE))
 def test_killed_between_submit_and_record_then_resumed_pays_once(
-    tmp_path: Path, small_bank: Path, judge: str, when: str
+    tmp_path: Path, small_bank: Path, judge: str, when: str, database_url: str | None
 ) -> None:
     """SIGKILL while the provider makes the batch (its id not sent back yet: after_create)
     or while the create request is refused and retried (no batch made: before_create);
-    --resume adopts the batch, or drops the pending submission and submits once."""
+    --resume adopts the batch, or drops the pending submission and submits once. On both
+    backends: the jobs recorded in the data folder's SQLite, or in PostgreSQL."""
     n = 40
     src = answers(tmp_path / "answers.jsonl", n)
-    db = audited_cache(tmp_path)
+    db = Audited(tmp_path, database_url)
     create = CREATE[judge]
     state = BatchState(duration=600.0, reply=reply)
     if when == "after_create":
@@ -379,6 +417,8 @@ def test_killed_between_submit_and_record_then_resumed_pays_once(
         state.faults[create] = [503] * 20  # refused, retried with back-off
     with BatchServer(state) as srv:
         run_env = batch_env(tmp_path, small_bank, srv.url)
+        if database_url:
+            run_env["INTERVIEWER_DATABASE_URL"] = database_url
         cmd = command(src, judge, "--batch-api")
         proc = subprocess.Popen(
             cmd,
@@ -402,10 +442,10 @@ def test_killed_between_submit_and_record_then_resumed_pays_once(
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
         assert proc.returncode == -signal.SIGKILL
-        assert query(db, "SELECT count(*) FROM batch_submission_keys") == (n,), "pending"
-        assert query(db, "SELECT count(*) FROM batch_jobs") == (0,), "no job recorded"
+        assert db.query("SELECT count(*) FROM batch_submission_keys") == (n,), "pending"
+        assert db.query("SELECT count(*) FROM batch_jobs") == (0,), "no job recorded"
         assert len(state.jobs) == (1 if when == "after_create" else 0)
-        sub = query(db, "SELECT submission_id FROM batch_submissions")[0]
+        sub = db.query("SELECT submission_id FROM batch_submissions")[0]
 
         # A live run would pay again for rows the provider may have: refused.
         plain = run_cli(command(src, judge), tmp_path, run_env)
@@ -435,9 +475,11 @@ def test_killed_between_submit_and_record_then_resumed_pays_once(
     assert [r["id"] for r in out] == [f"r{i}" for i in range(n)]
     assert all(r["error"] is None and r["judge"] == judge for r in out), out[:2]
     # Every row graded once: one grade written per row.
-    assert query(db, "SELECT count(*), count(DISTINCT key) FROM writes") == (n, n)
+    assert db.query("SELECT count(*), count(DISTINCT key) FROM writes") == (n, n)
     for table in ("batch_submissions", "batch_submission_keys", "batch_jobs", "batch_requests"):
-        assert query(db, f"SELECT count(*) FROM {table}") == (0,), table
+        assert db.query(f"SELECT count(*) FROM {table}") == (0,), table
+    on_disk = (tmp_path / "data" / "interviewer" / "grade-cache.sqlite").exists()
+    assert on_disk == (database_url is None)
 
 
 def test_rows_of_an_unsettled_submission_leave_the_run_unfinished() -> None:
