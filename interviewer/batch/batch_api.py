@@ -124,9 +124,12 @@ class BatchGrader:
     # --- pending submissions of a run that crashed -----------------------------------
 
     async def _settle(self) -> None:
-        """Adopt or drop every submission an earlier run recorded and did not replace by
-        its job (it stopped between asking the provider and recording the answer)."""
-        pending = self.cache.submissions()
+        """Adopt or drop every submission of this run's rows that an earlier run recorded
+        and did not replace by its job (it stopped between asking the provider and
+        recording the answer). A submission of other rows is left alone: it may be another
+        run's, still submitting on another machine, and that run or its --resume settles it."""
+        todo = set(self.todo)
+        pending = [s for s in self.cache.submissions() if not todo.isdisjoint(s.keys)]
         if not pending:
             return
         taken = self.cache.job_ids()  # a batch recorded already is no orphan

@@ -494,6 +494,28 @@ async def test_a_submission_is_kept_when_listing_fails_and_its_rows_wait(
     assert [s.submission_id for s in cache.submissions()] == ["feedfacefeedface"]
 
 
+async def test_a_submission_of_other_rows_is_left_to_its_own_run(
+    small_bank: Path, cache: JobCache
+) -> None:
+    """Runs sharing one cache (shards of a file on several machines, one PostgreSQL): a
+    pending submission of rows this run does not grade may be another run's, still between
+    its create and its record, so it is neither adopted nor dropped, nor even looked up."""
+    state = BatchState(duration=0.3, reply=reply)
+    with BatchServer(state) as srv:
+        llm = openai_llm(srv.url)
+        jobs = planned(small_bank, rows_for(6), llm)
+        theirs = [j.key for j in jobs[3:]]
+        cache.record_submission("0123456789abcdef", llm.spec, llm.provider.endpoint, theirs)
+        run, said = await grade(llm, jobs[:3], cache)
+    assert "GET /v1/batches" not in state.calls, "the provider was asked for its batches"
+    assert not any("batch submission 0123456789abcdef" in line for line in said), said
+    assert [s.submission_id for s in cache.submissions()] == ["0123456789abcdef"]
+    assert sorted(provider_batch.key_of(c) for c in state.submitted) == sorted(
+        j.key for j in jobs[:3]
+    )
+    assert all(r.error is None and r.judge == llm.spec for r in run.results.values())
+
+
 @pytest.mark.parametrize(("replies", "kept"), [([400], False), ([503] * 5, True)])
 async def test_a_failed_submit_keeps_its_submission_only_if_a_batch_may_exist(
     small_bank: Path, cache: JobCache, replies: list[int], kept: bool
