@@ -161,18 +161,35 @@ class BatchGrader:
             self.say(
                 f"dropped batch submission {sub.submission_id}: the provider has no batch from "
                 "it (an earlier run stopped before the batch was made); its "
-                f"{len(sub.keys)} requests are submitted again"
+                f"{len(self.todo.keys() & set(sub.keys))} requests of this run are submitted again"
             )
             return
-        self.cache.record_job(
-            found.job_id, sub.judge, sub.endpoint, list(sub.keys), sub.submission_id
-        )
         taken.add(found.job_id)
+        if not self._record(
+            found.job_id, sub.judge, sub.endpoint, list(sub.keys), sub.submission_id
+        ):
+            self.say(OTHER_RUN.format(job_id=found.job_id))
+            return
         self.say(
             f"adopted batch {found.job_id} ({len(sub.keys)} requests) of submission "
             f"{sub.submission_id}, which an earlier run submitted without recording it "
             f"({found.how})"
         )
+
+    def _record(
+        self, job_id: str, judge: str, endpoint: str, keys: list[str], submission_id: str
+    ) -> bool:
+        """Record the job in place of its submission; False when another run sharing the
+        cache (a --resume on another machine) recorded it first, between the provider's
+        create and this record: it holds the same keys, so nothing is lost or paid twice."""
+        try:
+            self.cache.record_job(job_id, judge, endpoint, keys, submission_id)
+        except Exception:
+            if job_id not in self.cache.job_ids():
+                raise
+            self.cache.drop_submission(submission_id)
+            return False
+        return True
 
     # --- submit ---------------------------------------------------------------------
 
@@ -230,7 +247,9 @@ class BatchGrader:
             if isinstance(got, BaseException):
                 if not isinstance(got, Exception):
                     raise got
-                self.failed[key] = f"the offline pass of the cascade failed ({got})"
+                self.failed[key] = (
+                    f"the offline pass of the cascade failed ({self.llm.describe(got)})"
+                )
             elif got is None:
                 uncertain.append(key)
             else:
@@ -247,8 +266,8 @@ class BatchGrader:
         if kept + sent:
             self.say(
                 f"cascade: {kept:,} of {kept + sent:,} answers kept offline "
-                f"({kept / (kept + sent):.0%}), {sent:,} sent to the batch API "
-                f"(uncertain band {self.llm.cascade})"
+                f"({kept / (kept + sent):.0%}), {sent:,} uncertain (band {self.llm.cascade}); "
+                f"{self._sent:,} requests submitted to the batch API"
             )
 
     async def _guards(self, keys: list[str]) -> list[tuple[str, GuardReport]]:
@@ -284,7 +303,8 @@ class BatchGrader:
             self.say(f"{reason}; its {len(chunk)} rows are graded offline")
             await self._fall_back_all(keys, reason)
             return
-        self.cache.record_job(job_id, spec, endpoint, keys, submission)
+        if not self._record(job_id, spec, endpoint, keys, submission):
+            self.say(OTHER_RUN.format(job_id=job_id))
         self.where.update((k, job_id) for k in keys)
         submitted.append(BatchJob(job_id, self.llm.spec, "", time.time(), tuple(keys)))
         self._sent += len(chunk)
@@ -470,3 +490,7 @@ UNSETTLED = (
     "command with --resume to settle it"
 )
 NOT_SUBMITTED = "not submitted (interrupted); run the same command with --resume to submit it"
+OTHER_RUN = (
+    "batch {job_id} was recorded by another run sharing this cache while this one recorded "
+    "it (a --resume elsewhere); both collect it, and each row is graded once"
+)

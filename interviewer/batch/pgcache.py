@@ -48,6 +48,9 @@ SCHEMA = (
 )
 
 
+KEY_CHUNK = 10_000  # keys a query, when looking jobs up by key
+
+
 class PgGradeCache:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -122,19 +125,27 @@ class PgGradeCache:
             )
 
     def jobs_for(self, keys: set[str]) -> list[BatchJob]:
-        # Every recorded job is read and filtered here, as the SQLite cache does: a live
-        # run asks with every key of its file, which would be a large array to send.
+        # The jobs are found by key in the database, KEY_CHUNK keys a query (the primary
+        # key serves it), and only theirs read: the tables hold every shard's jobs, and
+        # reading them all would cost every run the memory of the largest job list.
+        wanted, ids = sorted(keys), set[str]()
         with pg.connection(self.url) as conn:
+            for start in range(0, len(wanted), KEY_CHUNK):
+                found = conn.execute(
+                    "SELECT DISTINCT job_id FROM grade_batch_requests WHERE key = ANY(%s::text[])",
+                    (wanted[start : start + KEY_CHUNK],),
+                ).fetchall()
+                ids.update(row["job_id"] for row in found)
+            if not ids:
+                return []
             rows = conn.execute(
                 "SELECT j.job_id AS id, j.judge, j.endpoint, j.submitted_at AS at, r.key "
                 "FROM grade_batch_jobs j JOIN grade_batch_requests r ON r.job_id = j.job_id "
-                "ORDER BY j.submitted_at, j.job_id, r.key"
+                "WHERE j.job_id = ANY(%s::text[]) "
+                "ORDER BY j.submitted_at, j.job_id, r.key",
+                (sorted(ids),),
             ).fetchall()
-        return [
-            BatchJob(*head, keys=job_keys)
-            for head, job_keys in grouped(_tuples(rows))
-            if keys.intersection(job_keys)
-        ]
+        return [BatchJob(*head, keys=job_keys) for head, job_keys in grouped(_tuples(rows))]
 
     def job_ids(self) -> set[str]:
         with pg.connection(self.url) as conn:

@@ -20,6 +20,7 @@ from interviewer.batch import batch_api as batch_api_module
 from interviewer.batch import provider_batch
 from interviewer.batch.batch_api import (
     NOT_SUBMITTED,
+    OTHER_RUN,
     UNSETTLED,
     BatchGrader,
     BatchRun,
@@ -231,8 +232,8 @@ async def test_a_cascade_submits_only_the_answers_its_offline_pass_is_unsure_of(
     assert sorted(state.submitted) == sorted(jobs[i].key for i in unsure)
     assert [len(j.requests) for j in state.jobs.values()] == [len(unsure)]
     assert (
-        "cascade: 6 of 12 answers kept offline (50%), 6 sent to the batch API "
-        "(uncertain band [40, 70))"
+        "cascade: 6 of 12 answers kept offline (50%), 6 uncertain (band [40, 70)); "
+        "6 requests submitted to the batch API"
     ) in said, said
     assert [line for line in said if "graded offline first" in line] == [
         "cascade: 5/12 answers graded offline first, 2 kept",
@@ -514,6 +515,38 @@ async def test_a_submission_of_other_rows_is_left_to_its_own_run(
         j.key for j in jobs[:3]
     )
     assert all(r.error is None and r.judge == llm.spec for r in run.results.values())
+
+
+async def test_a_batch_adopted_by_another_run_before_its_record_is_collected_by_both(
+    small_bank: Path, tmp_path: Path, database_url: str | None
+) -> None:
+    """A --resume on another machine adopts a batch in the moment between its create and
+    its record (the provider made it; its id is not back yet): the run that made it must
+    not crash on the job already recorded, and every row is paid for once."""
+    settings = load_settings(data_dir=tmp_path / "data", database_url=database_url)
+    made, other = open_grade_cache(settings), open_grade_cache(settings)
+    # (the batch runs 3 s: long enough that neither run has collected it and forgotten the
+    # job before the other records it)
+    state = BatchState(duration=3.0, reply=reply, holds={"POST /v1/batches": 1.5})
+    with BatchServer(state) as srv:
+        llm = openai_llm(srv.url)
+        jobs = planned(small_bank, rows_for(6), llm)
+
+        async def resumed_meanwhile() -> tuple[BatchRun, list[str]]:
+            await asyncio.sleep(0.7)  # the batch is made, its reply held back
+            return await grade(openai_llm(srv.url), jobs, other)
+
+        (first, said), (second, said_too) = await asyncio.gather(
+            grade(llm, jobs, made), resumed_meanwhile()
+        )
+    made.close()
+    other.close()
+    # Which run meets the other's record depends on the server's threads: either way, one.
+    other_run = [line for line in said + said_too if "was recorded by another run" in line]
+    assert other_run == [OTHER_RUN.format(job_id="batch_0001")], (said, said_too)
+    assert sorted(provider_batch.key_of(c) for c in state.submitted) == sorted(j.key for j in jobs)
+    for done in (first, second):
+        assert all(r.error is None and r.judge == llm.spec for r in done.results.values())
 
 
 @pytest.mark.parametrize(("replies", "kept"), [([400], False), ([503] * 5, True)])

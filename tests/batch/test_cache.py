@@ -53,3 +53,25 @@ def test_a_submission_is_replaced_by_its_job_or_kept_whole(
     assert again.job_ids() == set() and again.jobs_for({"k1", "k2"}) == []
     on_disk = (tmp_path / "data" / "grade-cache.sqlite").exists()
     assert on_disk == (database_url is None)
+
+
+def test_jobs_are_found_by_any_of_their_keys_among_many(
+    tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A live run asks with every key of its file: each job holding one of them comes back
+    whole, once, oldest first, and no other (PostgreSQL looks the keys up a chunk at a
+    time: 3 keys a query here)."""
+    from interviewer.batch import pgcache
+
+    monkeypatch.setattr(pgcache, "KEY_CHUNK", 3)
+    cache = open_grade_cache(load_settings(data_dir=tmp_path / "data", database_url=database_url))
+    for n in range(4):
+        cache.record_job(f"batch_{n}", "openai:m", "https://x/v1", [f"k{n}a", f"k{n}b"])
+    asked = {"k0b", "k2a", "k2b", *(f"absent{i}" for i in range(10))}
+    found = cache.jobs_for(asked)
+    assert [(j.job_id, sorted(j.keys)) for j in found] == [
+        ("batch_0", ["k0a", "k0b"]),
+        ("batch_2", ["k2a", "k2b"]),
+    ]
+    assert cache.jobs_for({"absent"}) == [] and cache.jobs_for(set()) == []
+    cache.close()
