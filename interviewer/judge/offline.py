@@ -31,6 +31,7 @@ from interviewer.bank.schema import KeyPoint, Misconception, Question, Rubric
 from interviewer.judge.adhoc import is_adhoc
 from interviewer.judge.embed import Encoder, encoder
 from interviewer.judge.features import (
+    answer_against,
     answer_side,
     content_words,
     question_side,
@@ -195,11 +196,12 @@ class OfflineJudge:
         by_text = {u.text: u for u in units}
         q_side = question_side(_question_text(question), self.encoder)
         reference = is_adhoc(question.id)  # key points cut from a reference answer
+        against = answer_against(side, q_side)
         out = []
         for kp in key_points:
             targets = list(dict.fromkeys((kp.text.zh, kp.text.en)))
             x, best = target_features(
-                side, targets, kp.evidence.terms(), q_side, self.encoder, reference
+                side, targets, kp.evidence.terms(), q_side, self.encoder, reference, against
             )
             unit = by_text.get(side.unit_texts[best])
             p = self.model.probability(x)

@@ -92,8 +92,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 def cached_on_words(fn: F) -> F:
     """Mark an `lru_cache`d function whose results come from `Segmenter.cut`: its cache is
     cleared whenever the segmenter learns new terms."""
-    _TERM_DEPENDENT.append(fn.cache_clear)  # type: ignore[attr-defined]
+    on_new_terms(fn.cache_clear)  # type: ignore[attr-defined]
     return fn
+
+
+def on_new_terms(clear: Callable[[], None]) -> None:
+    """Call `clear` whenever the segmenter learns new terms (it forgets what was cut)."""
+    _TERM_DEPENDENT.append(clear)
 
 
 class Segmenter:
