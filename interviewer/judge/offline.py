@@ -38,7 +38,13 @@ from interviewer.judge.features import (
     soft_words,
     target_features,
 )
-from interviewer.judge.guards import GuardReport, rubric_terms, rubric_texts, run_guards
+from interviewer.judge.guards import (
+    GuardReport,
+    read_rubric,
+    rubric_terms,
+    rubric_texts,
+    run_guards,
+)
 from interviewer.judge.normalize import nfkc
 from interviewer.judge.prepared import PreparedAnswer
 from interviewer.judge.roles import bound_like_correction
@@ -98,7 +104,14 @@ class OfflineJudge:
         self, pairs: list[tuple[Question, Rubric]]
     ) -> dict[str, np.ndarray[Any, np.dtype[np.float32]]]:
         """Prepare many rubrics through the on-disk store of rubric embeddings; returns the
-        vectors, which worker processes take with `encoder.seed`."""
+        vectors, which worker processes take with `encoder.seed`. Their words are read here
+        too (`guards.read_rubric`, the misconceptions' phrases), once: worker processes
+        forked after this start with them read."""
+        for q, r in pairs:
+            read_rubric(q, r)
+            for m in r.misconceptions:
+                for phrase in m.evidence.terms():
+                    _phrase_tokens(phrase)
         return self.encoder.encode_stored([t for q, r in pairs for t in _own_texts(q, r)])
 
     def prefetch(self, answers: Sequence[str | PreparedAnswer]) -> None:
