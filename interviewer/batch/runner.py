@@ -272,10 +272,17 @@ async def run(
 # --- offline grading in worker processes ---------------------------------------------------
 
 _worker_judge: Any = None
+_worker_rubrics: list[tuple[Question, Rubric]] = []
+
+# What a chunk names a row's rubric by: its index in the pool's rubrics (sent to each worker
+# once, when it starts), or the question and rubric themselves for a rubric not among them.
+RubricRef = int | tuple[Question, Rubric]
 
 
-def _init_worker(terms: list[str], vectors: dict[str, Any]) -> None:
-    global _worker_judge
+def _init_worker(
+    terms: list[str], vectors: dict[str, Any], rubrics: list[tuple[Question, Rubric]]
+) -> None:
+    global _worker_judge, _worker_rubrics
     from threadpoolctl import threadpool_limits
 
     from interviewer.judge.offline import OfflineJudge
@@ -293,16 +300,18 @@ def _init_worker(terms: list[str], vectors: dict[str, Any]) -> None:
     _worker_judge.warm_up()
     _worker_judge.encoder.seed(vectors)
     segmenter().add_terms(terms)
+    _worker_rubrics = rubrics
 
 
-def _grade_in_worker(items: list[tuple[Question, Rubric, str]]) -> list[Grade | str]:
+def _grade_in_worker(items: list[tuple[RubricRef, str]]) -> list[Grade | str]:
     """Grade a chunk: its answers are embedded together first. A failure is its message."""
     assert _worker_judge is not None
     # Each answer prepared once, for the prefetch and its grades (one a reference).
-    prepared = {answer: PreparedAnswer.of(answer) for _, _, answer in items}
+    prepared = {answer: PreparedAnswer.of(answer) for _, answer in items}
     _worker_judge.prefetch(list(prepared.values()))
     out: list[Grade | str] = []
-    for question, rubric, answer in items:
+    for ref, answer in items:
+        question, rubric = _worker_rubrics[ref] if isinstance(ref, int) else ref
         try:
             out.append(_worker_judge.grade(question, rubric, prepared[answer]))
         except Exception as exc:  # one bad row must not fail its chunk
@@ -346,12 +355,16 @@ class OfflinePool:
 
             segmenter().add_terms(terms)
         vectors = offline_judge().prepare_all(rubrics) if rubrics else {}
+        # The rubrics go to each worker once; a chunk names them by index (pickling each
+        # row's rubric again cost the parent, which shares the cores, and the workers).
+        self.rubrics = list(rubrics or [])
+        self._index = {(q.id, id(r)): i for i, (q, r) in enumerate(self.rubrics)}
         method = start_method or os.environ.get(START_METHOD_ENV) or None
         self.pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context(method),
             initializer=_init_worker,
-            initargs=(terms, vectors),
+            initargs=(terms, vectors, self.rubrics),
         )
         self._waiting: list[tuple[Question, Rubric, str, asyncio.Future[Grade]]] = []
         self._flush_scheduled = False
@@ -377,6 +390,11 @@ class OfflinePool:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, _guards_in_worker, question, rubric, answer)
 
+    def ref(self, question: Question, rubric: Rubric) -> RubricRef:
+        """How a chunk names this rubric: its index in `rubrics`, else the pair itself."""
+        index = self._index.get((question.id, id(rubric)))
+        return (question, rubric) if index is None else index
+
     def _flush(self) -> None:
         self._flush_scheduled = False
         waiting, self._waiting = self._waiting, []
@@ -384,7 +402,7 @@ class OfflinePool:
             part = waiting[i : i + self.chunk]
             try:
                 done = asyncio.get_running_loop().run_in_executor(
-                    self.pool, _grade_in_worker, [(q, r, a) for q, r, a, _ in part]
+                    self.pool, _grade_in_worker, [(self.ref(q, r), a) for q, r, a, _ in part]
                 )
             except Exception as exc:  # a broken pool refuses work: settle, never strand
                 for *_, future in waiting[i:]:

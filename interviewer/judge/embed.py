@@ -55,6 +55,15 @@ class Encoder:
         """One row per text (cached); empty input gives a (0, 512) matrix."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack(self.rows(texts))
+
+    def rows(self, texts: Sequence[str]) -> tuple[NDArray[np.float32], ...]:
+        """The cached row of each text (embedding the texts not cached), as `encode` reads
+        them, without stacking them: a caller that keeps values computed from a row can tell,
+        by the row's identity, that the text still has the same embedding (an evicted text is
+        embedded again, and in another batch its embedding differs in the last bits)."""
+        if not texts:
+            return ()
         self.load()
         with self._lock:
             missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
@@ -71,7 +80,7 @@ class Encoder:
             # this very call found cached (the oldest), and then fail to read it.
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-        return np.stack(rows)
+        return tuple(rows)
 
     def forget(self, texts: Sequence[str]) -> None:
         """Drop cached embeddings (benchmarks use it to time answers as if new)."""

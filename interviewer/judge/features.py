@@ -42,6 +42,7 @@ from interviewer.judge.text import (
     cached_on_words,
     is_function_word,
     mostly_han,
+    on_new_terms,
     segmenter,
 )
 
@@ -186,6 +187,81 @@ def answer_side(
     )
 
 
+@dataclass(frozen=True)
+class TargetSide:
+    """What the features read of one target against one question: the same for every
+    answer, so computed once (`target_side`), not once per answer."""
+
+    text: str
+    row: Matrix  # the encoder's cached row of `text`: the values below were computed from it
+    question_vector: Matrix  # and from this question vector
+    vector: Matrix  # (1, 512)
+    words: tuple[str, ...]
+    demoted_words: tuple[str, ...]  # not in the question (all of them, if all are)
+    bigrams: frozenset[str]
+    demoted_bigrams: frozenset[str]
+    demoted_vector: Matrix  # `vector` without the question's direction
+    question_cos: float
+    in_question: float
+    han: float
+
+
+@dataclass(frozen=True)
+class AnswerAgainst:
+    """What the features read of an answer against the question, the same for every target."""
+
+    demoted_words: tuple[str, ...]  # the answer's content words not in the question
+    demoted_vector: Matrix
+    question_cos: float
+
+
+def answer_against(answer: AnswerSide, q: QuestionSide) -> AnswerAgainst:
+    return AnswerAgainst(
+        tuple(w for w in answer.words if w not in q.words),
+        _demote(answer.vector, q.vector),
+        float((answer.vector @ q.vector.T)[0, 0]),
+    )
+
+
+_TARGETS: dict[tuple[str, str], TargetSide] = {}
+_TARGETS_MAX = 8192
+
+
+def target_side(target: str, q: QuestionSide, encoder: Encoder) -> TargetSide:
+    """The target's side of the features, kept while the encoder holds the same embedding of
+    the target and the question's vector is the same (the encoder is called here as the
+    features always called it, so that its cache keeps and evicts the same texts)."""
+    (row,) = encoder.rows([target])
+    key = (target, q.text)
+    side = _TARGETS.get(key)
+    if side is not None and side.row is row and np.array_equal(side.question_vector, q.vector):
+        return side
+    t_vec = np.stack([row])  # as `encoder.encode([target])` gives it
+    t_words = content_words(target)
+    t_bigrams = bigrams(target)
+    side = TargetSide(
+        text=target,
+        row=row,
+        question_vector=q.vector,
+        vector=t_vec,
+        words=t_words,
+        demoted_words=tuple(w for w in t_words if w not in q.words) or t_words,
+        bigrams=t_bigrams,
+        demoted_bigrams=frozenset(b for b in t_bigrams if b not in q.bigrams) or t_bigrams,
+        demoted_vector=_demote(t_vec, q.vector),
+        question_cos=float((t_vec @ q.vector.T)[0, 0]),
+        in_question=_share(t_words, q.words),
+        han=float(mostly_han(target)),
+    )
+    if len(_TARGETS) >= _TARGETS_MAX:
+        _TARGETS.clear()
+    _TARGETS[key] = side
+    return side
+
+
+on_new_terms(_TARGETS.clear)  # a target's words depend on the terms the segmenter knows
+
+
 def target_features(
     answer: AnswerSide,
     targets: Sequence[str],
@@ -193,13 +269,18 @@ def target_features(
     question: QuestionSide,
     encoder: Encoder,
     reference: bool = False,
+    against: AnswerAgainst | None = None,
 ) -> tuple[np.ndarray, int]:
     """The feature vector of `answer` against the best of `targets` (the same statement in
     several languages or wordings), and the index of the answer's unit closest to it.
-    `reference`: the targets are (parts of) a reference answer, not curated key points."""
+    `reference`: the targets are (parts of) a reference answer, not curated key points.
+    `against`: `answer_against(answer, question)`, when the caller has it already."""
+    against = against or answer_against(answer, question)
+    found = len({t.casefold() for t in answer.prepared.find_terms(terms)}) if terms else 0
     best: tuple[float, np.ndarray, int] | None = None
     for target in targets:
-        vec, unit = _features_one(answer, target, terms, question, encoder, reference)
+        side = target_side(target, question, encoder)
+        vec, unit = _features_one(answer, side, terms, found, against, encoder, reference)
         rank = preference(vec)
         if best is None or rank > best[0]:
             best = (rank, vec, unit)
@@ -215,50 +296,48 @@ def preference(x: np.ndarray) -> float:
 
 def _features_one(
     answer: AnswerSide,
-    target: str,
+    t: TargetSide,
     terms: Sequence[str],
-    q: QuestionSide,
+    found: int,
+    against: AnswerAgainst,
     encoder: Encoder,
     reference: bool,
 ) -> tuple[np.ndarray, int]:
-    t_vec = encoder.encode([target])
+    t_vec = t.vector
     unit_cos = (answer.units @ t_vec.T)[:, 0]
     best_unit = int(np.argmax(unit_cos))
-    t_words = content_words(target)
-    demoted_t = [w for w in t_words if w not in q.words] or list(t_words)
-    demoted_a = [w for w in answer.words if w not in q.words]
-    t_bigrams = bigrams(target)
-    demoted_b = frozenset(b for b in t_bigrams if b not in q.bigrams) or t_bigrams
+    t_words, demoted_t = t.words, list(t.demoted_words)
+    demoted_a = against.demoted_words
+    demoted_b = t.demoted_bigrams
     soft_r = soft_p = 0.0
     if demoted_t and answer.word_list:
         sims = encoder.encode(demoted_t) @ answer.word_vectors.T  # target words × answer words
         exact = np.array([w in answer.words for w in demoted_t])
         soft_r = float(np.mean(np.where(exact, 1.0, sims.max(axis=1))))
         soft_p = float(np.mean(sims.max(axis=0)))
-    found = len({t.casefold() for t in answer.prepared.find_terms(terms)}) if terms else 0
     n_answer = len(answer.words)
     vec = np.array(
         [
             float((answer.vector @ t_vec.T)[0, 0]),
             float(unit_cos[best_unit]),
-            float((_demote(answer.vector, q.vector) @ _demote(t_vec, q.vector).T)[0, 0]),
+            float((against.demoted_vector @ t.demoted_vector.T)[0, 0]),
             _share(demoted_t, answer.words),
             _share(demoted_a, frozenset(t_words)) if demoted_a else 0.0,
             _share(demoted_b, answer.bigrams) if demoted_b else 0.0,
             soft_r,
             soft_p,
             min(found, TERM_CAP, len(terms)) / min(TERM_CAP, len(terms)) if terms else 0.0,
-            math.log((len(answer.text) + 5) / (len(target) + 5)),
-            float((t_vec @ q.vector.T)[0, 0]),
-            _share(t_words, q.words),
+            math.log((len(answer.text) + 5) / (len(t.text) + 5)),
+            t.question_cos,
+            t.in_question,
             math.log1p(len(t_words)),
             math.log1p(n_answer),
-            float((answer.vector @ q.vector.T)[0, 0]),
+            against.question_cos,
         ],
         dtype=np.float64,
     )
     ref = float(reference)
-    han = float(mostly_han(target))
+    han = t.han
     kind = [ref, ref * vec[1], ref * vec[3], ref * vec[5], ref * vec[6], ref * han]
     vec = np.concatenate([vec, kind, [ref * han * vec[5]]])
     return vec, best_unit

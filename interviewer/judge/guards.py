@@ -260,6 +260,14 @@ def rubric_terms(rubric: Rubric) -> list[str]:
     return [t for kp in rubric.key_points for t in kp.evidence.terms()]
 
 
+def read_rubric(question: Question, rubric: Rubric) -> None:
+    """Read the rubric's words now (its content words beyond the question, whether its
+    reference is a list), as the guards will on its first answer. Batch grading does it in
+    the parent process, once, before the workers start, which are forked with them read."""
+    _rubric_words(question, rubric)
+    _reference_is_a_list(rubric)
+
+
 def _rubric_words(question: Question, rubric: Rubric) -> frozenset[str]:
     texts = [kp.text.zh + " " + kp.text.en for kp in rubric.key_points]
     texts += [rubric.reference_answer.zh, rubric.reference_answer.en]

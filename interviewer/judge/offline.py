@@ -31,13 +31,20 @@ from interviewer.bank.schema import KeyPoint, Misconception, Question, Rubric
 from interviewer.judge.adhoc import is_adhoc
 from interviewer.judge.embed import Encoder, encoder
 from interviewer.judge.features import (
+    answer_against,
     answer_side,
     content_words,
     question_side,
     soft_words,
     target_features,
 )
-from interviewer.judge.guards import GuardReport, rubric_terms, rubric_texts, run_guards
+from interviewer.judge.guards import (
+    GuardReport,
+    read_rubric,
+    rubric_terms,
+    rubric_texts,
+    run_guards,
+)
 from interviewer.judge.normalize import nfkc
 from interviewer.judge.prepared import PreparedAnswer
 from interviewer.judge.roles import bound_like_correction
@@ -97,7 +104,14 @@ class OfflineJudge:
         self, pairs: list[tuple[Question, Rubric]]
     ) -> dict[str, np.ndarray[Any, np.dtype[np.float32]]]:
         """Prepare many rubrics through the on-disk store of rubric embeddings; returns the
-        vectors, which worker processes take with `encoder.seed`."""
+        vectors, which worker processes take with `encoder.seed`. Their words are read here
+        too (`guards.read_rubric`, the misconceptions' phrases), once: worker processes
+        forked after this start with them read."""
+        for q, r in pairs:
+            read_rubric(q, r)
+            for m in r.misconceptions:
+                for phrase in m.evidence.terms():
+                    _phrase_tokens(phrase)
         return self.encoder.encode_stored([t for q, r in pairs for t in _own_texts(q, r)])
 
     def prefetch(self, answers: Sequence[str | PreparedAnswer]) -> None:
@@ -195,11 +209,12 @@ class OfflineJudge:
         by_text = {u.text: u for u in units}
         q_side = question_side(_question_text(question), self.encoder)
         reference = is_adhoc(question.id)  # key points cut from a reference answer
+        against = answer_against(side, q_side)
         out = []
         for kp in key_points:
             targets = list(dict.fromkeys((kp.text.zh, kp.text.en)))
             x, best = target_features(
-                side, targets, kp.evidence.terms(), q_side, self.encoder, reference
+                side, targets, kp.evidence.terms(), q_side, self.encoder, reference, against
             )
             unit = by_text.get(side.unit_texts[best])
             p = self.model.probability(x)

@@ -92,8 +92,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 def cached_on_words(fn: F) -> F:
     """Mark an `lru_cache`d function whose results come from `Segmenter.cut`: its cache is
     cleared whenever the segmenter learns new terms."""
-    _TERM_DEPENDENT.append(fn.cache_clear)  # type: ignore[attr-defined]
+    on_new_terms(fn.cache_clear)  # type: ignore[attr-defined]
     return fn
+
+
+def on_new_terms(clear: Callable[[], None]) -> None:
+    """Call `clear` whenever the segmenter learns new terms (it forgets what was cut)."""
+    _TERM_DEPENDENT.append(clear)
 
 
 class Segmenter:
@@ -134,6 +139,7 @@ class Segmenter:
                 # Earlier cuts may split the new terms: forget them, and everything cached
                 # from them, so that a grade depends on the terms learned, not on their order.
                 Segmenter._cut.cache_clear()
+                Segmenter._cut_block.cache_clear()
                 for clear in _TERM_DEPENDENT:
                     clear()
 
@@ -143,7 +149,31 @@ class Segmenter:
 
     @lru_cache(maxsize=65536)  # noqa: B019 — one process-wide segmenter; texts repeat
     def _cut(self, text: str, hmm: bool) -> tuple[str, ...]:
-        return tuple(t for t in self._tokenizer().cut(nfkc(text), HMM=hmm) if comparable(t))
+        """`text` cut block by block, as jieba cuts it (it splits a text into blocks of
+        ideographs and word characters, and cuts each alone): the blocks of an answer recur
+        in its sentences, its units and the rows that share a sentence, so each is cut once."""
+        self._tokenizer()
+        out: list[str] = []
+        for block in _blocks(nfkc(text)):
+            out += self._cut_block(block, hmm)
+        return tuple(out)
+
+    @lru_cache(maxsize=131072)  # noqa: B019 — as above
+    def _cut_block(self, block: str, hmm: bool) -> tuple[str, ...]:
+        return tuple(t for t in self._tokenizer().cut(block, HMM=hmm) if comparable(t))
+
+
+def _blocks(text: str) -> list[str]:
+    """The blocks jieba cuts `text` into (its `re_han_default` split), empty ones left out:
+    cutting each block alone gives the tokens of cutting the whole text."""
+    return [b for b in _block_pattern().split(text) if b]
+
+
+@cache
+def _block_pattern() -> re.Pattern[str]:
+    from jieba import re_han_default
+
+    return re_han_default  # type: ignore[no-any-return]
 
 
 DICTIONARY_WORDS = 100_000

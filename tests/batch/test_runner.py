@@ -11,6 +11,7 @@ import os
 import random
 import signal
 from pathlib import Path
+from typing import Any
 
 from interviewer.bank.loader import load_bank
 from interviewer.bank.schema import Question, Rubric
@@ -23,6 +24,7 @@ from interviewer.batch.runner import (
     WORKER_DIED,
     BatchResult,
     OfflinePool,
+    distinct_rubrics,
     plan,
     run,
 )
@@ -267,3 +269,40 @@ def test_the_cache_keys_on_the_judge_fingerprint(small_bank: Path, tmp_path: Pat
     assert len(graded_by(SpecOnlyJudge())) == 3  # no fingerprint: the spec
     assert graded_by("fake") == []
     cache.close()
+
+
+def test_chunks_name_the_pools_rubrics_by_index(small_bank: Path) -> None:
+    """The rubrics go to each worker once; a chunk carries an index, not the rubric again
+    (a rubric the pool was not given still travels whole), and the grades are the judge's."""
+    bank = load_bank(small_bank)
+    jobs, _ = plan(rows_for(5), Resolver(bank, offline_judge().encoder), "offline")
+    question, rubric = jobs[0].question, jobs[0].rubric
+    other = rubric.model_copy(update={"key_points": rubric.key_points[:2]})
+    pool = OfflinePool(terms=[], workers=1, chunk=4, rubrics=distinct_rubrics(jobs))
+    sent: list[Any] = []
+    submit = pool.pool.submit
+
+    def spy(fn: Any, *args: Any) -> Any:
+        sent.append(args)
+        return submit(fn, *args)
+
+    pool.pool.submit = spy  # type: ignore[method-assign]
+    assert pool.ref(question, rubric) == 0
+    assert pool.ref(question, other) == (question, other)
+
+    async def main() -> list[Grade]:
+        graded = [pool.grade(j.question, j.rubric, j.answer) for j in jobs]
+        graded.append(pool.grade(question, other, jobs[0].answer))
+        return await asyncio.gather(*graded)
+
+    try:
+        grades = asyncio.run(main())
+    finally:
+        pool.close()
+    items = [item for (chunk,) in sent for item in chunk]
+    assert [ref for ref, _ in items] == [0, 0, 0, 0, 0, (question, other)]
+    judge = offline_judge()
+    want = [judge.grade(j.question, j.rubric, j.answer) for j in jobs]
+    want.append(judge.grade(question, other, jobs[0].answer))
+    assert [g.score for g in grades] == [g.score for g in want]
+    assert [g.verdicts for g in grades] == [g.verdicts for g in want]

@@ -135,3 +135,28 @@ def test_keyword_list_earns_nothing(lora: Lora, judge: OfflineJudge) -> None:
     assert "keyword_stuffing" in grade.flags
     assert all(v.verdict == "missed" for v in grade.verdicts)
     assert grade.score == 0
+
+
+def test_prepare_all_reads_the_rubric_words_once(
+    judge: OfflineJudge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batch grading prepares the rubrics in the parent before forking the workers: what the
+    guards read of a rubric is read then, and the same as read afresh on its first answer."""
+    from interviewer.bank.loader import load_bank
+    from interviewer.judge import guards
+    from interviewer.judge.text import segmenter
+
+    bank = load_bank()  # the shipped bank: rubrics no other test has read
+    pairs = [(bank.question(i), bank.rubric(i)) for i in ("continuous-batching", "bert-cls")]
+    guards._words_beyond.cache_clear()
+    guards._is_list_reference.cache_clear()
+    judge.prepare_all(pairs)
+    tk = segmenter()._tokenizer()
+    cut: list[str] = []
+    real = tk.cut
+    monkeypatch.setattr(tk, "cut", lambda text, *a, **k: cut.append(text) or real(text, *a, **k))
+    read = [(guards._rubric_words(q, r), guards._reference_is_a_list(r)) for q, r in pairs]
+    assert cut == []  # nothing left to segment
+    monkeypatch.setattr(tk, "cut", real)
+    segmenter().add_terms(["一个新的术语词"])  # forgets every cut and every value made from one
+    assert [(guards._rubric_words(q, r), guards._reference_is_a_list(r)) for q, r in pairs] == read
