@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -106,6 +107,11 @@ def query(db: Path, sql: str) -> Any:
         return None
 
 
+def jobs_at_least(db: Path, n: int) -> Callable[[], bool]:
+    """Whether the audited cache at `db` has recorded `n` batch jobs."""
+    return lambda: (query(db, "SELECT count(*) FROM batch_jobs") or (0,))[0] >= n
+
+
 PG_AUDIT = (
     "CREATE TABLE grade_cache (key text PRIMARY KEY, grade text NOT NULL)",
     "CREATE TABLE writes (key text NOT NULL)",
@@ -156,6 +162,42 @@ def command(src: Path, judge: str, *extra: str) -> list[str]:
     return [sys.executable, "-m", "interviewer", "grade", *args]
 
 
+def signalled(
+    cmd: list[str],
+    cwd: Path,
+    run_env: dict[str, str],
+    ready: Callable[[], bool],
+    what: str,
+    sig: signal.Signals = signal.SIGKILL,
+    timeout: float = 240,
+) -> tuple[int, str]:
+    """`cmd` started in its own process group, sent `sig` once `ready()` holds, and waited
+    for: its exit code and what it wrote to stderr. Killed if the test fails on the way."""
+    err_path = cwd / f"signalled-{time.monotonic_ns()}.err"
+    with err_path.open("w", encoding="utf-8") as err:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=run_env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while not ready():
+                assert proc.poll() is None, f"the run ended before {what}"
+                assert time.monotonic() < deadline, f"{what}: not in {timeout:.0f} s"
+                time.sleep(0.02)
+            os.killpg(proc.pid, sig)
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    return proc.returncode, err_path.read_text(encoding="utf-8")
+
+
 def test_2000_rows_with_5_percent_failures_killed_after_submit_then_resumed(
     tmp_path: Path, small_bank: Path
 ) -> None:
@@ -166,22 +208,9 @@ def test_2000_rows_with_5_percent_failures_killed_after_submit_then_resumed(
     with BatchServer(state) as srv:
         run_env = batch_env(tmp_path, small_bank, srv.url)
         cmd = command(src, "compatible:scripted", "--batch-api", "--batch-size", "500")
-        proc = subprocess.Popen(
-            cmd,
-            cwd=tmp_path,
-            env=run_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 240
-        while (query(db, "SELECT count(*) FROM batch_jobs") or (0,))[0] < 4:
-            assert proc.poll() is None, "the run ended before it was killed"
-            assert time.monotonic() < deadline, "the four batches were not submitted in time"
-            time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGKILL)  # after submitting, while the jobs run
-        proc.wait()
-        assert proc.returncode == -signal.SIGKILL
+        # Killed after submitting, while the jobs run.
+        code, _ = signalled(cmd, tmp_path, run_env, jobs_at_least(db, 4), "four batches submitted")
+        assert code == -signal.SIGKILL
         assert not (tmp_path / "out.jsonl").exists()
         assert query(db, "SELECT count(*) FROM batch_requests") == (n,)
         assert query(db, "SELECT count(*) FROM writes") == (0,), "nothing collected yet"
@@ -254,26 +283,10 @@ def test_a_cascade_killed_after_submit_is_resumed_and_grades_every_row_once(
         run_env = batch_env(tmp_path, small_bank, srv.url)
         judge = "cascade:compatible:scripted"
         cmd = command(tmp_path / "answers.jsonl", judge, "--batch-api", "--batch-size", "25")
-        proc = subprocess.Popen(
-            cmd,
-            cwd=tmp_path,
-            env=run_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 240
-            while (query(db, "SELECT count(*) FROM batch_jobs") or (0,))[0] < batches:
-                assert proc.poll() is None, "the run ended before it was killed"
-                assert time.monotonic() < deadline, "the batches were not submitted in time"
-                time.sleep(0.05)
-            os.killpg(proc.pid, signal.SIGKILL)  # after submitting, while the jobs run
-            proc.wait()
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-        assert proc.returncode == -signal.SIGKILL
+        # Killed after submitting, while the jobs run.
+        ready = jobs_at_least(db, batches)
+        code, _ = signalled(cmd, tmp_path, run_env, ready, "the batches submitted")
+        assert code == -signal.SIGKILL
         assert query(db, "SELECT count(*) FROM batch_requests") == (sent,)
         # The rows the offline pass kept were cached before anything was submitted.
         assert query(db, "SELECT count(*) FROM writes") == (kept,)
@@ -305,26 +318,16 @@ def test_ctrl_c_while_waiting_leaves_the_job_to_resume(tmp_path: Path, small_ban
     with BatchServer(state) as srv:
         run_env = batch_env(tmp_path, small_bank, srv.url)
         cmd = command(src, "anthropic:claude-test", "--batch-api")
-        proc = subprocess.Popen(
+        code, stderr = signalled(
             cmd,
-            cwd=tmp_path,
-            env=run_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
+            tmp_path,
+            run_env,
+            lambda: any(c.startswith("GET /v1/messages/batches/") for c in state.calls),
+            "the job's status asked for",
+            sig=signal.SIGINT,
+            timeout=120,
         )
-        try:
-            deadline = time.monotonic() + 120
-            while not any(c.startswith("GET /v1/messages/batches/") for c in state.calls):
-                assert proc.poll() is None and time.monotonic() < deadline
-                time.sleep(0.05)
-            os.killpg(proc.pid, signal.SIGINT)
-            _, stderr = proc.communicate(timeout=60)
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-        assert proc.returncode == 130, stderr
+        assert code == 130, stderr
         assert "1 batch job(s) still at the provider (msgbatch_0001)" in stderr
         assert "--batch-api --resume" in stderr and "Traceback" not in stderr
         out = strict_results(tmp_path / "out.jsonl")
@@ -420,28 +423,17 @@ def test_killed_between_submit_and_record_then_resumed_pays_once(
         if database_url:
             run_env["INTERVIEWER_DATABASE_URL"] = database_url
         cmd = command(src, judge, "--batch-api")
-        proc = subprocess.Popen(
+        # after_create: the server made the job and holds its reply; before_create: the
+        # server refused the create, and the run waits to retry it.
+        code, _ = signalled(
             cmd,
-            cwd=tmp_path,
-            env=run_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+            tmp_path,
+            run_env,
+            lambda: bool(state.jobs if when == "after_create" else create in state.calls),
+            "the batch submitted",
+            timeout=120,
         )
-        try:
-            deadline = time.monotonic() + 120
-            # after_create: the server made the job and holds its reply; before_create:
-            # the server refused the create, and the run waits to retry it.
-            while not (state.jobs if when == "after_create" else create in state.calls):
-                assert proc.poll() is None, "the run ended before it was killed"
-                assert time.monotonic() < deadline, "the batch was not submitted in time"
-                time.sleep(0.02)
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-        assert proc.returncode == -signal.SIGKILL
+        assert code == -signal.SIGKILL
         assert db.query("SELECT count(*) FROM batch_submission_keys") == (n,), "pending"
         assert db.query("SELECT count(*) FROM batch_jobs") == (0,), "no job recorded"
         assert len(state.jobs) == (1 if when == "after_create" else 0)
