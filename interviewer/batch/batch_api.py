@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -44,6 +46,9 @@ from interviewer.llm.retry import status_of
 from interviewer.llm.types import TokenUsage
 
 T = TypeVar("T")
+# Another machine's submission younger than this may still be in flight: its create call
+# (retried with back-off while the provider refuses it) has not returned yet.
+OWNER_GRACE = 15 * 60.0
 GUARDS_IN_FLIGHT = 16
 GUARD_GROUP = 1000  # answers graded offline (a cascade) and guarded at a time, then packed
 COLLECT_CHUNK = 256  # results checked at a time (a batch can hold 100,000)
@@ -134,6 +139,15 @@ class BatchGrader:
             return
         taken = self.cache.job_ids()  # a batch recorded already is no orphan
         for sub in pending:
+            busy = submitting(sub, time.time())
+            if busy is not None:
+                self.say(
+                    f"batch submission {sub.submission_id} ({len(sub.keys)} requests) is still "
+                    f"being submitted by {busy}; its rows are left to that run: run again with "
+                    "--resume once it has ended"
+                )
+                self.unsettled.update(sub.keys)
+                continue
             if (sub.judge, sub.endpoint) != (self.llm.spec, self.llm.provider.endpoint):
                 self.say(
                     f"batch submission {sub.submission_id} of {sub.judge} at {sub.endpoint} "
@@ -289,7 +303,7 @@ class BatchGrader:
         submission = secrets.token_hex(8)
         # Recorded before the provider is asked: a crash before the job is recorded leaves
         # this, and the next run finds the batch by it (_settle) instead of paying again.
-        self.cache.record_submission(submission, spec, endpoint, keys)
+        self.cache.record_submission(submission, spec, endpoint, keys, this_run())
         try:
             job_id = await self.api.submit(chunk, submission)
         except Exception as exc:
@@ -494,3 +508,38 @@ OTHER_RUN = (
     "batch {job_id} was recorded by another run sharing this cache while this one recorded "
     "it (a --resume elsewhere); both collect it, and each row is graded once"
 )
+
+
+def this_run() -> str:
+    """Who submits: "host:pid", recorded with each submission."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def submitting(sub: Submission, now: float) -> str | None:
+    """Who may still be submitting `sub` (so that settling it would pay for its rows
+    twice), or None when it can be settled: a process of this machine that is still alive,
+    or a run on another machine within `OWNER_GRACE` of its start. A submission recorded
+    by an older version (no owner), by this process, or by a process that has ended is
+    settled."""
+    if not sub.owner:
+        return None
+    host, _, pid_text = sub.owner.rpartition(":")
+    if host == socket.gethostname():
+        pid = int(pid_text) if pid_text.isdigit() else 0
+        if pid in (0, os.getpid()) or not _alive(pid):
+            return None
+        return f"process {pid} on this machine"
+    age = now - sub.created_at
+    if age >= OWNER_GRACE:
+        return None
+    return f"{sub.owner} (started {age:.0f} s ago; settled here after {OWNER_GRACE:.0f} s)"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

@@ -81,6 +81,7 @@ class Submission:
     endpoint: str
     created_at: float  # before the provider was asked
     keys: tuple[str, ...]
+    owner: str | None = None  # "host:pid" of the run submitting it (None: an older version)
 
 
 class JobCache(Cache, Protocol):
@@ -88,7 +89,7 @@ class JobCache(Cache, Protocol):
     backends keep the same contract (tests/batch/test_cache.py)."""
 
     def record_submission(
-        self, submission_id: str, judge: str, endpoint: str, keys: list[str]
+        self, submission_id: str, judge: str, endpoint: str, keys: list[str], owner: str
     ) -> None: ...
 
     def submissions(self) -> list[Submission]: ...
@@ -132,7 +133,7 @@ class GradeCache:
             CREATE INDEX IF NOT EXISTS batch_requests_job ON batch_requests (job_id);
             CREATE TABLE IF NOT EXISTS batch_submissions (
                 submission_id TEXT PRIMARY KEY, judge TEXT NOT NULL, endpoint TEXT NOT NULL,
-                created_at REAL NOT NULL);
+                created_at REAL NOT NULL, owner TEXT);
             CREATE TABLE IF NOT EXISTS batch_submission_keys (
                 submission_id TEXT NOT NULL
                     REFERENCES batch_submissions (submission_id),
@@ -140,6 +141,9 @@ class GradeCache:
                 PRIMARY KEY (submission_id, key));
             """
         )
+        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(batch_submissions)")}
+        if "owner" not in columns:  # a cache made before submissions knew their run
+            self.conn.execute("ALTER TABLE batch_submissions ADD COLUMN owner TEXT")
         self.conn.commit()
 
     def get(self, key: str) -> Grade | None:
@@ -156,14 +160,15 @@ class GradeCache:
     # --- provider batch jobs ----------------------------------------------------------
 
     def record_submission(
-        self, submission_id: str, judge: str, endpoint: str, keys: list[str]
+        self, submission_id: str, judge: str, endpoint: str, keys: list[str], owner: str
     ) -> None:
-        """Record a batch about to be submitted (state "submitting"), in one transaction."""
+        """Record a batch about to be submitted (state "submitting") by the run `owner`
+        ("host:pid"), in one transaction."""
         with self.conn:
             self.conn.execute(
-                "INSERT INTO batch_submissions (submission_id, judge, endpoint, created_at) "
-                "VALUES (?, ?, ?, ?)",
-                (submission_id, judge, endpoint, time.time()),
+                "INSERT INTO batch_submissions "
+                "(submission_id, judge, endpoint, created_at, owner) VALUES (?, ?, ?, ?, ?)",
+                (submission_id, judge, endpoint, time.time(), owner),
             )
             self.conn.executemany(
                 "INSERT OR IGNORE INTO batch_submission_keys (submission_id, key) VALUES (?, ?)",
@@ -173,11 +178,15 @@ class GradeCache:
     def submissions(self) -> list[Submission]:
         """The pending submissions, oldest first, each with its keys."""
         rows = self.conn.execute(
-            "SELECT s.submission_id, s.judge, s.endpoint, s.created_at, k.key "
+            "SELECT s.submission_id, s.judge, s.endpoint, s.created_at, k.key, s.owner "
             "FROM batch_submissions s JOIN batch_submission_keys k "
             "ON k.submission_id = s.submission_id ORDER BY s.created_at, s.submission_id"
         ).fetchall()
-        return [Submission(*head, keys=keys) for head, keys in grouped(rows)]
+        owners = {r[0]: r[5] for r in rows}
+        return [
+            Submission(*head, keys=keys, owner=owners[head[0]])
+            for head, keys in grouped([r[:5] for r in rows])
+        ]
 
     def drop_submission(self, submission_id: str) -> None:
         """Forget a submission whose batch never reached the provider."""

@@ -38,8 +38,11 @@ SCHEMA = (
         submission_id text PRIMARY KEY,
         judge text NOT NULL,
         endpoint text NOT NULL,
-        created_at double precision NOT NULL
+        created_at double precision NOT NULL,
+        owner text
     )""",
+    # (a table made before submissions knew their run)
+    "ALTER TABLE grade_batch_submissions ADD COLUMN IF NOT EXISTS owner text",
     """CREATE TABLE IF NOT EXISTS grade_batch_submission_keys (
         submission_id text NOT NULL REFERENCES grade_batch_submissions (submission_id),
         key text NOT NULL,
@@ -72,13 +75,13 @@ class PgGradeCache:
     # --- provider batch jobs (the contract: interviewer.batch.cache.JobCache) ---------
 
     def record_submission(
-        self, submission_id: str, judge: str, endpoint: str, keys: list[str]
+        self, submission_id: str, judge: str, endpoint: str, keys: list[str], owner: str
     ) -> None:
         with pg.connection(self.url) as conn, conn.transaction():
             conn.execute(
                 "INSERT INTO grade_batch_submissions (submission_id, judge, endpoint, "
-                "created_at) VALUES (%s, %s, %s, %s)",
-                (submission_id, judge, endpoint, time.time()),
+                "created_at, owner) VALUES (%s, %s, %s, %s, %s)",
+                (submission_id, judge, endpoint, time.time(), owner),
             )
             conn.execute(
                 "INSERT INTO grade_batch_submission_keys (submission_id, key) "
@@ -89,12 +92,17 @@ class PgGradeCache:
     def submissions(self) -> list[Submission]:
         with pg.connection(self.url) as conn:
             rows = conn.execute(
-                "SELECT s.submission_id AS id, s.judge, s.endpoint, s.created_at AS at, k.key "
+                "SELECT s.submission_id AS id, s.judge, s.endpoint, s.created_at AS at, k.key, "
+                "s.owner "
                 "FROM grade_batch_submissions s JOIN grade_batch_submission_keys k "
                 "ON k.submission_id = s.submission_id "
                 "ORDER BY s.created_at, s.submission_id, k.key"
             ).fetchall()
-        return [Submission(*head, keys=keys) for head, keys in grouped(_tuples(rows))]
+        owners = {r["id"]: r["owner"] for r in rows}
+        return [
+            Submission(*head, keys=keys, owner=owners[head[0]])
+            for head, keys in grouped(_tuples(rows))
+        ]
 
     def drop_submission(self, submission_id: str) -> None:
         with pg.connection(self.url) as conn, conn.transaction():

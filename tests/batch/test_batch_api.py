@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import re
+import socket
+import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,12 +24,14 @@ from interviewer.batch import provider_batch
 from interviewer.batch.batch_api import (
     NOT_SUBMITTED,
     OTHER_RUN,
+    OWNER_GRACE,
     UNSETTLED,
     BatchGrader,
     BatchRun,
     Options,
+    submitting,
 )
-from interviewer.batch.cache import JobCache, open_grade_cache
+from interviewer.batch.cache import JobCache, Submission, open_grade_cache
 from interviewer.batch.inputs import Parsed, Row
 from interviewer.batch.provider_batch import (
     BatchAPI,
@@ -73,6 +78,13 @@ def reply(answer: str, kp_ids: list[str]) -> dict[str, Any]:
         else:
             verdicts[kp] = {"verdict": "missed", "evidence": "", "reason": "absent"}
     return {"verdicts": verdicts, "misconceptions": []}
+
+
+def ended_run() -> str:
+    """The owner ("host:pid") of a run that has ended: a crashed earlier run."""
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return f"{socket.gethostname()}:{proc.pid}"
 
 
 def fates() -> Any:
@@ -485,7 +497,9 @@ async def test_a_submission_is_kept_when_listing_fails_and_its_rows_wait(
     with BatchServer(state) as srv:
         llm = openai_llm(srv.url)
         jobs = planned(small_bank, rows_for(3), llm)
-        cache.record_submission("feedfacefeedface", llm.spec, llm.provider.endpoint, [jobs[0].key])
+        cache.record_submission(
+            "feedfacefeedface", llm.spec, llm.provider.endpoint, [jobs[0].key], ended_run()
+        )
         state.faults["LIST /v1/batches"] = [400]  # refused: not retried
         run, said = await grade(llm, jobs, cache)
     assert any("listing the provider's batches failed" in line for line in said), said
@@ -506,7 +520,9 @@ async def test_a_submission_of_other_rows_is_left_to_its_own_run(
         llm = openai_llm(srv.url)
         jobs = planned(small_bank, rows_for(6), llm)
         theirs = [j.key for j in jobs[3:]]
-        cache.record_submission("0123456789abcdef", llm.spec, llm.provider.endpoint, theirs)
+        cache.record_submission(
+            "0123456789abcdef", llm.spec, llm.provider.endpoint, theirs, ended_run()
+        )
         run, said = await grade(llm, jobs[:3], cache)
     assert "GET /v1/batches" not in state.calls, "the provider was asked for its batches"
     assert not any("batch submission 0123456789abcdef" in line for line in said), said
@@ -515,6 +531,63 @@ async def test_a_submission_of_other_rows_is_left_to_its_own_run(
         j.key for j in jobs[:3]
     )
     assert all(r.error is None and r.judge == llm.spec for r in run.results.values())
+
+
+async def test_a_submission_a_live_run_is_still_making_is_left_to_it(
+    small_bank: Path, cache: JobCache
+) -> None:
+    """Two runs over the same rows (a --resume started while the first run still waits for
+    the provider's create): the second must neither drop the first run's submission and
+    pay again, nor adopt it. Once the first run has ended, its submission is settled."""
+    state = BatchState(duration=0.3, reply=reply)
+    first = subprocess.Popen(["sleep", "60"])  # the run still submitting, on this machine
+    try:
+        with BatchServer(state) as srv:
+            llm = openai_llm(srv.url)
+            jobs = planned(small_bank, rows_for(3), llm)
+            owner = f"{socket.gethostname()}:{first.pid}"
+            keys = [jobs[0].key]
+            cache.record_submission(
+                "facade0facade000", llm.spec, llm.provider.endpoint, keys, owner
+            )
+            run, said = await grade(llm, jobs, cache)
+            assert "GET /v1/batches" not in state.calls, "the provider was asked for its batches"
+            assert any(
+                f"still being submitted by process {first.pid} on this machine" in line
+                for line in said
+            ), said
+            assert run.results[0].error == f"line 1: {UNSETTLED}"
+            assert [r.error for r in list(run.results.values())[1:]] == [None, None]
+            assert [s.submission_id for s in cache.submissions()] == ["facade0facade000"]
+
+            first.kill()
+            first.wait()
+            llm = openai_llm(srv.url)
+            again, said = await grade(llm, planned(small_bank, rows_for(3), llm), cache)
+    finally:
+        first.kill()
+        first.wait()
+    assert any(line.startswith("dropped batch submission facade0facade000") for line in said)
+    assert all(r.error is None and r.judge == llm.spec for r in again.results.values())
+    assert sorted(provider_batch.key_of(c) for c in state.submitted) == sorted(j.key for j in jobs)
+    assert cache.submissions() == []
+
+
+def test_another_machines_submission_waits_out_its_grace_and_an_ownerless_one_does_not() -> None:
+    now = 1_000_000.0
+
+    def sub(owner: str | None, age: float) -> Submission:
+        return Submission("s", "openai:m", "https://x/v1", now - age, ("k",), owner)
+
+    elsewhere = "build-7.example:4242"
+    assert socket.gethostname() != "build-7.example"
+    young = submitting(sub(elsewhere, 30.0), now)
+    assert young is not None and young.startswith(elsewhere) and "30 s ago" in young
+    assert submitting(sub(elsewhere, OWNER_GRACE + 1), now) is None
+    assert submitting(sub(None, 1.0), now) is None  # recorded by an older version
+    assert submitting(sub(ended_run(), 1.0), now) is None
+    this_process = f"{socket.gethostname()}:{os.getpid()}"
+    assert submitting(sub(this_process, 1.0), now) is None
 
 
 async def test_a_batch_adopted_by_another_run_before_its_record_is_collected_by_both(
@@ -583,7 +656,9 @@ async def test_a_running_batch_recorded_as_a_job_is_never_adopted(
         jobs = planned(small_bank, rows_for(6), llm)
         # A submission of rows 3-5 that never reached the provider...
         rest = [j.key for j in jobs[3:]]
-        cache.record_submission("5e5e5e5e5e5e5e5e", llm.spec, llm.provider.endpoint, rest)
+        cache.record_submission(
+            "5e5e5e5e5e5e5e5e", llm.spec, llm.provider.endpoint, rest, ended_run()
+        )
         # ... and, after it, a batch of rows 0-2 submitted and recorded by another run.
         await batch_api(llm.provider).submit(
             [batch_api(llm.provider).request(j.key, "s", "u", {}) for j in jobs[:3]],

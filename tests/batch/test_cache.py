@@ -18,10 +18,11 @@ def test_a_submission_is_replaced_by_its_job_or_kept_whole(
 ) -> None:
     settings = load_settings(data_dir=tmp_path / "data", database_url=database_url)
     cache = open_grade_cache(settings)
-    cache.record_submission("s1", "openai:m", "https://x/v1", ["k1", "k2"])
-    cache.record_submission("s2", "openai:m", "https://x/v1", ["k3"])
+    cache.record_submission("s1", "openai:m", "https://x/v1", ["k1", "k2"], "host-a:101")
+    cache.record_submission("s2", "openai:m", "https://x/v1", ["k3"], "host-b:202")
     [s1, s2] = cache.submissions()
     assert (s1.submission_id, s1.keys, s2.keys) == ("s1", ("k1", "k2"), ("k3",))
+    assert (s1.owner, s2.owner) == ("host-a:101", "host-b:202")
     assert s1.judge == "openai:m" and s1.endpoint == "https://x/v1" and s1.created_at > 0
 
     cache.record_job("batch_1", "openai:m", "https://x/v1", ["k1", "k2"], "s1")
@@ -74,4 +75,33 @@ def test_jobs_are_found_by_any_of_their_keys_among_many(
         ("batch_2", ["k2a", "k2b"]),
     ]
     assert cache.jobs_for({"absent"}) == [] and cache.jobs_for(set()) == []
+    cache.close()
+
+
+def test_a_cache_from_before_submissions_knew_their_run_is_read_and_extended(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    old = sqlite3.connect(data / "grade-cache.sqlite")
+    old.executescript(
+        """
+        CREATE TABLE batch_submissions (
+            submission_id TEXT PRIMARY KEY, judge TEXT NOT NULL, endpoint TEXT NOT NULL,
+            created_at REAL NOT NULL);
+        CREATE TABLE batch_submission_keys (
+            submission_id TEXT NOT NULL REFERENCES batch_submissions (submission_id),
+            key TEXT NOT NULL, PRIMARY KEY (submission_id, key));
+        INSERT INTO batch_submissions VALUES ('s0', 'openai:m', 'https://x/v1', 1.0);
+        INSERT INTO batch_submission_keys VALUES ('s0', 'k0');
+        """
+    )
+    old.commit()
+    old.close()
+    cache = open_grade_cache(load_settings(data_dir=data))
+    cache.record_submission("s1", "openai:m", "https://x/v1", ["k1"], "host-a:101")
+    assert [(s.submission_id, s.owner) for s in cache.submissions()] == [
+        ("s0", None),
+        ("s1", "host-a:101"),
+    ]
     cache.close()
