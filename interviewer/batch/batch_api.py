@@ -517,22 +517,22 @@ def this_run() -> str:
 
 def submitting(sub: Submission, now: float) -> str | None:
     """Who may still be submitting `sub` (so that settling it would pay for its rows
-    twice), or None when it can be settled: a process of this machine that is still alive,
-    or a run on another machine within `OWNER_GRACE` of its start. A submission recorded
-    by an older version (no owner), by this process, or by a process that has ended is
-    settled."""
-    if not sub.owner:
+    twice), or None when it can be settled. Within `OWNER_GRACE` of its start: a process
+    of this machine that is still alive, or a run on another machine. A submission older
+    than that (no create call takes so long, and a process id may have been reused), or
+    recorded by an older version (no owner), by this process, or by a process that has
+    ended, is settled."""
+    age = now - sub.created_at
+    if not sub.owner or age >= OWNER_GRACE:
         return None
     host, _, pid_text = sub.owner.rpartition(":")
+    later = f"started {age:.0f} s ago; settled by a --resume after {OWNER_GRACE:.0f} s"
     if host == socket.gethostname():
         pid = int(pid_text) if pid_text.isdigit() else 0
         if pid in (0, os.getpid()) or not _alive(pid):
             return None
-        return f"process {pid} on this machine"
-    age = now - sub.created_at
-    if age >= OWNER_GRACE:
-        return None
-    return f"{sub.owner} (started {age:.0f} s ago; settled here after {OWNER_GRACE:.0f} s)"
+        return f"process {pid} on this machine ({later})"
+    return f"{sub.owner} ({later})"
 
 
 def _alive(pid: int) -> bool:

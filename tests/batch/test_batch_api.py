@@ -573,7 +573,7 @@ async def test_a_submission_a_live_run_is_still_making_is_left_to_it(
     assert cache.submissions() == []
 
 
-def test_another_machines_submission_waits_out_its_grace_and_an_ownerless_one_does_not() -> None:
+def test_a_submission_is_left_to_a_live_owner_only_within_the_grace() -> None:
     now = 1_000_000.0
 
     def sub(owner: str | None, age: float) -> Submission:
@@ -588,6 +588,14 @@ def test_another_machines_submission_waits_out_its_grace_and_an_ownerless_one_do
     assert submitting(sub(ended_run(), 1.0), now) is None
     this_process = f"{socket.gethostname()}:{os.getpid()}"
     assert submitting(sub(this_process, 1.0), now) is None
+    # A live process of this machine, past the grace: its id may be another process's now.
+    with subprocess.Popen(["sleep", "60"]) as live:
+        try:
+            here = f"{socket.gethostname()}:{live.pid}"
+            assert submitting(sub(here, 30.0), now) is not None
+            assert submitting(sub(here, OWNER_GRACE + 1), now) is None
+        finally:
+            live.kill()
 
 
 async def test_a_batch_adopted_by_another_run_before_its_record_is_collected_by_both(
