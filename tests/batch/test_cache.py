@@ -78,27 +78,33 @@ def test_jobs_are_found_by_any_of_their_keys_among_many(
     cache.close()
 
 
+OLD_SUBMISSIONS = (  # the tables before submissions knew their run ({p}: the name prefix)
+    "CREATE TABLE {p}submissions (submission_id TEXT PRIMARY KEY, judge TEXT NOT NULL, "
+    "endpoint TEXT NOT NULL, created_at {real} NOT NULL)",
+    "CREATE TABLE {p}submission_keys (submission_id TEXT NOT NULL "
+    "REFERENCES {p}submissions (submission_id), key TEXT NOT NULL, "
+    "PRIMARY KEY (submission_id, key))",
+    "INSERT INTO {p}submissions VALUES ('s0', 'openai:m', 'https://x/v1', 1.0)",
+    "INSERT INTO {p}submission_keys VALUES ('s0', 'k0')",
+)
+
+
 def test_a_cache_from_before_submissions_knew_their_run_is_read_and_extended(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str | None
 ) -> None:
     data = tmp_path / "data"
-    data.mkdir()
-    old = sqlite3.connect(data / "grade-cache.sqlite")
-    old.executescript(
-        """
-        CREATE TABLE batch_submissions (
-            submission_id TEXT PRIMARY KEY, judge TEXT NOT NULL, endpoint TEXT NOT NULL,
-            created_at REAL NOT NULL);
-        CREATE TABLE batch_submission_keys (
-            submission_id TEXT NOT NULL REFERENCES batch_submissions (submission_id),
-            key TEXT NOT NULL, PRIMARY KEY (submission_id, key));
-        INSERT INTO batch_submissions VALUES ('s0', 'openai:m', 'https://x/v1', 1.0);
-        INSERT INTO batch_submission_keys VALUES ('s0', 'k0');
-        """
-    )
-    old.commit()
-    old.close()
-    cache = open_grade_cache(load_settings(data_dir=data))
+    if database_url is None:
+        data.mkdir()
+        old = sqlite3.connect(data / "grade-cache.sqlite")
+        for sql in OLD_SUBMISSIONS:
+            old.execute(sql.format(p="batch_", real="REAL"))
+        old.commit()
+        old.close()
+    else:
+        with psycopg.connect(database_url) as conn:
+            for sql in OLD_SUBMISSIONS:
+                conn.execute(sql.format(p="grade_batch_", real="double precision"))
+    cache = open_grade_cache(load_settings(data_dir=data, database_url=database_url))
     cache.record_submission("s1", "openai:m", "https://x/v1", ["k1"], "host-a:101")
     assert [(s.submission_id, s.owner) for s in cache.submissions()] == [
         ("s0", None),
