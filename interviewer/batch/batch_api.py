@@ -46,9 +46,10 @@ from interviewer.llm.retry import status_of
 from interviewer.llm.types import TokenUsage
 
 T = TypeVar("T")
-# Another machine's submission younger than this may still be in flight: its create call
-# (retried with back-off while the provider refuses it) has not returned yet.
-OWNER_GRACE = 15 * 60.0
+# A submission younger than this, of a run that may still be alive, may still be in flight:
+# one submission is up to two calls (an upload, then the create), each retried for up to
+# 10 minutes with attempts of up to 10 minutes, so an hour is well past the longest.
+OWNER_GRACE = 3600.0
 GUARDS_IN_FLIGHT = 16
 GUARD_GROUP = 1000  # answers graded offline (a cascade) and guarded at a time, then packed
 COLLECT_CHUNK = 256  # results checked at a time (a batch can hold 100,000)
@@ -99,6 +100,7 @@ class BatchGrader:
         self.graded: set[str] = set()  # keys graded (and cached) by this run
         self.where: dict[str, str] = {}  # key -> the job id that holds it
         self.unsettled: set[str] = set()  # keys of pending submissions not settled
+        self.held_by: str | None = None  # another run still submitting rows of this cache
         self._sent = 0  # requests submitted by this run
 
     async def run(self, jobs: list[Job]) -> BatchRun:
@@ -117,6 +119,13 @@ class BatchGrader:
                 f"the {len(self.todo)} requests left: {', '.join(j.job_id for j in known)}"
             )
         fresh = [k for k in self.todo if k not in self.where and k not in self.unsettled]
+        if fresh and self.held_by is not None:
+            # The other run submits the rows it holds no job for yet: these too, perhaps.
+            self.say(
+                f"{len(fresh)} request(s) not submitted: another run ({self.held_by}) is still "
+                "submitting rows of this cache, and would submit them too"
+            )
+            fresh = []
         submitted = await self._submit(fresh) if fresh and not self.stop.is_set() else []
         running = await self._wait_and_collect([*known, *submitted])
         return BatchRun(
@@ -139,14 +148,17 @@ class BatchGrader:
             return
         taken = self.cache.job_ids()  # a batch recorded already is no orphan
         for sub in pending:
-            busy = submitting(sub, time.time())
+            now = time.time()
+            busy = submitting(sub, now)
             if busy is not None:
                 self.say(
                     f"batch submission {sub.submission_id} ({len(sub.keys)} requests) is still "
-                    f"being submitted by {busy}; its rows are left to that run: run again with "
-                    "--resume once it has ended"
+                    f"being submitted by {busy} (started {now - sub.created_at:.0f} s ago; a "
+                    f"--resume settles it after {OWNER_GRACE:.0f} s); its rows are left to "
+                    "that run: run again with --resume once it has ended"
                 )
                 self.unsettled.update(sub.keys)
+                self.held_by = self.held_by or busy
                 continue
             if (sub.judge, sub.endpoint) != (self.llm.spec, self.llm.provider.endpoint):
                 self.say(
@@ -489,6 +501,8 @@ class BatchGrader:
         if key in self.failed:
             return self.failed[key]
         job_id = self.where.get(key)
+        if job_id is None and self.held_by is not None:
+            return HELD.format(who=self.held_by)
         if job_id is None and key in self.unsettled:
             return UNSETTLED
         if job_id is None:
@@ -504,6 +518,8 @@ UNSETTLED = (
     "command with --resume to settle it"
 )
 NOT_SUBMITTED = "not submitted (interrupted); run the same command with --resume to submit it"
+ONCE_ENDED = "run the same command with --resume once it has ended"
+HELD = "not submitted: another run ({who}) is still submitting rows of this cache; " + ONCE_ENDED
 OTHER_RUN = (
     "batch {job_id} was recorded by another run sharing this cache while this one recorded "
     "it (a --resume elsewhere); both collect it, and each row is graded once"
@@ -519,20 +535,19 @@ def submitting(sub: Submission, now: float) -> str | None:
     """Who may still be submitting `sub` (so that settling it would pay for its rows
     twice), or None when it can be settled. Within `OWNER_GRACE` of its start: a process
     of this machine that is still alive, or a run on another machine. A submission older
-    than that (no create call takes so long, and a process id may have been reused), or
+    than that (no submission takes so long, and a process id may have been reused), or
     recorded by an older version (no owner), by this process, or by a process that has
     ended, is settled."""
     age = now - sub.created_at
     if not sub.owner or age >= OWNER_GRACE:
         return None
     host, _, pid_text = sub.owner.rpartition(":")
-    later = f"started {age:.0f} s ago; settled by a --resume after {OWNER_GRACE:.0f} s"
     if host == socket.gethostname():
         pid = int(pid_text) if pid_text.isdigit() else 0
         if pid in (0, os.getpid()) or not _alive(pid):
             return None
-        return f"process {pid} on this machine ({later})"
-    return f"{sub.owner} ({later})"
+        return f"process {pid} on this machine"
+    return f"the run {sub.owner}"
 
 
 def _alive(pid: int) -> bool:

@@ -143,7 +143,11 @@ class GradeCache:
         )
         columns = {r[1] for r in self.conn.execute("PRAGMA table_info(batch_submissions)")}
         if "owner" not in columns:  # a cache made before submissions knew their run
-            self.conn.execute("ALTER TABLE batch_submissions ADD COLUMN owner TEXT")
+            try:
+                self.conn.execute("ALTER TABLE batch_submissions ADD COLUMN owner TEXT")
+            except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                if "duplicate column" not in str(exc):
+                    raise
         self.conn.commit()
 
     def get(self, key: str) -> Grade | None:

@@ -120,13 +120,13 @@ async def run_batch_api(
 
 def unfinished(run: BatchRun | None, results: list[BatchResult]) -> bool:
     """Jobs still at the provider, or rows not submitted, not settled (a pending submission
-    of an earlier run) or not graded (stopped)."""
-    from interviewer.batch.batch_api import NOT_SUBMITTED, UNSETTLED
+    of an earlier run), left to a run still submitting, or not graded (stopped)."""
+    from interviewer.batch.batch_api import NOT_SUBMITTED, ONCE_ENDED, UNSETTLED
     from interviewer.batch.runner import INTERRUPTED
 
     if run is None or run.running:
         return True
-    ends = (NOT_SUBMITTED, UNSETTLED, INTERRUPTED)
+    ends = (NOT_SUBMITTED, UNSETTLED, ONCE_ENDED, INTERRUPTED)
     return any(r.error and r.error.endswith(ends) for r in results)
 
 
