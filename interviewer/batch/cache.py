@@ -25,7 +25,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from interviewer.bank.schema import Rubric
 from interviewer.config import Settings
@@ -80,8 +80,8 @@ class Submission:
     judge: str
     endpoint: str
     created_at: float  # before the provider was asked
+    owner: str | None  # "host:pid" of the run submitting it (None: an older version)
     keys: tuple[str, ...]
-    owner: str | None = None  # "host:pid" of the run submitting it (None: an older version)
 
 
 class JobCache(Cache, Protocol):
@@ -182,15 +182,11 @@ class GradeCache:
     def submissions(self) -> list[Submission]:
         """The pending submissions, oldest first, each with its keys."""
         rows = self.conn.execute(
-            "SELECT s.submission_id, s.judge, s.endpoint, s.created_at, k.key, s.owner "
+            "SELECT s.submission_id, s.judge, s.endpoint, s.created_at, s.owner, k.key "
             "FROM batch_submissions s JOIN batch_submission_keys k "
             "ON k.submission_id = s.submission_id ORDER BY s.created_at, s.submission_id"
         ).fetchall()
-        owners = {r[0]: r[5] for r in rows}
-        return [
-            Submission(*head, keys=keys, owner=owners[head[0]])
-            for head, keys in grouped([r[:5] for r in rows])
-        ]
+        return [Submission(*row) for row in grouped(rows)]
 
     def drop_submission(self, submission_id: str) -> None:
         """Forget a submission whose batch never reached the provider."""
@@ -233,11 +229,7 @@ class GradeCache:
             "FROM batch_jobs j JOIN batch_requests r ON r.job_id = j.job_id "
             "ORDER BY j.submitted_at, j.job_id"
         ).fetchall()
-        return [
-            BatchJob(*head, keys=job_keys)
-            for head, job_keys in grouped(rows)
-            if keys.intersection(job_keys)
-        ]
+        return [BatchJob(*row) for row in grouped(rows) if keys.intersection(row[-1])]
 
     def job_ids(self) -> set[str]:
         """Every recorded job's id."""
@@ -261,14 +253,12 @@ class GradeCache:
         self.conn.close()
 
 
-def grouped(
-    rows: list[tuple[str, str, str, float, str]],
-) -> list[tuple[tuple[str, str, str, float], tuple[str, ...]]]:
-    """Rows of (id, judge, endpoint, time, key), one per key, as each id's (id, judge,
-    endpoint, time) with its keys, in the rows' order."""
-    heads: dict[str, tuple[str, str, str, float]] = {}
+def grouped(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows of (id, ..., key), one per key, as one row per id with the tuple of its keys in
+    place of the key, in the rows' order."""
+    heads: dict[str, tuple[Any, ...]] = {}
     keys: dict[str, list[str]] = {}
-    for row_id, judge, endpoint, at, key in rows:
-        heads.setdefault(row_id, (row_id, judge, endpoint, at))
-        keys.setdefault(row_id, []).append(key)
-    return [(head, tuple(keys[row_id])) for row_id, head in heads.items()]
+    for *head, key in rows:
+        heads.setdefault(head[0], tuple(head))
+        keys.setdefault(head[0], []).append(key)
+    return [(*head, tuple(keys[row_id])) for row_id, head in heads.items()]

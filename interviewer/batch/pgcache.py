@@ -92,17 +92,12 @@ class PgGradeCache:
     def submissions(self) -> list[Submission]:
         with pg.connection(self.url) as conn:
             rows = conn.execute(
-                "SELECT s.submission_id AS id, s.judge, s.endpoint, s.created_at AS at, k.key, "
-                "s.owner "
+                "SELECT s.submission_id, s.judge, s.endpoint, s.created_at, s.owner, k.key "
                 "FROM grade_batch_submissions s JOIN grade_batch_submission_keys k "
                 "ON k.submission_id = s.submission_id "
                 "ORDER BY s.created_at, s.submission_id, k.key"
             ).fetchall()
-        owners = {r["id"]: r["owner"] for r in rows}
-        return [
-            Submission(*head, keys=keys, owner=owners[head[0]])
-            for head, keys in grouped(_tuples(rows))
-        ]
+        return [Submission(*row) for row in grouped(_tuples(rows))]
 
     def drop_submission(self, submission_id: str) -> None:
         with pg.connection(self.url) as conn, conn.transaction():
@@ -153,7 +148,7 @@ class PgGradeCache:
                 "ORDER BY j.submitted_at, j.job_id, r.key",
                 (sorted(ids),),
             ).fetchall()
-        return [BatchJob(*head, keys=job_keys) for head, job_keys in grouped(_tuples(rows))]
+        return [BatchJob(*row) for row in grouped(_tuples(rows))]
 
     def job_ids(self) -> set[str]:
         with pg.connection(self.url) as conn:
@@ -188,6 +183,6 @@ def _drop_submission(conn: pg.Connection, submission_id: str) -> None:
     conn.execute("DELETE FROM grade_batch_submissions WHERE submission_id = %s", (submission_id,))
 
 
-def _tuples(rows: list[dict[str, Any]]) -> list[tuple[str, str, str, float, str]]:
-    """Rows read as (id, judge, endpoint, at, key), for interviewer.batch.cache.grouped."""
-    return [(r["id"], r["judge"], r["endpoint"], r["at"], r["key"]) for r in rows]
+def _tuples(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Rows read as tuples in the query's column order, for interviewer.batch.cache.grouped."""
+    return [tuple(r.values()) for r in rows]

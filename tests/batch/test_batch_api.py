@@ -584,7 +584,7 @@ def test_a_submission_is_left_to_a_live_owner_only_within_the_grace() -> None:
     now = 1_000_000.0
 
     def sub(owner: str | None, age: float) -> Submission:
-        return Submission("s", "openai:m", "https://x/v1", now - age, ("k",), owner)
+        return Submission("s", "openai:m", "https://x/v1", now - age, owner, ("k",))
 
     elsewhere = "build-7.example:4242"
     assert socket.gethostname() != "build-7.example"
