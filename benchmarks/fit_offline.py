@@ -3,6 +3,7 @@
     pip install -e '.[fit]'                      # scikit-learn, for fitting only
     python -m benchmarks.fit_offline             # cross-validate, fit, write the model
     python -m benchmarks.fit_offline --dry-run   # cross-validate and print only
+    python -m benchmarks.fit_offline --only-unshared  # one misconception value, see below
 
 What it is fitted on (nothing else is read):
 - SemEval-2013 Task 7 training split (`shared/asag/semeval2013-train.jsonl`): each answer
@@ -258,6 +259,9 @@ def _with_rule(model: VerdictModel, rule: dict[str, float]) -> VerdictModel:
         misconception_similarity=rule["misconception_similarity"],
         misconception_margin=rule["misconception_margin"],
         misconception_denial_lead=rule["misconception_denial_lead"],
+        misconception_unshared_similarity=rule.get(
+            "misconception_unshared_similarity", model.misconception_unshared_similarity
+        ),
     )
 
 
@@ -297,6 +301,66 @@ def misconception_rule(model: VerdictModel) -> tuple[dict[str, float], dict[str,
         out[f"contrast_{h}_stated_charged"] = round(count[(h, "charged")] / count[(h, "stated")], 4)
         out[f"contrast_{h}_near_misses_kept"] = round(count[(h, "kept")] / count[(h, "near")], 4)
     return best[1], out
+
+
+UNSHARED_GRID = (0.0, 0.5, 0.55, 0.6, 0.65, 0.7, 1.01)
+
+
+def unshared_rule(model: VerdictModel) -> tuple[float, dict[str, float]]:
+    """How close to a claim a statement must be when it shares none of the claim's own
+    words (`VerdictModel.misconception_unshared_similarity`; 1.01: such a statement is
+    never charged). Chosen, after the rest of the rule, on the tuning halves of the contrast
+    set and of the calibration set, for the charges that are right (stated misconceptions
+    charged; misconceptions found that the calibration graders marked) minus the charges
+    that are wrong (correct near misses charged; misconceptions found in calibration
+    answers whose graders did not mark them). Reported on both halves."""
+    from benchmarks.contrast import calibration_charges, measure
+
+    bank = load_bank(None)
+    judge = offline_judge()
+    judge.learn_terms(list(bank.rubrics.values()))
+    saved = judge.model
+    best: tuple[int, float] | None = None
+    try:
+        for bar in UNSHARED_GRID:
+            judge.model = replace(model, misconception_unshared_similarity=bar)
+            c = measure(judge, bank, halves=("tune",))
+            g = calibration_charges(judge, bank, halves=("tune",))
+            right = c[("tune", "charged")] + g[("tune", "right")]
+            wrong = c[("tune", "near")] - c[("tune", "kept")] + g[("tune", "found")]
+            wrong -= g[("tune", "right")]
+            print(f"unshared-word similarity {bar}: tune charges right {right}, wrong {wrong}")
+            if best is None or right - wrong > best[0]:
+                best = (right - wrong, bar)
+        assert best is not None
+        judge.model = replace(model, misconception_unshared_similarity=best[1])
+        c, g = measure(judge, bank), calibration_charges(judge, bank)
+    finally:
+        judge.model = saved
+    out = {}
+    for h in ("tune", "held"):
+        out[f"contrast_{h}_stated_charged"] = round(c[(h, "charged")] / c[(h, "stated")], 4)
+        out[f"contrast_{h}_near_misses_kept"] = round(c[(h, "kept")] / c[(h, "near")], 4)
+        out[f"calibration_{h}_misconception_precision"] = round(
+            g[(h, "right")] / max(g[(h, "found")], 1), 4
+        )
+        out[f"calibration_{h}_misconception_recall"] = round(
+            g[(h, "right")] / max(g[(h, "marked")], 1), 4
+        )
+    return best[1], out
+
+
+def refit_unshared(dry_run: bool) -> None:
+    """`--only-unshared`: choose that one value for the model as written, keep the rest."""
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    bar, metrics = unshared_rule(VerdictModel.from_dict(data))
+    for k, v in metrics.items():
+        print(f"{k:55} {v}")
+    data["misconception_unshared_similarity"] = bar
+    data["metrics"] = {**data.get("metrics", {}), **metrics}
+    if not dry_run:
+        MODEL_FILE.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        print(f"wrote {MODEL_FILE}: misconception_unshared_similarity {bar}")
 
 
 def full_credit(model: VerdictModel) -> tuple[float, dict[str, float]]:
@@ -371,9 +435,17 @@ def main() -> None:
         action="store_true",
         help="take the misconception rule from the middle of its grid, not the contrast set",
     )
+    parser.add_argument(
+        "--only-unshared",
+        action="store_true",
+        help="choose only the unshared-word similarity, keeping the rest of the written model",
+    )
     parser.add_argument("--calibration-weight", type=float, default=CALIBRATION_WEIGHT)
     parser.add_argument("--c", type=float, default=0.1, help="inverse L2 strength")
     args = parser.parse_args()
+    if args.only_unshared:
+        refit_unshared(args.dry_run)
+        return
     if args.rows and args.rows.exists():
         saved = np.load(args.rows)
         rows = Rows(*(list(saved[k]) for k in ("x", "y", "source", "group", "naive")))
@@ -400,9 +472,13 @@ def main() -> None:
     }
     verdicts = VerdictModel.from_dict(model)
     if args.quick:
-        rule = {k: v[len(v) // 2] for k, v in MISCONCEPTION_GRID.items()}
+        rule: dict[str, float] = {k: v[len(v) // 2] for k, v in MISCONCEPTION_GRID.items()}
     else:
         rule, mc_metrics = misconception_rule(verdicts)
+        metrics.update(mc_metrics)
+        rule["misconception_unshared_similarity"], mc_metrics = unshared_rule(
+            _with_rule(verdicts, rule)
+        )
         metrics.update(mc_metrics)
     full_at, credit_metrics = full_credit(_with_rule(verdicts, rule))
     metrics.update(credit_metrics)

@@ -38,6 +38,7 @@ from interviewer.judge.features import (
     soft_words,
     target_features,
 )
+from interviewer.judge.framing import reports_a_mistake
 from interviewer.judge.guards import (
     GuardReport,
     read_rubric,
@@ -72,7 +73,7 @@ class Match:
     features: np.ndarray | None = None
 
 
-GUARD_VERSION = "3"  # bump when the guards or the misconception reading change a grade
+GUARD_VERSION = "4"  # bump when the guards or the misconception reading change a grade
 
 
 @dataclass
@@ -171,7 +172,7 @@ class OfflineJudge:
         report = run_guards(question, rubric, PreparedAnswer.of(answer), self.encoder)
         if report.blocked:
             return report, [], None
-        found, wrong_units = self._misconceptions(rubric, report.usable)
+        found, wrong_units = self._misconceptions(question, rubric, report.usable)
         # A unit that states a misconception earns nothing, and neither does the sentence
         # around it or a clause inside it.
         units = [
@@ -233,7 +234,7 @@ class OfflineJudge:
     # --- misconceptions -------------------------------------------------------------------
 
     def _misconceptions(
-        self, rubric: Rubric, units: list[Unit]
+        self, question: Question, rubric: Rubric, units: list[Unit]
     ) -> tuple[list[MisconceptionFound], set[Unit]]:
         """The misconceptions the answer asserts, and the units that assert them.
 
@@ -242,7 +243,10 @@ class OfflineJudge:
         key point (a correct sentence worded like the claim is closer to what is right), and
         does not say the quantity goes the other way or deny the claim. Negation words are a
         weak sign ("没问题", "no need to worry" deny nothing), so a denial counts only while
-        the statement's lead over what is right stays below a second margin.
+        the statement's lead over what is right stays below a second margin. A statement
+        that shares none of the claim's own words needs a higher similarity, and one that
+        frames what it says as a mistake ("a common misunderstanding is that ...") reports
+        the claim rather than asserting it.
         """
         misconceptions = rubric.misconceptions
         found: list[MisconceptionFound] = []
@@ -279,6 +283,9 @@ class OfflineJudge:
         # close enough and nearer the claim than what is right); a statement that says the
         # opposite of that claim or denies it asserts no other claim.
         best: dict[int, tuple[float, int, tuple[int, int] | None]] = {}
+        asked = frozenset(content_words(_question_text(question)))
+        own = [frozenset(content_words(c)) - asked for c in claims]
+        said_words = {i: frozenset(content_words(u.text)) for i, u in enumerate(units)}
         for j, mc in enumerate(misconceptions):
             for i, unit in enumerate(units):
                 if unit.kind != "sentence":
@@ -287,6 +294,12 @@ class OfflineJudge:
                 sim = float(max(sims[i, j], sims[i, n + j]))
                 if hit is None and sim < self.model.misconception_similarity:
                     continue
+                if (
+                    hit is None
+                    and sim < self.model.misconception_unshared_similarity
+                    and not said_words[i] & (own[j] | own[n + j])
+                ):
+                    continue  # close in tone, but none of the claim's own words
                 anchor = max(float(right_sims[i, j]), float(right_sims[i, n + j]), fact_sims[i])
                 lead = sim - anchor
                 if lead < margin:
@@ -303,6 +316,8 @@ class OfflineJudge:
             if _denied(said, hit, claim) and lead < self.model.misconception_denial_lead:
                 continue  # a denial, unless it reads far more like the claim than the truth
                 # ("no need to worry about injection, we filter the input")
+            if reports_a_mistake(unit.text):
+                continue  # "a common misunderstanding is that ...": named to be rejected
             if hit is None and _opposite(unit.text, claim):
                 continue  # close in meaning, but it says the quantity goes the other way
             right = rights[j] if _is_han(unit.text) else rights[n + j]

@@ -37,6 +37,10 @@ class VerdictModel:
     misconception_similarity: float
     misconception_margin: float  # ... and closer to the claim than to what is right by this
     misconception_denial_lead: float  # a negation denies the claim only below this lead
+    # A statement that shares none of the claim's own words (those the question does not
+    # use) must be at least this close to the claim: "PRM 的数据最麻烦" is near the claim
+    # "PRM needs no step labels" in tone, and says nothing of it. 0 for no such bar.
+    misconception_unshared_similarity: float
     full_at: float | None  # probability that earns a point's full weight; None: by verdict
     fingerprint: str
     meta: dict[str, Any]
@@ -73,6 +77,9 @@ class VerdictModel:
             misconception_similarity=float(data.get("misconception_similarity", 0.65)),
             misconception_margin=float(data.get("misconception_margin", -1.0)),
             misconception_denial_lead=float(data.get("misconception_denial_lead", 9.0)),
+            misconception_unshared_similarity=float(
+                data.get("misconception_unshared_similarity", 0.0)
+            ),
             full_at=float(data["full_at"]) if data.get("full_at") else None,
             fingerprint=hashlib.sha256(blob).hexdigest()[:12],
             meta={k: data[k] for k in ("version", "fitted_on", "metrics") if k in data},

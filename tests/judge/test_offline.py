@@ -194,3 +194,39 @@ def test_a_nested_parenthesis_stays_in_the_correction() -> None:
     assert _correction(text) == "反了：B 置零、A 随机（高斯或 Kaiming）初始化。"
     assert _claim("An unclosed (aside") == "An unclosed (aside"
     assert _correction("No correction given.") == "No correction given."
+
+
+@pytest.mark.parametrize(
+    ("stated", "reported"),
+    [
+        (
+            "LoRA shrinks the base model.",
+            "A common misunderstanding is that LoRA shrinks the base model.",
+        ),
+        ("LoRA 会压缩模型，让模型变小。", "很多人以为 LoRA 会压缩模型，让模型变小，其实 W0 不变。"),
+    ],
+)
+def test_a_misconception_named_as_a_mistake_is_not_charged(
+    lora: Lora, judge: OfflineJudge, stated: str, reported: str
+) -> None:
+    q, r = lora
+    assert "compresses-model" in [m.id for m in judge.grade(q, r, stated).misconceptions]
+    assert judge.grade(q, r, reported).misconceptions == []
+
+
+def test_a_statement_without_the_claims_words_needs_to_be_closer(
+    lora: Lora, judge: OfflineJudge
+) -> None:
+    from dataclasses import replace
+
+    q, r = lora
+    # Near "LoRA compresses or shrinks the base model" in embedding, but with none of its
+    # own words (those the question does not use): charged only without the bar.
+    vague = "用了以后模型就小了。"
+    loose = OfflineJudge(model=replace(judge.model, misconception_unshared_similarity=0.0))
+    assert "compresses-model" in [m.id for m in loose.grade(q, r, vague).misconceptions]
+    assert judge.model.misconception_unshared_similarity > 0
+    assert judge.grade(q, r, vague).misconceptions == []
+    # the claim's own word ("压缩") is enough
+    worded = "用了以后基座模型就被压缩了。"
+    assert "compresses-model" in [m.id for m in judge.grade(q, r, worded).misconceptions]
