@@ -35,6 +35,9 @@ class FastTokenizer:
         self._processor = sentencepiece.SentencePieceProcessor(model_file=model_file)
         self._port_factory = port
         self._port: Any = None
+        # A library without offsets fails here, at load, and the wheel's port is used.
+        if self._spread_unknowns("猩猩").count(_UNK) != 2:
+            raise RuntimeError("sentencepiece does not read unknown characters as expected")
 
     def encode(
         self, text: str, out_type: type = int, add_bos: bool = True, add_eos: bool = True
