@@ -473,6 +473,7 @@ def main() -> None:
     verdicts = VerdictModel.from_dict(model)
     if args.quick:
         rule: dict[str, float] = {k: v[len(v) // 2] for k, v in MISCONCEPTION_GRID.items()}
+        rule["misconception_unshared_similarity"] = UNSHARED_GRID[len(UNSHARED_GRID) // 2]
     else:
         rule, mc_metrics = misconception_rule(verdicts)
         metrics.update(mc_metrics)

@@ -18,7 +18,7 @@ from interviewer.judge.text import HAN, word_list
 _PEOPLE_THINK = re.compile(
     r"\b(?:people|many|some|folks|everyone|one|you)\s+"
     r"(?:often\s+|usually\s+|commonly\s+|sometimes\s+|might\s+|may\s+|would\s+|tend\s+to\s+)?"
-    r"(?:think|thinks|assume|assumes|believe|believes|picture|imagine|repeat|claim|expect)\b",
+    r"(?:think|thinks|assume|assumes|believe|believes|picture|imagine|repeat|claim)\b",
     re.I,
 )
 
@@ -36,7 +36,7 @@ def _chinese() -> tuple[str, ...]:
 
 def reports_a_mistake(text: str) -> bool:
     """Whether `text` frames what it says as someone's mistaken belief."""
-    t = nfkc(text)
+    t = nfkc(text).replace("’", "'")
     if any(w in t for w in _chinese()):
         return True
     return bool(_english().search(t) or _PEOPLE_THINK.search(t))

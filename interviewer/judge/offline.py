@@ -244,9 +244,10 @@ class OfflineJudge:
         does not say the quantity goes the other way or deny the claim. Negation words are a
         weak sign ("没问题", "no need to worry" deny nothing), so a denial counts only while
         the statement's lead over what is right stays below a second margin. A statement
-        that shares none of the claim's own words needs a higher similarity, and one that
-        frames what it says as a mistake ("a common misunderstanding is that ...") reports
-        the claim rather than asserting it.
+        that shares none of the claim's own words (its content words the question does not
+        use; against a claim with none, every statement) needs a higher similarity, and one
+        that frames what it says as a mistake ("a common misunderstanding is that ...")
+        reports the claim rather than asserting it.
         """
         misconceptions = rubric.misconceptions
         found: list[MisconceptionFound] = []

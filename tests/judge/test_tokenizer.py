@@ -42,6 +42,8 @@ EDGES = [
     "狗舔宝宝，猩 猩猩猩",  # unknown runs of one and three, after a space
     "RoBERTa 去掉了 NSP，但仍在开头放 <s> 并用它做分类",  # a control piece as text
     "</s> and <unk> and extra_token_id_1",
+    "输入开头的 ＜s＞ 不参与训练",  # full-width: normalised to a control piece
+    "＜/s＞ ＜unk＞ ﹤/s﹥ ‹ｓ>",
     "😀 emoji ﬁ ligature Ǆ",
     "a\tb\nc",
 ]
