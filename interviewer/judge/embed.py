@@ -71,7 +71,7 @@ class Encoder:
         """One row per text (cached); empty input gives a (0, 512) matrix."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack(self.rows(texts))
+        return np.array(self.rows(texts))  # (as `np.stack` would, in half the time)
 
     def rows(self, texts: Sequence[str]) -> tuple[NDArray[np.float32], ...]:
         """The cached row of each text (embedding the texts not cached), as `encode` reads
@@ -81,22 +81,22 @@ class Encoder:
         if not texts:
             return ()
         self.load()
+        cache = self._cache
         with self._lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+            missing = [t for t in dict.fromkeys(texts) if t not in cache]
             if missing:
                 vectors = np.asarray(self._model.encode(list(missing)), dtype=np.float32)
                 vectors = vectors.reshape(len(missing), self.dim)
                 for text, vec in zip(missing, vectors, strict=True):
                     self._cache[text] = vec
-            rows = []
+            rows = tuple(map(cache.__getitem__, texts))
             for t in texts:
-                rows.append(self._cache[t])
-                self._cache.move_to_end(t)
+                cache.move_to_end(t)
             # Evict only once this call's rows are taken: evicting first could drop a text
             # this very call found cached (the oldest), and then fail to read it.
             while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return tuple(rows)
+                cache.popitem(last=False)
+        return rows
 
     def forget(self, texts: Sequence[str]) -> None:
         """Drop cached embeddings (benchmarks use it to time answers as if new)."""
