@@ -26,7 +26,7 @@ import math
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -204,19 +204,6 @@ class TargetSide:
     question_cos: float
     in_question: float
     han: float
-    # the embeddings of `demoted_words` as last stacked, with the rows they were stacked from
-    held: list[tuple[tuple[Matrix, ...], Matrix]] = field(default_factory=list, compare=False)
-
-    def demoted_word_vectors(self, encoder: Encoder) -> Matrix:
-        """`encoder.encode(demoted_words)`, stacked again only when a row has changed."""
-        rows = encoder.rows(self.demoted_words)
-        if self.held:
-            was, matrix = self.held[0]
-            if len(was) == len(rows) and all(a is b for a, b in zip(was, rows, strict=True)):
-                return matrix
-        matrix = np.array(rows)
-        self.held[:] = [(rows, matrix)]
-        return matrix
 
 
 @dataclass(frozen=True)
@@ -324,8 +311,7 @@ def _features_one(
     demoted_b = t.demoted_bigrams
     soft_r = soft_p = 0.0
     if demoted_t and answer.word_list:
-        # target words × answer words
-        sims = t.demoted_word_vectors(encoder) @ answer.word_vectors.T
+        sims = encoder.encode(demoted_t) @ answer.word_vectors.T  # target words × answer words
         exact = np.array([w in answer.words for w in demoted_t])
         soft_r = float(np.where(exact, 1.0, sims.max(axis=1)).mean())
         soft_p = float(sims.max(axis=0).mean())
