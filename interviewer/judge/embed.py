@@ -38,7 +38,7 @@ class Encoder:
         self._cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
         self._cache_size = cache_size
         self._token_rows: use_forward.TokenRows | None = None
-        self._token_slots = 0
+        self._token_slots = 2048  # token ids whose first layer is kept (`keep_tokens`)
 
     def load(self) -> None:
         if self._model is None:
@@ -52,9 +52,7 @@ class Encoder:
                     model = USE(threads=1)
                     if not _use_fast_tokenizer(model):
                         _use_cached_tokenizer(model)
-                    self._token_rows = use_forward.install(model)
-                    if self._token_rows is not None and self._token_slots:
-                        self._token_rows.reserve(self._token_slots)
+                    self._token_rows = use_forward.install(model, self._token_slots)
                     model.encode(["warm up"])
                     self._model = model
 
@@ -88,13 +86,13 @@ class Encoder:
                 vectors = np.asarray(self._model.encode(list(missing)), dtype=np.float32)
                 vectors = vectors.reshape(len(missing), self.dim)
                 for text, vec in zip(missing, vectors, strict=True):
-                    self._cache[text] = vec
+                    cache[text] = vec
             rows = tuple(map(cache.__getitem__, texts))
             for t in texts:
                 cache.move_to_end(t)
             # Evict only once this call's rows are taken: evicting first could drop a text
             # this very call found cached (the oldest), and then fail to read it.
-            while len(self._cache) > self._cache_size:
+            while len(cache) > self._cache_size:
                 cache.popitem(last=False)
         return rows
 

@@ -286,7 +286,6 @@ class OfflineJudge:
         best: dict[int, tuple[float, int, tuple[int, int] | None]] = {}
         asked = frozenset(content_words(_question_text(question)))
         own = [frozenset(content_words(c)) - asked for c in claims]
-        said_words: dict[int, frozenset[str]] = {}  # a statement's words, read when needed
         for j, mc in enumerate(misconceptions):
             for i, unit in enumerate(units):
                 if unit.kind != "sentence":
@@ -298,7 +297,7 @@ class OfflineJudge:
                 if (
                     hit is None
                     and sim < self.model.misconception_unshared_similarity
-                    and not _said(said_words, i, unit) & (own[j] | own[n + j])
+                    and not (own[j] | own[n + j]).intersection(content_words(unit.text))
                 ):
                     continue  # close in tone, but none of the claim's own words
                 anchor = max(float(right_sims[i, j]), float(right_sims[i, n + j]), fact_sims[i])
@@ -332,12 +331,6 @@ class OfflineJudge:
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _said(said: dict[int, frozenset[str]], i: int, unit: Unit) -> frozenset[str]:
-    if i not in said:
-        said[i] = frozenset(content_words(unit.text))
-    return said[i]
 
 
 def _own_texts(question: Question, rubric: Rubric) -> list[str]:

