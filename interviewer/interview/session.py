@@ -76,6 +76,8 @@ class Session:
     _judges: dict[str, Judge] = field(default_factory=dict)
     judge_for: Callable[[str], Judge] | None = None
     practice_error: str | None = None  # the review items could not be updated (see _remember)
+    _warming: threading.Thread | None = field(default=None, repr=False)
+    _closing: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -372,7 +374,13 @@ class Session:
             with contextlib.suppress(Exception):  # the first grade will report it
                 self.warm_up()
 
-        threading.Thread(target=run, name="judge-warm-up", daemon=True).start()
+        if self._warming is not None and self._warming.is_alive():
+            return
+        # Not a daemon: the interpreter kills a daemon thread at exit wherever it is, and
+        # inside the tokenizer's C++ that aborts the process ("terminate called without an
+        # active exception") after a quick /quit. `close` stops it between steps and waits.
+        self._warming = threading.Thread(target=run, name="judge-warm-up")
+        self._warming.start()
 
     def warm_up(self) -> None:
         """Make the judge now (for the offline judge: load its model and embed the bank's
@@ -382,9 +390,18 @@ class Session:
         judge = self.judge_for(self.ctx.judge)
         if isinstance(judge, OfflineJudge):
             judge.warm_up()
-            judge.prepare_all([(q, self.bank.rubric(q.id)) for q in self.bank.questions.values()])
+            pairs = [(q, self.bank.rubric(q.id)) for q in self.bank.questions.values()]
+            for start in range(0, len(pairs), 16):  # a second or less between checks
+                if self._closing.is_set():
+                    return
+                judge.prepare_all(pairs[start : start + 16])
 
     def close(self) -> None:
+        """Stop the warm-up (at the next question's rubric) and wait for it; close the
+        checkpoints."""
+        self._closing.set()
+        if self._warming is not None:
+            self._warming.join()
         self.checkpointer.close()
 
 

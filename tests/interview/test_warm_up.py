@@ -1,0 +1,66 @@
+"""The judge's warm-up thread does not outlive the session: `close` stops it and waits.
+
+It was a daemon thread, and a quick /quit let the interpreter kill it inside the tokenizer's
+C++ code: the process aborted ("terminate called without an active exception", exit -6).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from interviewer.config import load_settings
+from interviewer.interview.context import InterviewContext
+from interviewer.interview.session import Session
+from interviewer.judge.offline import OfflineJudge
+from tests.conftest import REPO
+
+
+def test_close_stops_the_warm_up_between_rubrics_and_waits_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings(bank_dir=REPO, transcripts_dir=tmp_path / "transcripts")
+    session = Session.open(settings, InterviewContext(topics=["lora"], questions=1, seed=3))
+    calls: list[int] = []
+    first_call = threading.Event()
+
+    def prepare_all(self: OfflineJudge, pairs: list[Any]) -> dict[str, Any]:
+        calls.append(len(pairs))
+        first_call.set()
+        session._closing.wait(timeout=30)  # still preparing when the session closes
+        return {}
+
+    monkeypatch.setattr(OfflineJudge, "warm_up", lambda self: None)
+    monkeypatch.setattr(OfflineJudge, "prepare_all", prepare_all)
+    session.warm_up_in_background()
+    warming = session._warming
+    assert warming is not None
+    assert not warming.daemon  # the interpreter waits for it instead of killing it
+    assert first_call.wait(timeout=30)
+    session.close()
+    assert not warming.is_alive()
+    assert len(session.bank.questions) > 16
+    assert calls == [16]  # the rest of the bank was not prepared after `close`
+
+
+def test_warm_up_prepares_every_rubric_when_left_to_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings(bank_dir=REPO, transcripts_dir=tmp_path / "transcripts")
+    session = Session.open(settings, InterviewContext(topics=["lora"], questions=1, seed=3))
+    prepared: list[str] = []
+
+    def prepare_all(self: OfflineJudge, pairs: list[Any]) -> dict[str, Any]:
+        prepared.extend(q.id for q, _ in pairs)
+        return {}
+
+    monkeypatch.setattr(OfflineJudge, "warm_up", lambda self: None)
+    monkeypatch.setattr(OfflineJudge, "prepare_all", prepare_all)
+    try:
+        session.warm_up()
+        assert sorted(prepared) == sorted(session.bank.questions)
+    finally:
+        session.close()
