@@ -4,6 +4,7 @@
     python -m benchmarks.fit_offline             # cross-validate, fit, write the model
     python -m benchmarks.fit_offline --dry-run   # cross-validate and print only
     python -m benchmarks.fit_offline --only-unshared  # one misconception value, see below
+    python -m benchmarks.fit_offline --keep-misconception-rule  # refit the weights only
 
 What it is fitted on (nothing else is read):
 - SemEval-2013 Task 7 training split (`shared/asag/semeval2013-train.jsonl`): each answer
@@ -440,6 +441,12 @@ def main() -> None:
         action="store_true",
         help="choose only the unshared-word similarity, keeping the rest of the written model",
     )
+    parser.add_argument(
+        "--keep-misconception-rule",
+        action="store_true",
+        help="keep the written model's misconception rule and its figures (the rule reads "
+        "sentence similarities, not the verdict weights, so refitting these leaves it as is)",
+    )
     parser.add_argument("--calibration-weight", type=float, default=CALIBRATION_WEIGHT)
     parser.add_argument("--c", type=float, default=0.1, help="inverse L2 strength")
     args = parser.parse_args()
@@ -471,8 +478,14 @@ def main() -> None:
         "covered_at": round(covered_at, 4),
     }
     verdicts = VerdictModel.from_dict(model)
-    if args.quick:
-        rule: dict[str, float] = {k: v[len(v) // 2] for k, v in MISCONCEPTION_GRID.items()}
+    rule: dict[str, float]
+    if args.keep_misconception_rule:
+        written = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+        rule = {k: written[k] for k in (*MISCONCEPTION_GRID, "misconception_unshared_similarity")}
+        kept = ("contrast_", "calibration_tune_misconception", "calibration_held_misconception")
+        metrics.update({k: v for k, v in written.get("metrics", {}).items() if k.startswith(kept)})
+    elif args.quick:
+        rule = {k: v[len(v) // 2] for k, v in MISCONCEPTION_GRID.items()}
         rule["misconception_unshared_similarity"] = UNSHARED_GRID[len(UNSHARED_GRID) // 2]
     else:
         rule, mc_metrics = misconception_rule(verdicts)

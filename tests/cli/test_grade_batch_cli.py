@@ -64,10 +64,19 @@ def answers(path: Path, n: int) -> Path:
     return path
 
 
+# Every key point of lora-principle, in other words than the rubric's: 100 offline points.
+STRONG = (
+    "LoRA 假设微调时的权重更新 ΔW 秩很低，把它写成 B 乘 A 两个小矩阵，r 远小于 d 和 k；"
+    "预训练权重 W0 冻结，只训练 A 和 B，前向是 W0x 加 BAx。可训练参数从 d·k 变成 r(d+k)，"
+    "显存和优化器状态省很多。B 初始化为零、A 随机，所以一开始 ΔW 为零，更新再乘 α/r。"
+    "一般加在注意力的 q、k、v、o 投影上。推理时把 BA 合并回 W0，没有额外延迟。"
+)
+
+
 def mixed_answers(path: Path, n: int, bank_dir: Path) -> list[bool]:
-    """GOOD and MID in turn (about 77 and 51 offline points); which rows the shipped
+    """STRONG and MID in turn (100 and about 43 offline points); which rows the shipped
     cascade band finds uncertain, by the offline judge in this process."""
-    texts = [f"{GOOD if i % 2 == 0 else MID} #{i}" for i in range(n)]
+    texts = [f"{STRONG if i % 2 == 0 else MID} #{i}" for i in range(n)]
     lines = [
         json.dumps({"id": f"r{i}", "question_id": "lora-principle", "answer": text})
         for i, text in enumerate(texts)

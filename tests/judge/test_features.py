@@ -80,9 +80,8 @@ def fresh_features(
         ]
     )
     ref = float(reference)
-    han = float(mostly_han(target))
-    kind = [ref, ref * vec[1], ref * vec[3], ref * vec[5], ref * vec[6], ref * han]
-    return np.concatenate([vec, kind, [ref * han * vec[5]]])
+    ref_han = ref * float(mostly_han(target))
+    return np.concatenate([vec, [ref, ref_han], ref * vec])
 
 
 @pytest.mark.parametrize(
