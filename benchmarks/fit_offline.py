@@ -449,7 +449,8 @@ def main() -> None:
     parser.add_argument("--dry-run", action="store_true", help="measure, do not write")
     parser.add_argument("--limit", type=int, default=None, help="rows per file (quick runs)")
     parser.add_argument("--rows", type=Path, default=None, help="save / reuse the rows (.npz)")
-    parser.add_argument(
+    rules = parser.add_mutually_exclusive_group()
+    rules.add_argument(
         "--quick",
         action="store_true",
         help="take the misconception rule from the middle of its grid, not the contrast set",
@@ -459,7 +460,7 @@ def main() -> None:
         action="store_true",
         help="choose only the unshared-word similarity, keeping the rest of the written model",
     )
-    parser.add_argument(
+    rules.add_argument(
         "--keep-misconception-rule",
         action="store_true",
         help="keep the written model's misconception rule and its figures (the rule reads "
@@ -473,6 +474,11 @@ def main() -> None:
         return
     if args.rows and args.rows.exists():
         saved = np.load(args.rows)
+        if saved["x"].shape[1] != len(NAMES):
+            raise SystemExit(
+                f"{args.rows} holds {saved['x'].shape[1]} features a row, the code computes "
+                f"{len(NAMES)}: delete it and run again to collect the rows afresh"
+            )
         rows = Rows(*(list(saved[k]) for k in ("x", "y", "source", "group", "naive")))
     else:
         rows = collect(args.data, args.limit)
@@ -499,7 +505,13 @@ def main() -> None:
     rule: dict[str, float]
     if args.keep_misconception_rule:
         written = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
-        rule = {k: written[k] for k in (*MISCONCEPTION_GRID, "misconception_unshared_similarity")}
+        keys = (*MISCONCEPTION_GRID, "misconception_unshared_similarity")
+        if missing := [k for k in keys if k not in written]:
+            raise SystemExit(
+                f"{MODEL_FILE} has no {', '.join(missing)}: fit without "
+                "--keep-misconception-rule to choose the rule"
+            )
+        rule = {k: written[k] for k in keys}
         kept = ("contrast_", "calibration_tune_misconception", "calibration_held_misconception")
         metrics.update({k: v for k, v in written.get("metrics", {}).items() if k.startswith(kept)})
     elif args.quick:

@@ -63,6 +63,9 @@ def make_voice(settings: Settings, ctx: InterviewContext) -> Voice:
     return LLMVoice(persona=scripted.persona, provider=provider, fallback=scripted)
 
 
+CLOSE_WAIT = 0.5  # seconds `Session.close` waits for the judge's warm-up to stop
+
+
 @dataclass
 class Session:
     interview_id: str
@@ -78,6 +81,7 @@ class Session:
     practice_error: str | None = None  # the review items could not be updated (see _remember)
     _warming: threading.Thread | None = field(default=None, repr=False)
     _closing: threading.Event = field(default_factory=threading.Event, repr=False)
+    _warm_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -374,34 +378,39 @@ class Session:
             with contextlib.suppress(Exception):  # the first grade will report it
                 self.warm_up()
 
-        if self._warming is not None and self._warming.is_alive():
-            return
-        # Not a daemon: the interpreter kills a daemon thread at exit wherever it is, and
-        # inside the tokenizer's C++ that aborts the process ("terminate called without an
-        # active exception") after a quick /quit. `close` stops it between steps and waits.
-        self._warming = threading.Thread(target=run, name="judge-warm-up")
-        self._warming.start()
+        with self._warm_lock:  # (`close` may run at the same time, from the TUI's loop)
+            if self._closing.is_set() or (self._warming and self._warming.is_alive()):
+                return
+            # Not a daemon: the interpreter kills a daemon thread at exit wherever it is,
+            # and inside the tokenizer's C++ that aborts the process ("terminate called
+            # without an active exception") after a quick /quit. A thread that is not a
+            # daemon is waited for at exit instead; `close` stops it between steps.
+            self._warming = threading.Thread(target=run, name="judge-warm-up")
+            self._warming.start()
 
     def warm_up(self) -> None:
         """Make the judge now (for the offline judge: load its model and embed the bank's
         rubrics) so that the first answer is graded without that wait."""
-        if self.judge_for is None:
+        if self.judge_for is None or self._closing.is_set():
             return
         judge = self.judge_for(self.ctx.judge)
         if isinstance(judge, OfflineJudge):
             judge.warm_up()
             pairs = [(q, self.bank.rubric(q.id)) for q in self.bank.questions.values()]
-            for start in range(0, len(pairs), 16):  # a second or less between checks
+            for start in range(0, len(pairs), 16):  # (0.3-0.5 s a chunk; 2-4 s when cold)
                 if self._closing.is_set():
                     return
                 judge.prepare_all(pairs[start : start + 16])
 
     def close(self) -> None:
-        """Stop the warm-up (at the next question's rubric) and wait for it; close the
-        checkpoints."""
-        self._closing.set()
-        if self._warming is not None:
-            self._warming.join()
+        """Stop the warm-up at its next chunk of rubrics, and close the checkpoints. It
+        waits for the warm-up only briefly (the TUI calls this on its event loop): the
+        chunk in hand finishes on its own, and at exit the interpreter waits for it."""
+        with self._warm_lock:
+            self._closing.set()
+            warming = self._warming
+        if warming is not None:
+            warming.join(timeout=CLOSE_WAIT)
         self.checkpointer.close()
 
 

@@ -1,4 +1,4 @@
-"""The judge's warm-up thread does not outlive the session: `close` stops it and waits.
+"""The judge's warm-up thread does not outlive the session: `close` stops it.
 
 It was a daemon thread, and a quick /quit let the interpreter kill it inside the tokenizer's
 C++ code: the process aborted ("terminate called without an active exception", exit -6).
@@ -41,9 +41,24 @@ def test_close_stops_the_warm_up_between_rubrics_and_waits_for_it(
     assert not warming.daemon  # the interpreter waits for it instead of killing it
     assert first_call.wait(timeout=30)
     session.close()
+    warming.join(timeout=30)  # (`close` waits half a second; a loaded machine may need more)
     assert not warming.is_alive()
     assert len(session.bank.questions) > 16
     assert calls == [16]  # the rest of the bank was not prepared after `close`
+
+
+def test_no_warm_up_starts_after_close(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The TUI's worker may start the interview (and its warm-up) after the screen that
+    owned the session closed it."""
+    settings = load_settings(bank_dir=REPO, transcripts_dir=tmp_path / "transcripts")
+    session = Session.open(settings, InterviewContext(topics=["lora"], questions=1, seed=3))
+    warmed: list[str] = []
+    monkeypatch.setattr(OfflineJudge, "warm_up", lambda self: warmed.append("model"))
+    session.close()
+    session.warm_up_in_background()
+    session.warm_up()
+    assert session._warming is None
+    assert warmed == []
 
 
 def test_warm_up_prepares_every_rubric_when_left_to_run(
