@@ -232,36 +232,35 @@ def cross_validate(rows: Rows, c: float, calibration_weight: float) -> dict[str,
         p[test] = predict(fit(x[train], y[train], w[train], c), x[test])
     out: dict[str, Any] = {}
     sem = np.char.startswith(source.astype(str), "semeval")
-    binary = y[sem] == 1.0
-    out["semeval_auc_questions_held_out"] = round(float(roc_auc_score(binary, p[sem])), 4)
-    out["semeval_auc_naive"] = round(float(roc_auc_score(binary, naive[sem])), 4)
+
+    def without(held: np.ndarray) -> np.ndarray:
+        """The predictions for the `held` rows of a fit on all the others."""
+        return predict(fit(x[~held], y[~held], w[~held], c), x[held])
+
+    def auc(held: np.ndarray, q: np.ndarray) -> float:
+        return round(float(roc_auc_score(y[held] == 1.0, q)), 4)
+
+    def pearson(held: np.ndarray, q: np.ndarray) -> float:
+        return round(float(np.corrcoef(q, y[held])[0, 1]), 4)
+
+    out["semeval_auc_questions_held_out"] = auc(sem, p[sem])
+    out["semeval_auc_naive"] = auc(sem, naive[sem])
     for corpus in ("semeval-beetle", "semeval-sciEntsBank"):
         held = source == corpus
-        params = fit(x[~held], y[~held], w[~held], c)
-        out[f"{corpus}_auc_corpus_held_out"] = round(
-            float(roc_auc_score(y[held] == 1.0, predict(params, x[held]))), 4
-        )
-        out[f"{corpus}_auc_naive"] = round(float(roc_auc_score(y[held] == 1.0, naive[held])), 4)
+        out[f"{corpus}_auc_corpus_held_out"] = auc(held, without(held))
+        out[f"{corpus}_auc_naive"] = auc(held, naive[held])
     for name in ("le-train", "calibration-tune"):
         s = source == name
-        out[f"{name}_pearson_questions_held_out"] = round(float(np.corrcoef(p[s], y[s])[0, 1]), 4)
-        out[f"{name}_pearson_naive"] = round(float(np.corrcoef(naive[s], y[s])[0, 1]), 4)
+        out[f"{name}_pearson_questions_held_out"] = pearson(s, p[s])
+        out[f"{name}_pearson_naive"] = pearson(s, naive[s])
     # A whole set held out, fitted on the other two: how the fit may do on a set it never
     # saw (where a design that only learnt its sets' quirks falls below the baseline).
-    for name, held in (
-        ("semeval", sem),
-        *((n, source == n) for n in ("le-train", "calibration-tune")),
-    ):
-        q = predict(fit(x[~held], y[~held], w[~held], c), x[held])
-        if name == "semeval":
-            got, base = roc_auc_score(binary, q), roc_auc_score(binary, naive[held])
-            kind = "auc"
-        else:
-            got = np.corrcoef(q, y[held])[0, 1]
-            base = np.corrcoef(naive[held], y[held])[0, 1]
-            kind = "pearson"
-        out[f"{name}_{kind}_set_held_out"] = round(float(got), 4)
-        out[f"{name}_{kind}_set_held_out_naive"] = round(float(base), 4)
+    out["semeval_auc_set_held_out"] = auc(sem, without(sem))
+    out["semeval_auc_set_held_out_naive"] = auc(sem, naive[sem])
+    for name in ("le-train", "calibration-tune"):
+        s = source == name
+        out[f"{name}_pearson_set_held_out"] = pearson(s, without(s))
+        out[f"{name}_pearson_set_held_out_naive"] = pearson(s, naive[s])
     return out
 
 

@@ -64,6 +64,7 @@ def make_voice(settings: Settings, ctx: InterviewContext) -> Voice:
 
 
 CLOSE_WAIT = 0.5  # seconds `Session.close` waits for the judge's warm-up to stop
+WARM_UP_CHUNK = 16  # rubrics the warm-up prepares between checks that the session is open
 
 
 @dataclass
@@ -397,10 +398,10 @@ class Session:
         if isinstance(judge, OfflineJudge):
             judge.warm_up()
             pairs = [(q, self.bank.rubric(q.id)) for q in self.bank.questions.values()]
-            for start in range(0, len(pairs), 16):  # (0.3-0.5 s a chunk; 2-4 s when cold)
+            for start in range(0, len(pairs), WARM_UP_CHUNK):  # (0.3-0.5 s; 2-4 s cold)
                 if self._closing.is_set():
                     return
-                judge.prepare_all(pairs[start : start + 16])
+                judge.prepare_all(pairs[start : start + WARM_UP_CHUNK])
 
     def close(self) -> None:
         """Stop the warm-up at its next chunk of rubrics, and close the checkpoints. It

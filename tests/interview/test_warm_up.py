@@ -7,6 +7,7 @@ C++ code: the process aborted ("terminate called without an active exception", e
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +15,22 @@ import pytest
 
 from interviewer.config import load_settings
 from interviewer.interview.context import InterviewContext
-from interviewer.interview.session import Session
+from interviewer.interview.session import WARM_UP_CHUNK, Session
 from interviewer.judge.offline import OfflineJudge
 from tests.conftest import REPO
 
 
-def test_close_stops_the_warm_up_between_rubrics_and_waits_for_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[Session]:
     settings = load_settings(bank_dir=REPO, transcripts_dir=tmp_path / "transcripts")
-    session = Session.open(settings, InterviewContext(topics=["lora"], questions=1, seed=3))
+    made = Session.open(settings, InterviewContext(topics=["lora"], questions=1, seed=3))
+    yield made
+    made.close()  # (a second close, after a test's own, does nothing more)
+
+
+def test_close_stops_the_warm_up_between_rubrics(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[int] = []
     first_call = threading.Event()
 
@@ -43,15 +50,13 @@ def test_close_stops_the_warm_up_between_rubrics_and_waits_for_it(
     session.close()
     warming.join(timeout=30)  # (`close` waits half a second; a loaded machine may need more)
     assert not warming.is_alive()
-    assert len(session.bank.questions) > 16
-    assert calls == [16]  # the rest of the bank was not prepared after `close`
+    assert len(session.bank.questions) > WARM_UP_CHUNK
+    assert calls == [WARM_UP_CHUNK]  # the rest of the bank was not prepared after `close`
 
 
-def test_no_warm_up_starts_after_close(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_warm_up_starts_after_close(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     """The TUI's worker may start the interview (and its warm-up) after the screen that
     owned the session closed it."""
-    settings = load_settings(bank_dir=REPO, transcripts_dir=tmp_path / "transcripts")
-    session = Session.open(settings, InterviewContext(topics=["lora"], questions=1, seed=3))
     warmed: list[str] = []
     monkeypatch.setattr(OfflineJudge, "warm_up", lambda self: warmed.append("model"))
     session.close()
@@ -62,10 +67,8 @@ def test_no_warm_up_starts_after_close(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_warm_up_prepares_every_rubric_when_left_to_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = load_settings(bank_dir=REPO, transcripts_dir=tmp_path / "transcripts")
-    session = Session.open(settings, InterviewContext(topics=["lora"], questions=1, seed=3))
     prepared: list[str] = []
 
     def prepare_all(self: OfflineJudge, pairs: list[Any]) -> dict[str, Any]:
@@ -74,8 +77,5 @@ def test_warm_up_prepares_every_rubric_when_left_to_run(
 
     monkeypatch.setattr(OfflineJudge, "warm_up", lambda self: None)
     monkeypatch.setattr(OfflineJudge, "prepare_all", prepare_all)
-    try:
-        session.warm_up()
-        assert sorted(prepared) == sorted(session.bank.questions)
-    finally:
-        session.close()
+    session.warm_up()
+    assert sorted(prepared) == sorted(session.bank.questions)
