@@ -89,12 +89,19 @@ class TokenRows:
         self._used = end
         return self._slot[ids]
 
-    def _compute(self, ids: NDArray[np.int64]) -> NDArray[np.float32]:
+    def dequantise(self, ids: NDArray[np.int64], out: NDArray[np.float32]) -> None:
+        """The ids' 512-wide embeddings, written into `out` (the backend's int8 table, per
+        chunk of ids scaled and shifted)."""
         b = self.b
         chunk = ids % self.chunks
-        emb = b.table[ids].astype(np.float32)
-        emb *= b.scale[chunk, None]
-        emb += b.lo[chunk, None]
+        np.copyto(out, b.table[ids])
+        out *= b.scale[chunk, None]
+        out += b.lo[chunk, None]
+
+    def _compute(self, ids: NDArray[np.int64]) -> NDArray[np.float32]:
+        b = self.b
+        emb = np.empty((len(ids), _EMB_DIM), dtype=np.float32)
+        self.dequantise(ids, emb)
         x: NDArray[np.float32] = emb @ b.proj_W
         x += b.proj_b
         self.layernorm(x, b.ln_g_all, b.ln_b_all, b.eps)
@@ -138,11 +145,7 @@ def _encode_batch(
     np.cumsum(lens[:-1], out=starts[1:])
 
     feats = np.empty((n_tokens, b._feat_dim), dtype=np.float32)
-    emb = feats[:, :_EMB_DIM]
-    chunk = flat % tokens.chunks
-    np.copyto(emb, b.table[flat])
-    emb *= b.scale[chunk, None]
-    emb += b.lo[chunk, None]
+    tokens.dequantise(flat, feats[:, :_EMB_DIM])
     # each token's slot in `tokens.rows`; a window slot outside the sentence reads slot 0
     slot = np.append(tokens.slots_of(flat), 0)
     known = tokens.rows
