@@ -267,7 +267,7 @@ def test_a_cascade_submits_only_its_uncertain_rows(tmp_path: Path, small_bank: P
     sent, kept = sum(unsure), n - sum(unsure)
     assert (
         f"cascade: {kept} of {n} answers kept offline ({kept / n:.0%}), {sent} uncertain "
-        f"(band [15, 75)); {sent} requests submitted to the batch API"
+        f"(band {fitted_band()}); {sent} requests submitted to the batch API"
     ) in proc.stderr, proc.stderr
     assert len(state.submitted) == sent == len(set(state.submitted))
     out = strict_results(tmp_path / "out.jsonl")

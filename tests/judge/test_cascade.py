@@ -10,7 +10,7 @@ import pytest
 from interviewer.bank.schema import Question, Rubric
 from interviewer.config import JudgeSpec, load_settings
 from interviewer.errors import ConfigError
-from interviewer.judge import cache_name, make_judge
+from interviewer.judge import cache_name, make_judge, offline_judge
 from interviewer.judge.cascade import CascadeBand, figures, fit_band, fitted_band
 from interviewer.judge.llm import LLMJudge
 from interviewer.judge.offline import OfflineJudge
@@ -53,6 +53,15 @@ def test_the_shipped_band_was_fitted_and_measured() -> None:
     assert 0 <= band.low < band.high <= 101
     held = band.meta["figures"]["held"]
     assert held["kept_bad_share"] < held["offline_bad_share"]
+
+
+def test_the_shipped_band_was_fitted_with_the_shipped_judge() -> None:
+    # A refitted verdict model moves the offline scores, and with them the band's rule.
+    fitted_with = fitted_band().meta["judge_fingerprint"]
+    assert fitted_with == offline_judge().fingerprint, (
+        f"the cascade band was fitted with {fitted_with}: refit it with "
+        "`python -m benchmarks.fit_cascade`"
+    )
 
 
 def test_spec() -> None:
