@@ -351,7 +351,23 @@ def unshared_rule(model: VerdictModel) -> tuple[float, dict[str, float]]:
             if best is None or right - wrong > best[0]:
                 best = (right - wrong, bar)
         assert best is not None
-        judge.model = replace(model, misconception_unshared_similarity=best[1])
+    finally:
+        judge.model = saved
+    return best[1], rule_figures(replace(model, misconception_unshared_similarity=best[1]))
+
+
+def rule_figures(model: VerdictModel) -> dict[str, float]:
+    """The misconception rule's figures on both halves of the contrast set (stated
+    misconceptions charged, correct near misses kept) and of the calibration set (precision
+    and recall of the misconceptions its graders marked)."""
+    from benchmarks.contrast import calibration_charges, measure
+
+    bank = load_bank(None)
+    judge = offline_judge()
+    judge.learn_terms(list(bank.rubrics.values()))
+    saved = judge.model
+    judge.model = model
+    try:
         c, g = measure(judge, bank), calibration_charges(judge, bank)
     finally:
         judge.model = saved
@@ -365,7 +381,7 @@ def unshared_rule(model: VerdictModel) -> tuple[float, dict[str, float]]:
         out[f"calibration_{h}_misconception_recall"] = round(
             g[(h, "right")] / max(g[(h, "marked")], 1), 4
         )
-    return best[1], out
+    return out
 
 
 def refit_unshared(dry_run: bool) -> None:
@@ -462,7 +478,7 @@ def main() -> None:
     rules.add_argument(
         "--keep-misconception-rule",
         action="store_true",
-        help="keep the written model's misconception rule and its figures (the rule reads "
+        help="keep the written model's misconception rule and measure it again (the rule reads "
         "sentence similarities, not the verdict weights, so refitting these leaves it as is)",
     )
     parser.add_argument("--calibration-weight", type=float, default=CALIBRATION_WEIGHT)
@@ -511,8 +527,7 @@ def main() -> None:
                 "--keep-misconception-rule to choose the rule"
             )
         rule = {k: written[k] for k in keys}
-        kept = ("contrast_", "calibration_tune_misconception", "calibration_held_misconception")
-        metrics.update({k: v for k, v in written.get("metrics", {}).items() if k.startswith(kept)})
+        metrics.update(rule_figures(_with_rule(verdicts, rule)))  # measured by today's code
     elif args.quick:
         rule = {k: v[len(v) // 2] for k, v in MISCONCEPTION_GRID.items()}
         rule["misconception_unshared_similarity"] = UNSHARED_GRID[len(UNSHARED_GRID) // 2]
