@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,7 +15,7 @@ from rich.text import Text
 from interviewer.bank.bank import Bank
 from interviewer.cli.common import ApiKeyEnvOpt, console, err_console, handles_errors
 from interviewer.errors import InterviewerError
-from interviewer.fsutil import atomic_write
+from interviewer.fsutil import atomic_write, private_dir
 
 if TYPE_CHECKING:
     from interviewer.config import Settings
@@ -75,6 +78,21 @@ def where_of(path: Path | None) -> str:
     return str(path) if path is not None else label_of(load_settings())
 
 
+def existing_folder(path: Path | None) -> Path | None:
+    """`path` (a --dir to read), which must be an existing folder; None stays None."""
+    if path is None or path.is_dir():
+        return path
+    if not path.exists():
+        raise InterviewerError(
+            f"--dir {path}: the folder does not exist",
+            hint="Give the folder that holds the transcripts, or leave out --dir to use "
+            "the configured store.",
+        )
+    raise InterviewerError(
+        f"--dir {path}: not a folder", hint="Give the folder that holds the transcripts."
+    )
+
+
 def locate(target: str, folder: Path | None) -> tuple[Transcripts, str]:
     """The store and id of the interview `target` names: the path of a transcript file
     (ending in .json, such as one of the repository's examples), or an id in the folder."""
@@ -85,7 +103,92 @@ def locate(target: str, folder: Path | None) -> tuple[Transcripts, str]:
         if not path.is_file():
             raise InterviewerError(f"{path}: no such transcript file")
         return TranscriptStore(path.parent), path.stem
-    return store_of(folder), target
+    return store_of(existing_folder(folder)), target
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether `a` and `b` name one file: the same resolved path, or a hard link."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def refuse_overwrite(out: Path, store: Transcripts, interview_id: str) -> None:
+    """Refuse an --out that is the transcript file being exported."""
+    from interviewer.transcript.store import TranscriptStore
+
+    if not isinstance(store, TranscriptStore):
+        return  # a database row: no file to overwrite
+    source = store.path(interview_id)
+    if same_file(out, source):
+        raise InterviewerError(
+            f"--out {out}: that is the transcript being exported ({source}); writing there "
+            "would destroy it",
+            hint="Choose another --out path.",
+        )
+
+
+# --- saving without losing the reviewer's work -------------------------------------------
+
+
+def where_saved(store: Transcripts, interview_id: str) -> str:
+    """The file (or, for the database, the store) a save of `interview_id` writes, for messages."""
+    from interviewer.transcript.store import TranscriptStore
+
+    return str(store.path(interview_id)) if isinstance(store, TranscriptStore) else store.label
+
+
+def keep_unsaved(transcript: Transcript) -> Path | None:
+    """Write `transcript` to a new folder under unsaved/ in the data folder (0600, as it
+    holds the answers); None when that cannot be written either."""
+    from interviewer.config import data_dir, load_settings
+
+    try:
+        base = load_settings().data_dir
+    except InterviewerError:
+        base = data_dir()
+    try:
+        unsaved = private_dir(base / "unsaved")
+        folder = Path(tempfile.mkdtemp(prefix=f"{transcript.id}-", dir=unsaved))
+        return atomic_write(folder / f"{transcript.id}.json", transcript.model_dump_json(indent=2))
+    except OSError:
+        return None
+
+
+def save_or_keep(store: Transcripts, transcript: Transcript, what: str, redo: list[str]) -> str:
+    """Save `transcript`; when it cannot be written, keep it elsewhere and raise an error
+    that says where, and the command (`redo`) that applies the `what` again."""
+    try:
+        return str(store.save(transcript))
+    except OSError as exc:
+        where = where_saved(store, transcript.id)
+        raise InterviewerError(
+            f"cannot save the {what} to {where}: {exc.strerror or exc}",
+            hint=unsaved_hint(where, keep_unsaved(transcript), what, redo),
+        ) from None
+
+
+def unsaved_hint(where: str, kept: Path | None, what: str, redo: list[str]) -> str:
+    """What to do with a `what` that could not be saved to `where` (and is `kept`)."""
+    lines = [f"Nothing was changed in {where}."]
+    if kept is not None:
+        lines.append(f"The interview with your {what} is kept in {kept}.")
+    lines.append(f"Once {where} can be written, apply it again: {shlex.join(redo)}")
+    if kept is not None and where.endswith(".json"):
+        lines.append(f"or copy the kept file over it: {shlex.join(['cp', str(kept), where])}")
+    return "\n".join(lines)
+
+
+def command(*args: str | Path | None, **options: str | Path | None) -> list[str]:
+    """`interviewer review ARGS --OPTION VALUE ...`, leaving out the options not given."""
+    line = ["interviewer", "review", *(str(a) for a in args if a is not None)]
+    for name, value in options.items():
+        if value is not None:
+            line += [f"--{name.replace('_', '-')}", str(value)]
+    return line
 
 
 def load_transcript(target: str, folder: Path | None) -> Transcript:
@@ -133,6 +236,7 @@ def list_(
     from interviewer.transcript.review import summaries
 
     offer_import()
+    folder = existing_folder(folder)
     where = where_of(folder)
     items = summaries(store_of(folder))
     if as_json:
@@ -302,7 +406,10 @@ def export(
 
     if fmt not in ("md", "html", "json"):
         raise InterviewerError(f"--format must be md, html or json, not {fmt!r}")
-    transcript = load_transcript(interview_id, folder)
+    store, interview_id = locate(interview_id, folder)
+    if out is not None:
+        refuse_overwrite(out, store, interview_id)
+    transcript = store.load(interview_id)
     bank = bank_of(bank_dir) if fmt != "json" else None
     text = render_export(transcript, fmt, bank)  # type: ignore[arg-type]
     if out is None:
@@ -338,6 +445,15 @@ def regrade(
     from interviewer.judge.llm import LLMJudge
     from interviewer.transcript.review import regrade as run_regrade
 
+    redo = command(
+        "regrade",
+        interview_id,
+        judge=judge,
+        base_url=base_url,
+        api_key_env=api_key_env,
+        dir=folder,
+        bank=bank_dir,
+    )
     store, interview_id = locate(interview_id, folder)
     transcript = store.load(interview_id)
     if not transcript.turns:
@@ -354,7 +470,7 @@ def regrade(
     finally:
         if isinstance(grader, LLMJudge):
             grader.close()
-    saved = store.save(transcript)
+    saved = save_or_keep(store, transcript, "regrade", redo)
     table = Table("turn", "question", "before", "after", "change", "verdicts changed")
     for r in result.turns:
         delta = Text(f"{r.delta:+.1f}", style="green" if r.delta > 0 else "red" if r.delta else "")
@@ -385,11 +501,21 @@ def override(
     Example: interviewer review override 20250101-093000-ab12 --turn 2
     --key-point merge-no-latency --verdict covered --note "said it in the follow-up"
     """
-    from interviewer.transcript.review import base_grade, get_turn, turn_score
-    from interviewer.transcript.review import override as run_override
+    from interviewer.transcript.review import apply_override, base_grade, get_turn, turn_score
 
+    redo = command(
+        "override",
+        interview_id,
+        turn=str(turn),
+        key_point=key_point,
+        verdict=verdict,
+        note=note or None,
+        dir=folder,
+    )
     store, interview_id = locate(interview_id, folder)
-    transcript = run_override(store, interview_id, turn, key_point, verdict, note)
+    transcript = store.load(interview_id)
+    apply_override(transcript, turn, key_point, verdict, note)
+    save_or_keep(store, transcript, "override", redo)
     bank = bank_of(bank_dir)
     changed = get_turn(transcript, turn)
     console.print(

@@ -165,12 +165,21 @@ def override(
     verdict: str,
     note: str,
 ) -> Transcript:
-    """Record a reviewer's verdict on one key point of turn `turn` (from 1) and save.
+    """Record a reviewer's verdict on one key point of turn `turn` (from 1) and save."""
+    transcript = store.load(interview_id)
+    apply_override(transcript, turn, key_point, verdict, note)
+    store.save(transcript)
+    return transcript
+
+
+def apply_override(
+    transcript: Transcript, turn: int, key_point: str, verdict: str, note: str
+) -> None:
+    """Record a reviewer's verdict on one key point of turn `turn` (from 1), unsaved.
 
     The key point must be one of the turn's rubric key points (as graded); the verdict
     covered, partial or missed.
     """
-    transcript = store.load(interview_id)
     target = get_turn(transcript, turn)
     known = [v.key_point for v in target.merged.verdicts]
     if key_point not in known:
@@ -185,8 +194,6 @@ def override(
     at = now()
     target.overrides.append(Override(key_point=key_point, verdict=verdict, note=note, at=at))
     transcript.updated = at
-    store.save(transcript)
-    return transcript
 
 
 # --- regrade ----------------------------------------------------------------------------

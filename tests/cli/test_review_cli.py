@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import shlex
 import shutil
 from pathlib import Path
 
@@ -53,6 +56,21 @@ def test_list(folder: Path) -> None:
     assert reviewed in table.output and old in table.output
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("nodir", "the folder does not exist"), ("some-file.csv", "not a folder")],
+)
+def test_list_refuses_a_dir_that_is_not_a_folder(tmp_path: Path, name: str, message: str) -> None:
+    bad = tmp_path / name
+    if name.endswith(".csv"):
+        bad.write_text("id\n", "utf-8")
+    for extra in ([], ["--json"]):
+        result = runner.invoke(app, ["review", "list", "--dir", str(bad), *extra])
+        assert result.exit_code == 2, result.output
+        assert f"--dir {bad}: {message}" in result.output
+        assert "No transcripts" not in result.output and "Traceback" not in result.output
+
+
 def test_list_reads_the_folder_from_settings(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INTERVIEWER_TRANSCRIPTS_DIR", str(folder))
     result = runner.invoke(app, ["review", "list", "--json"])
@@ -85,6 +103,109 @@ def test_export_to_file_and_stdout(folder: Path, tmp_path: Path) -> None:
     assert json.loads(out)["schema_version"] == 2
     code, out = invoke(folder, "review", "export", old, "--format", "pdf")
     assert code == 2 and "--format must be md, html or json" in out
+
+
+@pytest.mark.parametrize("spelling", ["same", "dotted", "symlink", "hardlink"])
+def test_export_refuses_to_overwrite_the_transcript(folder: Path, spelling: str) -> None:
+    reviewed, _ = ids(folder)
+    source = folder / f"{reviewed}.json"
+    before = source.read_bytes()
+    out = {
+        "same": source,
+        "dotted": folder / ".." / folder.name / "." / source.name,
+        "symlink": folder.parent / "link.md",
+        "hardlink": folder.parent / "hard.md",
+    }[spelling]
+    if spelling == "symlink":
+        out.symlink_to(source)
+    if spelling == "hardlink":
+        os.link(source, out)
+    for target in (str(source), reviewed):  # a file path, or an id in --dir
+        code, output = invoke(folder, "review", "export", target, "--out", str(out))
+        assert code == 2, output
+        assert f"--out {out}: that is the transcript being exported" in output
+        assert "Choose another --out path." in output and "wrote" not in output
+        assert source.read_bytes() == before
+    assert TranscriptStore(folder).load(reviewed).id == reviewed
+
+
+def read_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every transcript save fails as on a read-only file system (root ignores chmod)."""
+
+    def refuse(path: Path, data: object, mode: int = 0) -> Path:
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr("interviewer.transcript.store.atomic_write", refuse)
+
+
+def kept_copy(output: str, tmp_path: Path) -> Path:
+    kept = Path(output.split("is kept in ", 1)[1].split(".json", 1)[0] + ".json")
+    assert kept.is_relative_to(tmp_path / "data" / "interviewer" / "unsaved")
+    return kept
+
+
+def apply_again(output: str) -> int:
+    """Run the command the error prints to apply the change again; its exit code."""
+    line = output.split("apply it again: ", 1)[1].splitlines()[0]
+    words = shlex.split(line)
+    assert words[:2] == ["interviewer", "review"]
+    return runner.invoke(app, words[1:]).exit_code
+
+
+OVERRIDE = ["--turn", "2", "--key-point", "target-modules", "--verdict", "covered"]
+
+
+def test_override_that_cannot_be_saved_keeps_it(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reviewed, _ = ids(folder)
+    source = folder / f"{reviewed}.json"
+    before = source.read_bytes()
+    read_only(monkeypatch)
+    note = "said q and v, it's in the follow-up"
+    code, out = invoke(folder, "review", "override", reviewed, *OVERRIDE, "--note", note)
+    assert code == 2, out
+    assert f"cannot save the override to {source}: Read-only file system" in out
+    assert "Traceback" not in out and source.read_bytes() == before
+    kept = TranscriptStore(kept_copy(out, tmp_path).parent).load(reviewed)
+    assert kept.turns[1].overrides[-1].note == note
+    monkeypatch.undo()
+    assert apply_again(out) == 0
+    assert TranscriptStore(folder).load(reviewed).turns[1].overrides[-1].note == note
+
+
+def test_override_that_cannot_be_saved_anywhere_prints_the_command(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data folder cannot be written either (under a file, even as root)."""
+    reviewed, _ = ids(folder)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", "utf-8")
+    monkeypatch.setenv("XDG_DATA_HOME", str(blocker))
+    read_only(monkeypatch)
+    code, out = invoke(folder, "review", "override", reviewed, *OVERRIDE, "--note", "n")
+    assert code == 2 and "cannot save the override to" in out and "Traceback" not in out
+    assert "is kept in" not in out
+    monkeypatch.undo()
+    assert apply_again(out) == 0
+    assert TranscriptStore(folder).load(reviewed).turns[1].overrides[-1].note == "n"
+
+
+def test_regrade_that_cannot_be_saved_keeps_it(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reviewed, _ = ids(folder)
+    source = folder / f"{reviewed}.json"
+    before = source.read_bytes()
+    read_only(monkeypatch)
+    code, out = invoke(folder, "review", "regrade", reviewed, "--judge", "offline")
+    assert code == 2, out
+    assert f"cannot save the regrade to {source}: Read-only file system" in out
+    assert "Traceback" not in out and source.read_bytes() == before
+    kept = TranscriptStore(kept_copy(out, tmp_path).parent).load(reviewed)
+    assert [r.judge for r in kept.turns[0].regrades][-1] == "offline"
+    assert f"cp {kept_copy(out, tmp_path)} {source}" in out
+    assert "review regrade" in out.split("apply it again: ", 1)[1]
 
 
 def test_regrade_prints_the_difference_per_turn(folder: Path) -> None:
