@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import Progress, TaskID
 from rich.table import Table
+from rich.text import Text
 
-from interviewer.cli.common import ApiKeyEnvOpt, console, handles_errors
+from interviewer.cli.common import ApiKeyEnvOpt, console, err_console, handles_errors
 
 if TYPE_CHECKING:
     from interviewer.judge.evaluate import EvalReport
+    from interviewer.judge.external import ExternalRow, SetReport
 
 HalfOpt = Annotated[
     str,
@@ -276,42 +278,68 @@ def _external(path: Path, split: str | None, judge: str, as_json: bool, out: Pat
     import json
 
     from interviewer.errors import InterviewerError
-    from interviewer.judge.external import measure, offline_grader, read_set, set_files
+    from interviewer.judge.external import measure, offline_grader
 
     if judge != "offline":
         raise InterviewerError("--external measures the offline judge (use --judge offline)")
+    sets = _read_sets(path, split)
     grade = offline_grader()
     reports = []
-    for file in set_files(path):
-        try:
-            rows = read_set(file, split)
-        except InterviewerError as e:
-            if path.is_dir():
-                console.print(f"skipped {file.name}: {e.message}", markup=False, style="yellow")
-                continue
-            raise
+    for file, rows in sets:
         with Progress(console=console, transient=True, disable=as_json) as progress:
             task = progress.add_task(file.name, total=len(rows))
             report = measure(file.stem, rows, grade, partial(_advance, progress, task))
         reports.append(report)
         if not as_json:
-            table = Table(title=f"{report.name}: {report.answers} answers ({report.kind})")
-            table.add_column("metric")
-            table.add_column("judge", justify="right")
-            table.add_column("naive baseline", justify="right")
-            for key, value in report.judge.items():
-                table.add_row(key, f"{value:.3f}", f"{report.naive[key]:.3f}")
-            table.add_row(
-                "correct answers zeroed by a guard",
-                f"{report.correct_zeroed_by_guard}/{report.correct_answers} "
-                f"({report.zeroed_share:.2%})",
-                "",
-            )
-            flags = ", ".join(f"{k} {v}" for k, v in sorted(report.flagged.items())) or "none"
-            table.add_row("flags", flags, "")
-            console.print(table)
+            _print_set(report)
     payload = json.dumps([r.model_dump() for r in reports], indent=2, ensure_ascii=False)
     if out:
         out.write_text(payload, encoding="utf-8")
     if as_json:
         console.print_json(payload)
+
+
+def _read_sets(path: Path, split: str | None) -> list[tuple[Path, list[ExternalRow]]]:
+    """Every set read before any is graded. In a folder a file with no answer rows is
+    skipped; a set that cannot be read is an error (each one named), and nothing is graded."""
+    from interviewer.errors import InterviewerError
+    from interviewer.judge.external import NotASetError, read_set, set_files
+
+    files = set_files(path)
+    if not path.is_dir():
+        return [(files[0], read_set(files[0], split))]
+    sets, broken = [], 0
+    for file in files:
+        try:
+            sets.append((file, read_set(file, split)))
+        except NotASetError as e:
+            console.print(f"skipped {file.name}: {e.message}", markup=False, style="yellow")
+        except InterviewerError as e:
+            broken += 1
+            err_console.print(Text("error: ", style="bold red") + Text(e.message))
+            if e.hint:
+                err_console.print(e.hint, markup=False)
+    if broken:
+        raise InterviewerError(
+            f"{path}: {broken} of {len(files)} files cannot be measured (above); "
+            "nothing was graded",
+            hint="Fix them, or move them out of the folder, and run again.",
+        )
+    return sets
+
+
+def _print_set(report: SetReport) -> None:
+    table = Table(title=f"{report.name}: {report.answers} answers ({report.kind})")
+    table.add_column("metric")
+    table.add_column("judge", justify="right")
+    table.add_column("naive baseline", justify="right")
+    for key, value in report.judge.items():
+        table.add_row(key, f"{value:.3f}", f"{report.naive[key]:.3f}")
+    table.add_row(
+        "correct answers zeroed by a guard",
+        f"{report.correct_zeroed_by_guard}/{report.correct_answers} ({report.zeroed_share:.2%})",
+        "",
+    )
+    flags = ", ".join(f"{k} {v}" for k, v in sorted(report.flagged.items())) or "none"
+    table.add_row("flags", flags, "")
+    console.print(table)

@@ -1,8 +1,9 @@
 """Measure a judge on sets of real graded answers that nobody on this project wrote.
 
-A set is a JSONL file, one answer a line: `question`, `reference` (and optionally
-`references`, every acceptable answer), `answer`, and a grade: `label` (correct /
-incorrect / contradictory ...) or `score` (any numeric scale), optionally `split`. A
+A set is a UTF-8 JSONL file, one answer a line: `question`, `reference` (and optionally
+`references`, every acceptable answer), `answer`, and a grade, the same kind on every row:
+`label` (SemEval's: correct, or incorrect / contradictory / partially_correct_incomplete /
+irrelevant / non_domain) or `score` (a finite number, any scale), optionally `split`. A
 sentence pair (`a`, `b`, `score`) is read as a reference and an answer to no question.
 Each answer is graded through the same path as `interviewer grade`: an ad-hoc rubric made
 from the question and a reference, against every reference given, keeping the best.
@@ -12,13 +13,21 @@ same run.
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from interviewer.errors import InterviewerError
 from interviewer.judge.adhoc import adhoc_rubric
@@ -28,6 +37,52 @@ from interviewer.judge.schema import Grade
 
 BLOCKING = {"empty", "gibberish", "off_topic", "keyword_stuffing", "injection"}
 Grader = Callable[[str, str, str], Grade]
+Kind = Literal["labels", "scores"]
+
+CORRECT = "correct"
+# SemEval-2013's 2-, 3- and 5-way labels: only `correct` counts as a correct answer.
+LABELS = (
+    CORRECT,
+    "incorrect",
+    "contradictory",
+    "partially_correct_incomplete",
+    "irrelevant",
+    "non_domain",
+)
+FIELD_RULES = {
+    "question": "a string",
+    "reference": "a string",
+    "references": "a list of strings",
+    "answer": "a string",
+    "label": f"one of {', '.join(LABELS)} (any case)",
+    "score": "a finite number (not NaN or Infinity)",
+    "split": "a string",
+}
+ROW_HINT = (
+    "Each line needs question, reference or references, answer, and label or score "
+    "(see `interviewer eval --help`)."
+)
+FIELD_HINTS = {
+    "label": "Map the file's labels to these (only `correct` counts as correct), "
+    "or give every row a numeric `score` instead.",
+    "score": "Write every score as a number on one scale (e.g. 0 to 5); fix or remove the "
+    "rows that have none.",
+}
+OTHER_ENCODINGS = (  # UTF-32 first: its little-endian mark starts with UTF-16's
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+class NotASetError(InterviewerError):
+    """The file holds no answer rows to measure: in a folder it is skipped, not refused."""
+
+
+def label_key(label: str) -> str:
+    """`Partially correct-incomplete` -> `partially_correct_incomplete`."""
+    return "_".join(label.casefold().replace("-", " ").split())
 
 
 class ExternalRow(BaseModel):
@@ -38,7 +93,7 @@ class ExternalRow(BaseModel):
     references: list[str] = Field(default_factory=list)
     answer: str
     label: str | None = None
-    score: float | None = None
+    score: float | None = Field(default=None, allow_inf_nan=False)
     split: str | None = None
 
     @model_validator(mode="before")
@@ -50,6 +105,26 @@ class ExternalRow(BaseModel):
             return {**data, "question": "", "reference": data["a"], "answer": data["b"]}
         return data
 
+    @field_validator("label")
+    @classmethod
+    def _known_label(cls, label: str | None) -> str | None:
+        if label is None:
+            return None
+        if label_key(label) not in LABELS:
+            raise ValueError("unknown label")
+        return label_key(label)
+
+    @field_validator("score", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, score: Any) -> Any:
+        if isinstance(score, bool):
+            raise ValueError("a boolean is not a score")
+        return score
+
+    @property
+    def correct(self) -> bool:
+        return self.label == CORRECT
+
     def all_references(self) -> list[str]:
         refs = [r for r in [self.reference, *self.references] if r.strip()]
         return list(dict.fromkeys(refs))
@@ -58,7 +133,7 @@ class ExternalRow(BaseModel):
 class SetReport(BaseModel):
     name: str
     answers: int
-    kind: str  # "labels" or "scores"
+    kind: Kind
     judge: dict[str, float]
     naive: dict[str, float]
     correct_answers: int
@@ -68,28 +143,119 @@ class SetReport(BaseModel):
 
 
 def read_set(path: Path, split: str | None) -> list[ExternalRow]:
-    rows: list[ExternalRow] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+    """The rows of one set (those of `split`, and those with none). Raises InterviewerError
+    naming the file, the line and the field for anything it cannot measure, and
+    NotASetError for a file with no answer rows."""
+    lines = _json_lines(path, _text(path))
+    if not any(_answer_shaped(data) for _, data in lines):
+        raise NotASetError(f"{path}: no answer rows", hint=ROW_HINT)
+    rows = [(n, _row(path, n, data)) for n, data in lines]
+    kept = [(n, r) for n, r in rows if split is None or r.split is None or r.split == split]
+    if not kept:
+        raise NotASetError(f"{path}: no answer rows in split {split!r}")
+    _one_kind(path, kept)
+    return [r for _, r in kept]
+
+
+def _text(path: Path) -> str:
+    """The file as text: UTF-8, with or without a BOM; anything else is an error."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise InterviewerError(f"{path}: cannot read the file ({e.strerror})") from None
+    for bom, encoding in OTHER_ENCODINGS:
+        if raw.startswith(bom):
+            raise InterviewerError(
+                f"{path}: the file is {encoding}, not UTF-8",
+                hint=f"Convert it to UTF-8 and use that file instead: "
+                f"iconv -f {encoding} -t UTF-8 {path.name} > {path.stem}-utf8.jsonl",
+            )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise InterviewerError(
+            f"{path}:{line}: the file is not UTF-8 (byte 0x{raw[e.start]:02x})",
+            hint=f"Convert it to UTF-8 and use that file instead, e.g. from GBK: iconv -f GBK "
+            f"-t UTF-8 {path.name} > {path.stem}-utf8.jsonl (name its own encoding if not GBK)",
+        ) from None
+
+
+def _json_lines(path: Path, text: str) -> list[tuple[int, Any]]:
+    """Each non-blank line parsed, with its line number."""
+    parsed: list[tuple[int, Any]] = []
+    for n, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
-            row = ExternalRow.model_validate(json.loads(line))
-        except (json.JSONDecodeError, ValidationError) as e:
+            parsed.append((n, json.loads(line)))
+        except json.JSONDecodeError as e:
             raise InterviewerError(
-                f"{path}:{n}: not an answer row ({str(e).splitlines()[0]})",
-                hint="Each line needs question, reference(s), answer, and label or score.",
-            ) from e
-        if row.label is None and row.score is None:
-            raise InterviewerError(f"{path}:{n}: the row has neither `label` nor `score`")
-        if not row.all_references():
-            raise InterviewerError(f"{path}:{n}: the row has no reference answer")
-        if split is None or row.split is None or row.split == split:
-            rows.append(row)
-    if not rows:
+                f"{path}:{n}: not a JSON object ({e.msg} at column {e.colno})", hint=ROW_HINT
+            ) from None
+    return parsed
+
+
+def _answer_shaped(data: Any) -> bool:
+    return isinstance(data, dict) and ("answer" in data or {"a", "b"} <= data.keys())
+
+
+def _row(path: Path, n: int, data: Any) -> ExternalRow:
+    try:
+        row = ExternalRow.model_validate(data)
+    except ValidationError as e:
+        problem, field = _field_problem(e)
         raise InterviewerError(
-            f"{path}: no answer rows" + (f" in split {split!r}" if split else "")
-        )
-    return rows
+            f"{path}:{n}: {problem}", hint=FIELD_HINTS.get(field, ROW_HINT)
+        ) from None
+    if row.label is None and row.score is None:
+        raise InterviewerError(f"{path}:{n}: the row has neither `label` nor `score`", ROW_HINT)
+    if not row.all_references():
+        raise InterviewerError(f"{path}:{n}: the row has no reference answer", ROW_HINT)
+    return row
+
+
+def _field_problem(e: ValidationError) -> tuple[str, str]:
+    """What is wrong with the row's first bad field, and that field's name."""
+    error = e.errors()[0]
+    loc = error["loc"]
+    if not loc:
+        return f"the line is not a JSON object but {_shown(error['input'])}", ""
+    field = str(loc[0])
+    name = field + "".join(f"[{p}]" for p in loc[1:])
+    rule = FIELD_RULES.get(field, "valid") if len(loc) == 1 else "a string"
+    if error["type"] == "missing":
+        return f"the row has no `{name}` (it must be {rule})", field
+    return f"`{name}` is {_shown(error['input'])}: it must be {rule}", field
+
+
+def _shown(value: Any) -> str:
+    """A value as the file spells it, cut short."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _one_kind(path: Path, rows: list[tuple[int, ExternalRow]]) -> None:
+    """Every row graded the same way: all with a label, or all with a score."""
+    labelled = sum(r.label is not None for _, r in rows)
+    scored = sum(r.score is not None for _, r in rows)
+    if len(rows) in (labelled, scored):
+        return
+    field = "label" if labelled >= scored else "score"
+    n = next(n for n, r in rows if (r.label if field == "label" else r.score) is None)
+    raise InterviewerError(
+        f"{path}:{n}: the row has no `{field}`, while {max(labelled, scored)} other rows "
+        f"of the file have one",
+        hint="Give every row a `label`, or every row a `score`: a set is measured on one.",
+    )
+
+
+def kind_of(rows: list[ExternalRow]) -> Kind:
+    if all(r.label is not None for r in rows):
+        return "labels"
+    if all(r.score is not None for r in rows):
+        return "scores"
+    raise ValueError("the set mixes labelled and scored rows (read_set refuses such a file)")
 
 
 def grade_row(grade: Grader, row: ExternalRow) -> Grade:
@@ -162,17 +328,16 @@ def measure(
     for g in grades:
         for f in g.flags:
             flagged[f] = flagged.get(f, 0) + 1
-    if all(r.label is not None for r in rows):
-        truth = np.array([str(r.label).casefold() == "correct" for r in rows])
-        kind = "labels"
+    kind = kind_of(rows)
+    if kind == "labels":
+        truth = np.array([r.correct for r in rows])
         judge_m = {"auc": auc(truth, judged), "macro_f1": macro_f1(truth, judged >= 0.5)}
         threshold = float(np.median(naive))
         naive_m = {"auc": auc(truth, naive), "macro_f1": macro_f1(truth, naive >= threshold)}
     else:
-        scores = np.array([float(r.score or 0.0) for r in rows])
+        scores = np.array([r.score for r in rows], dtype=float)
         top = float(scores.max()) or 1.0
         truth = scores >= 0.8 * top
-        kind = "scores"
         judge_m = {
             "pearson": pearson(judged.tolist(), scores.tolist()),
             "spearman": spearman(judged.tolist(), scores.tolist()),

@@ -15,7 +15,14 @@ from interviewer.errors import InterviewerError
 from interviewer.judge import offline_judge
 from interviewer.judge.adhoc import adhoc_rubric
 from interviewer.judge.baseline import naive_score
-from interviewer.judge.external import auc, macro_f1, measure, offline_grader, read_set
+from interviewer.judge.external import (
+    ExternalRow,
+    auc,
+    macro_f1,
+    measure,
+    offline_grader,
+    read_set,
+)
 from interviewer.judge.verdict_model import MODEL_FILE, VerdictModel
 
 ROWS = [
@@ -133,3 +140,123 @@ def test_a_verbatim_reference_is_covered() -> None:
     q, rubric = adhoc_rubric("What is the time complexity of a linear search?", reference="O(n)")
     grade = offline_judge().grade(q, rubric, "It is O(n).")
     assert grade.score == 100 and grade.verdicts[0].evidence
+
+
+def unlabelled(row: dict[str, object], score: object) -> dict[str, object]:
+    return {**{k: v for k, v in row.items() if k != "label"}, "score": score}
+
+
+def refusal(path: Path) -> str:
+    """read_set's error for the file, message and hint, on one line."""
+    with pytest.raises(InterviewerError) as caught:
+        read_set(path, None)
+    return " ".join(str(caught.value).split())
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "said"),
+    [
+        ("gbk", b"", ["set.jsonl:2: the file is not UTF-8", "convert it to utf-8", "-f GBK"]),
+        ("utf-16-le", b"\xff\xfe", ["set.jsonl: the file is UTF-16", "iconv -f UTF-16 -t UTF-8"]),
+    ],
+)
+def test_a_file_not_in_utf8_is_named_with_its_line_and_what_to_do(
+    tmp_path: Path, encoding: str, bom: bytes, said: list[str]
+) -> None:
+    chinese = {
+        "question": "什么是栈？",
+        "reference": "后进先出",
+        "answer": "后进先出",
+        "label": "correct",
+    }
+    text = "\n".join(json.dumps(r, ensure_ascii=False) for r in [ROWS[0], chinese])
+    path = tmp_path / "set.jsonl"
+    path.write_bytes(bom + text.encode(encoding))
+    message = refusal(path)
+    assert all(s.casefold() in message.casefold() for s in said), message
+    if encoding != "gbk":
+        assert "GBK" not in message
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))  # a UTF-8 BOM is simply read
+    assert [r.answer for r in read_set(path, None)] == [ROWS[0]["answer"], "后进先出"]
+
+
+def test_a_folder_with_a_file_not_in_utf8_is_an_error_and_nothing_is_graded(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "sets").mkdir()
+    write(tmp_path / "sets", ROWS)
+    gbk = {
+        "question": "什么是栈？",
+        "reference": "后进先出",
+        "answer": "后进先出",
+        "label": "correct",
+    }
+    (tmp_path / "sets" / "gbk.jsonl").write_bytes(json.dumps(gbk, ensure_ascii=False).encode("gbk"))
+    result = CliRunner().invoke(app, ["eval", "--external", str(tmp_path / "sets")])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 2, output
+    assert "gbk.jsonl:1: the file is not UTF-8" in output and "iconv" in output
+    assert "Traceback" not in output and "naive baseline" not in output
+
+
+@pytest.mark.parametrize("label", ["maybe", "yes", "42"])
+def test_an_unknown_label_is_refused_with_the_accepted_ones(tmp_path: Path, label: str) -> None:
+    path = write(tmp_path, [*ROWS[:2], dict(ROWS[2], label=label)])
+    message = refusal(path)
+    assert f'set.jsonl:3: `label` is "{label}"' in message
+    assert "correct, incorrect, contradictory" in message
+    result = CliRunner().invoke(app, ["eval", "--external", str(path)])
+    assert result.exit_code == 2 and "auc" not in result.output
+
+
+def test_labels_are_read_in_any_case() -> None:
+    rows = [dict(ROWS[0], label="Correct"), dict(ROWS[1], label="Partially correct-incomplete")]
+    assert [r.label for r in map(ExternalRow.model_validate, rows)] == [
+        "correct",
+        "partially_correct_incomplete",
+    ]
+
+
+def test_a_file_mixing_labels_and_scores_names_the_first_row_without_the_usual_one(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, [ROWS[0], unlabelled(ROWS[1], 0.0), *ROWS[2:]])
+    assert "set.jsonl:2: the row has no `label`, while 4 other rows" in refusal(path)
+    path = write(tmp_path, [unlabelled(ROWS[0], 1.0), ROWS[1], unlabelled(ROWS[2], 1.0)])
+    assert "set.jsonl:2: the row has no `score`, while 2 other rows" in refusal(path)
+    both = [dict(unlabelled(r, 1.0), label=r["label"]) for r in ROWS]  # both on every row: fine
+    assert len(read_set(write(tmp_path, [*both, ROWS[0]]), None)) == len(ROWS) + 1
+
+
+@pytest.mark.parametrize("score", ["NaN", "Infinity", "-Infinity", '"nan"'])
+def test_a_score_must_be_a_finite_number(tmp_path: Path, score: str) -> None:
+    lines = [json.dumps(unlabelled(r, 1.0)) for r in ROWS[:3]]
+    lines[1] = lines[1].replace('"score": 1.0', f'"score": {score}')
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    message = refusal(path)
+    assert "set.jsonl:2: `score` is" in message and "must be a finite number" in message
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("label", 1, "`label` is 1: it must be one of correct, incorrect"),
+        ("label", True, "`label` is true: it must be one of correct"),
+        ("score", "high", '`score` is "high": it must be a finite number'),
+        ("score", True, "`score` is true: it must be a finite number"),
+        ("references", ["push", 3], "`references[1]` is 3: it must be a string"),
+        ("answer", None, "`answer` is null: it must be a string"),
+    ],
+)
+def test_a_field_of_the_wrong_kind_is_named_with_what_it_must_be(
+    tmp_path: Path, field: str, value: object, said: str
+) -> None:
+    row = {k: v for k, v in ROWS[0].items() if k != "label"} | {"label": "correct", field: value}
+    if field == "score":
+        row.pop("label")
+    message = refusal(write(tmp_path, [ROWS[1], row]))
+    assert f"set.jsonl:2: {said}" in message, message
+    no_answer = {k: v for k, v in ROWS[0].items() if k != "answer"}
+    missing = refusal(write(tmp_path, [ROWS[1], no_answer]))
+    assert "set.jsonl:2: the row has no `answer` (it must be a string)" in missing
