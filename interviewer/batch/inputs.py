@@ -2,7 +2,9 @@
 
 Columns (JSONL keys or CSV headers), per DESIGN.md:
 - `id` (optional; a string or a whole number, defaults to the line number; an id used by
-  an earlier row makes this row an error row), `answer` (required, a string);
+  an earlier row makes this row an error row; an error row keeps its id when it can be
+  read, else its id is "line N", which no row's default id can be), `answer` (required,
+  a string);
 - `question_id` (a bank question), or `question` (text) with optional `key_points` (a list
   of strings or of {"text", "weight"}; in CSV a JSON list, or items separated by " | ")
   and/or `reference` (a reference answer) and/or `references` (a JSON list of reference
@@ -10,8 +12,10 @@ Columns (JSONL keys or CSV headers), per DESIGN.md:
 - `max_score` (optional): results also carry the score on that scale.
 Markdown: each `## heading` is a question; the text under it, up to the next heading, is
 the answer. A row that cannot be used becomes an error row that names its line; the file
-as a whole is only refused when it cannot be read at all. Lines end at "\n", "\r\n" or
-"\r", never at the other characters `str.splitlines` treats as line ends (U+2028...).
+as a whole is only refused when it cannot be read at all (in CSV: a column named twice,
+or a quoted field never closed, which leaves the rows after it impossible to tell apart).
+Lines end at "\n", "\r\n" or "\r", never at the other characters `str.splitlines` treats
+as line ends (U+2028...).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import csv
 import io
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -129,23 +134,48 @@ def _parse(raw: bytes, path: Path) -> list[Parsed]:
 TEXT_FIELDS = ("answer", "question_id", "question", "reference")
 
 
+def error_id(line: int) -> str:
+    """The id of an error row whose own id cannot be read: "line N", which no row's default
+    id (its line number) can be."""
+    return f"line {line}"
+
+
 def _row(data: Any, line: int) -> Parsed:
-    fallback_id = str(line)
     if not isinstance(data, dict):
-        return RowError(id=fallback_id, line=line, error=f"line {line}: expected an object")
+        return RowError(id=error_id(line), line=line, error=f"line {line}: expected an object")
     fields = {k.strip().lower(): v for k, v in data.items() if isinstance(k, str)}
     fields = {k: (None if v == "" else v) for k, v in fields.items()}
-    raw_id = fields.pop("id", None)
+    given = _given_id(fields.pop("id", None), line)
+    if isinstance(given, RowError):
+        return given
+    problem = _problem(fields)
+    if problem is None:
+        try:
+            known = {k: v for k, v in fields.items() if k in Row.model_fields}
+            row = Row(id=str(line) if given is None else given, line=line, **known)
+        except (ValidationError, ValueError, RecursionError) as exc:
+            problem = _first_error(exc)
+        else:
+            bad = _unencodable_field(row)
+            if bad is None:
+                return row
+            problem = f"`{bad}` holds a lone surrogate (\\ud800-\\udfff), which is not text"
+    return RowError(
+        id=error_id(line) if given is None else given, line=line, error=f"line {line}: {problem}"
+    )
+
+
+def _given_id(raw_id: Any, line: int) -> str | RowError | None:
+    """The row's own id as text, None when it gives none, or the error row it makes."""
     if raw_id is None:
-        row_id = fallback_id
-    elif isinstance(raw_id, str) or (isinstance(raw_id, int) and not isinstance(raw_id, bool)):
-        row_id = str(raw_id)
-    else:
+        return None
+    if isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
         return RowError(
-            id=fallback_id,
+            id=error_id(line),
             line=line,
             error=f"line {line}: `id` must be a string or a whole number, not {_kind(raw_id)}",
         )
+    row_id = str(raw_id)
     if not _encodable(row_id):
         return RowError(
             id=printable(row_id),
@@ -153,39 +183,25 @@ def _row(data: Any, line: int) -> Parsed:
             error=f"line {line}: `id` holds a lone surrogate (\\ud800-\\udfff), which is not "
             "text; fix the id",
         )
+    return row_id
+
+
+def _problem(fields: dict[str, Any]) -> str | None:
+    """What makes the fields unusable as a row before they are validated, if anything."""
     if fields.get("answer") is None:
-        return RowError(id=row_id, line=line, error=f"line {line}: no `answer`")
+        return "no `answer`"
     for name in TEXT_FIELDS:
         value = fields.get(name)
         if value is not None and not isinstance(value, str):
-            return RowError(
-                id=row_id,
-                line=line,
-                error=f"line {line}: `{name}` must be a string, not {_kind(value)}",
-            )
+            return f"`{name}` must be a string, not {_kind(value)}"
     if not any(
         fields.get(k) for k in ("question_id", "question", "key_points", "reference", "references")
     ):
-        return RowError(
-            id=row_id,
-            line=line,
-            error=f"line {line}: give `question_id`, or `question` with or without "
-            "`key_points` / `reference` / `references`",
+        return (
+            "give `question_id`, or `question` with or without "
+            "`key_points` / `reference` / `references`"
         )
-    try:
-        known = {k: v for k, v in fields.items() if k in Row.model_fields}
-        row = Row(id=row_id, line=line, **known)
-    except (ValidationError, ValueError, RecursionError) as exc:
-        return RowError(id=row_id, line=line, error=f"line {line}: {_first_error(exc)}")
-    bad = _unencodable_field(row)
-    if bad:
-        return RowError(
-            id=row_id,
-            line=line,
-            error=f"line {line}: `{bad}` holds a lone surrogate (\\ud800-\\udfff), which is "
-            "not text",
-        )
-    return row
+    return None
 
 
 def _kind(value: Any) -> str:
@@ -263,81 +279,162 @@ def _jsonl(text: str) -> list[Parsed]:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
             rows.append(
-                RowError(id=str(number), line=number, error=f"line {number}: not JSON ({exc.msg})")
+                RowError(
+                    id=error_id(number), line=number, error=f"line {number}: not JSON ({exc.msg})"
+                )
             )
             continue
         except RecursionError:
             rows.append(
                 RowError(
-                    id=str(number),
+                    id=error_id(number),
                     line=number,
                     error=f"line {number}: not usable JSON (a value is nested too deeply)",
                 )
             )
             continue
         except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-            rows.append(RowError(id=str(number), line=number, error=f"line {number}: {exc}"))
+            rows.append(RowError(id=error_id(number), line=number, error=f"line {number}: {exc}"))
             continue
         rows.append(_row(data, number))
     return rows
 
 
 def _repeated_ids(rows: list[Parsed]) -> list[Parsed]:
-    """A row whose id an earlier row already used becomes an error row naming both lines."""
+    """A row whose id an earlier row (an error row too) already used becomes an error row
+    naming both lines, so that no two results share an id."""
     first: dict[str, int] = {}
     out: list[Parsed] = []
     for row in rows:
-        if isinstance(row, Row):
-            if row.id in first:
-                row = RowError(
-                    id=row.id,
-                    line=row.line,
-                    error=f"line {row.line}: the id {row.id!r} was already used on line "
-                    f"{first[row.id]}; give each row its own id",
-                    repeats=first[row.id],
-                )
-            else:
-                first[row.id] = row.line
+        if isinstance(row, Row) and row.id in first:
+            row = RowError(
+                id=row.id,
+                line=row.line,
+                error=f"line {row.line}: the id {row.id!r} was already used on line "
+                f"{first[row.id]}; give each row its own id",
+                repeats=first[row.id],
+            )
+        first.setdefault(row.id, row.line)
         out.append(row)
     return out
 
 
 def _csv(text: str, path: Path, delimiter: str) -> list[Parsed]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise FileError(f"{path}: the file is empty") from None
-    names = [h.strip().lower() for h in header]
-    if "answer" not in names:
+    records = _records(text, path, delimiter)
+    if not records:
+        raise FileError(f"{path}: the file is empty")
+    header_line, header = records[0]
+    if isinstance(header, csv.Error):
         raise FileError(
-            f"{path}:1: no `answer` column (columns: {', '.join(names)})",
-            hint="The header needs `answer` and one of question_id, question, key_points.",
+            f"{path}:{header_line}: cannot read the header ({header})",
+            hint="Make the first line the column names, e.g. id,question_id,answer.",
         )
-    rows: list[Parsed] = []
+    names = _column_names(header, header_line, path)
+    return [_csv_row(values, names, line) for line, values in records[1:]]
+
+
+Record = tuple[int, list[str] | csv.Error]  # the line a record starts on, and its fields
+
+
+def _records(text: str, path: Path, delimiter: str) -> list[Record]:
+    """The file's records that are not blank, each with the line it starts on. A file whose
+    last record holds a quoted field never closed is refused: that field took in every line
+    after its opening quote, so those rows cannot be told apart."""
+    _lift_field_limit()
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(lines, delimiter=delimiter)
+    records: list[Record] = []
+    last = 1  # the line the last record read starts on
     while True:
         line = reader.line_num + 1
         try:
-            values = next(reader)
+            values: list[str] | csv.Error = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            rows.append(RowError(id=str(line), line=line, error=f"line {line}: {exc}"))
-            continue
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) > len(names):
-            rows.append(
-                RowError(
-                    id=str(line),
-                    line=line,
-                    error=f"line {line}: {len(values)} fields but {len(names)} columns "
-                    "(quote fields that contain commas)",
-                )
-            )
-            continue
-        rows.append(_row(dict(zip(names, values, strict=False)), line))
-    return rows
+            values = exc
+        last = line
+        if isinstance(values, csv.Error) or any(v.strip() for v in values):
+            records.append((line, values))
+    _check_quotes_closed("".join(lines[last - 1 :]), last, path, delimiter)
+    return records
+
+
+def _lift_field_limit() -> None:
+    """Lift csv's cap on a field (131,072 characters): an answer over it is read whole, and
+    graded on its first part and flagged `truncated`, as in JSONL."""
+    try:
+        csv.field_size_limit(sys.maxsize)
+    except OverflowError:  # where a C long is 32 bits (Windows)
+        csv.field_size_limit(2**31 - 1)
+
+
+# A quoted field, as csv.reader reads one: "" inside it is a quote; possessive, so that a
+# field whose last quote is doubled is not taken for a closed one.
+_QUOTED = re.compile(r'"(?:[^"]++|"")*+"')
+
+
+def _check_quotes_closed(record: str, line: int, path: Path, delimiter: str) -> None:
+    """Refuse the file if `record` (the text of its last record, which starts on `line`)
+    holds a quoted field that is never closed, naming the line its quote opens on."""
+    opened = _open_quote(record, delimiter)
+    if opened is None:
+        return
+    line += len(_LINE_END.findall(record, 0, opened))
+    raise FileError(
+        f"{path}:{line}: a quoted field opens here and is never closed, so it takes in "
+        "every line after it",
+        hint='Close the quote (add the missing "), or, inside a quoted field, write a quote '
+        'as two ("").',
+    )
+
+
+def _open_quote(record: str, delimiter: str) -> int | None:
+    """Where a quoted field that is never closed opens in `record` (text that starts at the
+    start of a CSV record), or None. As csv.reader: a quote opens a field only as its first
+    character, and text after the closing quote is part of the field."""
+    field_end = re.compile(f"[{re.escape(delimiter)}\r\n]")
+    at = 0
+    while at < len(record):
+        if record[at] == '"':
+            quoted = _QUOTED.match(record, at)
+            if quoted is None:
+                return at
+            at = quoted.end()
+        end = field_end.search(record, at)
+        at = end.end() if end else len(record)
+    return None
+
+
+def _column_names(header: list[str], line: int, path: Path) -> list[str]:
+    names = [h.strip().lower() for h in header]
+    if "answer" not in names:
+        raise FileError(
+            f"{path}:{line}: no `answer` column (columns: {', '.join(names)})",
+            hint="The header needs `answer` and one of question_id, question, key_points.",
+        )
+    used = {"id", *Row.model_fields} - {"line"}
+    twice = next((n for i, n in enumerate(names) if n in used and n in names[:i]), None)
+    if twice is not None:
+        raise FileError(
+            f"{path}:{line}: the column `{twice}` is named twice",
+            hint="Rename or remove one of the two columns; only one can be read.",
+        )
+    return names
+
+
+def _csv_row(values: list[str] | csv.Error, names: list[str], line: int) -> Parsed:
+    if isinstance(values, csv.Error):
+        return RowError(id=error_id(line), line=line, error=f"line {line}: {values}")
+    if len(values) > len(names):
+        given = values[names.index("id")] if "id" in names else ""  # as _row reads it
+        return RowError(
+            id=given or error_id(line),
+            line=line,
+            error=f"line {line}: {len(values)} fields but {len(names)} columns "
+            "(quote fields that contain commas)",
+        )
+    return _row(dict(zip(names, values, strict=False)), line)
 
 
 _HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")

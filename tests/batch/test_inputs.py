@@ -223,3 +223,104 @@ def test_references_as_a_json_list_in_jsonl_and_csv(tmp_path: Path) -> None:
     assert rows[0].all_references() == ["push", "add to the top"]  # the union, in order
     for row, line in zip(rows[1:], (3, 4), strict=True):
         assert isinstance(row, RowError) and row.error.startswith(f"line {line}: references")
+
+
+def test_csv_quote_never_closed_refuses_the_file_naming_the_line_it_opens_on(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "id,question_id,answer\n"
+        'c1,lora-principle,"LoRA 冻结预训练权重\n'
+        "c2,lora-principle,LoRA 是一种微调方法\n"
+        "c3,lora-principle,third\n"
+    )
+    with pytest.raises(FileError) as info:
+        read_rows(write(tmp_path / "unbal.csv", text))
+    assert info.value.message.startswith(f"{tmp_path / 'unbal.csv'}:2: ")
+    assert "never closed" in info.value.message and "Close the quote" in info.value.hint
+    # The record c2 starts on line 4; its quote that is never closed opens on line 5.
+    text = 'id,question_id,answer\nc1,q,"one\ntwo"\nc2,"q\nx","open\n\nrest'
+    with pytest.raises(FileError, match=r"b\.csv:5: "):
+        read_rows(write(tmp_path / "b.csv", text))
+    with pytest.raises(FileError, match=r"h\.tsv:1: "):  # in the header itself
+        read_rows(write(tmp_path / "h.tsv", 'id\t"answer\nc1\tx\n'))
+
+
+def test_csv_closed_quotes_are_not_refused(tmp_path: Path) -> None:
+    """Multi-line quoted fields, doubled quotes, text after a closing quote and a quote
+    inside an unquoted field are all closed, in the last row too and without a final
+    newline."""
+    text = (
+        "id,question_id,answer\r\n"
+        'c1,q,"say ""hi""\r\nthen go"\r\n'
+        'c2,q,"a"b"c\r\n'
+        'c3,q,5" screen\r\n'
+        'c4,q,"last\n\nrow, ends here"'
+    )
+    rows = read_rows(write(tmp_path / "in.csv", text))
+    assert [(type(r), r.id, r.line) for r in rows] == [
+        (Row, "c1", 2),
+        (Row, "c2", 4),
+        (Row, "c3", 5),
+        (Row, "c4", 6),
+    ]
+    answers = [r.answer for r in rows if isinstance(r, Row)]
+    assert answers == ['say "hi"\r\nthen go', 'ab"c', '5" screen', "last\n\nrow, ends here"]
+
+
+def test_csv_answer_over_the_csv_field_limit_is_read_whole_with_its_id(tmp_path: Path) -> None:
+    long = "LoRA 冻结预训练权重 " * 12_000  # 156,000 characters, over csv's 131,072
+    text = f"id,question_id,answer\nlong1,lora-principle,{long}\nshort,lora-principle,ok\n"
+    rows = read_rows(write(tmp_path / "long.csv", text))
+    assert [(type(r), r.id) for r in rows] == [(Row, "long1"), (Row, "short")]
+    assert isinstance(rows[0], Row) and rows[0].answer == long  # the runner truncates it
+
+
+def test_error_rows_keep_their_own_id_or_get_one_no_real_id_can_take(tmp_path: Path) -> None:
+    text = "id,question_id,answer\n9,lora-principle,LoRA,extra\n2,lora-principle,LoRA 低秩\n"
+    rows = read_rows(write(tmp_path / "idclash.csv", text))
+    assert [(type(r), r.id, r.line) for r in rows] == [(RowError, "9", 2), (Row, "2", 3)]
+    text = "question_id,answer\nq,a,b\nq,fine\n"  # no id column: the error row's id names its line
+    rows = read_rows(write(tmp_path / "noid.csv", text))
+    assert [(type(r), r.id) for r in rows] == [(RowError, "line 2"), (Row, "3")]
+    lines = [
+        json.dumps({"id": "2", "question_id": "q", "answer": "a"}),
+        "{not json",
+        json.dumps(["a list"]),
+        json.dumps({"id": [1], "question_id": "q", "answer": "a"}),
+        json.dumps({"question_id": "q"}),
+        json.dumps({"id": "own", "question_id": "q"}),
+        json.dumps({"id": "line 2", "question_id": "q", "answer": "a"}),
+        json.dumps({"id": "own", "question_id": "q", "answer": "a"}),
+    ]
+    rows = read_rows(write(tmp_path / "in.jsonl", "\n".join(lines)))
+    assert [(type(r), r.id) for r in rows] == [
+        (Row, "2"),
+        (RowError, "line 2"),
+        (RowError, "line 3"),
+        (RowError, "line 4"),
+        (RowError, "line 5"),
+        (RowError, "own"),
+        (RowError, "line 2"),  # a real id an error row already holds is a repeat
+        (RowError, "own"),
+    ]
+    assert [r.repeats for r in rows if isinstance(r, RowError)] == [None] * 5 + [2, 6]
+
+
+def test_csv_with_a_column_named_twice_is_refused(tmp_path: Path) -> None:
+    text = "id,question_id,answer, Answer \nd1,lora-principle,one,two\n"
+    with pytest.raises(FileError, match=r"dup\.csv:1: the column `answer` is named twice"):
+        read_rows(write(tmp_path / "dup.csv", text))
+    text = "id,question_id,answer,note,note,,\nd1,lora-principle,one,x,y,,\n"  # unused ones may
+    rows = read_rows(write(tmp_path / "notes.csv", text))
+    assert [(type(r), r.id) for r in rows] == [(Row, "d1")]
+
+
+def test_csv_blank_lines_before_the_header_are_skipped(tmp_path: Path) -> None:
+    text = "\r\n \n\t\nid,question_id,answer\nb1,lora-principle,LoRA\n"
+    rows = read_rows(write(tmp_path / "blank.csv", text, "utf-8-sig"))
+    assert [(type(r), r.id, r.line) for r in rows] == [(Row, "b1", 5)]
+    with pytest.raises(FileError, match=r"late\.csv:3: no `answer` column \(columns: id, reply\)"):
+        read_rows(write(tmp_path / "late.csv", "\n\nid,reply\nb1,x\n"))
+    with pytest.raises(FileError, match=r"blank\.csv: the file is empty"):
+        read_rows(write(tmp_path / "blank.csv", "\n \n"))

@@ -160,3 +160,36 @@ def test_valid_rows_keep_their_text_exactly(answers: list[str], ids: bool) -> No
         row = by_id.get(f"c{i}")
         if answer.strip() and row is not None and encodable(answer):
             assert isinstance(row, Row) and row.answer == answer, (answer, row)
+
+
+def strict_reader_ends_in_a_quote(text: str, delimiter: str) -> bool | None:
+    """csv.reader(strict=True) as the oracle: True if it ends inside a quoted field, False
+    if it reads the text whole, None if it stops earlier at something only strict refuses."""
+    try:
+        list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        return True if "unexpected end of data" in str(exc) else None
+    return False
+
+
+@FUZZ
+@given(
+    body=st.text(alphabet=st.sampled_from(['"', ",", "\t", "\n", "\r", "a", " "]), max_size=60),
+    suffix=st.sampled_from([".csv", ".tsv"]),
+)
+def test_a_file_is_refused_for_an_open_quote_exactly_when_csv_ends_inside_one(
+    body: str, suffix: str
+) -> None:
+    delimiter = "\t" if suffix == ".tsv" else ","
+    text = delimiter.join(["id", "question_id", "answer"]) + "\n" + body
+    expected = strict_reader_ends_in_a_quote(text, delimiter)
+    try:
+        rows = parse(text.encode("utf-8"), Path(f"answers{suffix}"))
+    except FileError as exc:
+        assert expected is not False, exc.message
+        assert "never closed" in exc.message, exc.message
+        line = int(exc.message.split(":")[1])
+        assert '"' in re.split(r"\r\n|\r|\n", text)[line - 1]  # the line the quote opens on
+        return
+    assert expected is not True, body
+    check(rows, len(re.split(r"\r\n|\r|\n", text)))
