@@ -199,7 +199,7 @@ async def run(
     """Grade the jobs; every job gets a result, even when stopped, aborted or a worker dies.
 
     `stop` ends handing out rows (the rows in flight finish); `abort` stops waiting for
-    the rows in flight too. Rows not graded carry INTERRUPTED.
+    the rows in flight too. Rows not graded carry INTERRUPTED (after their line).
     """
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, not {concurrency}")
@@ -264,7 +264,10 @@ async def run(
     for job in pending:
         if job.index not in results:
             results[job.index] = BatchResult(
-                id=job.row.id, line=job.row.line, question_id=job.question.id, error=INTERRUPTED
+                id=job.row.id,
+                line=job.row.line,
+                question_id=job.question.id,
+                error=f"line {job.row.line}: {INTERRUPTED}",
             )
     return results
 

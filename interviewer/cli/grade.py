@@ -340,8 +340,7 @@ def grade_command(
             f"({llm.sent / max(1, asked):.0%}); the rest kept the offline grade "
             f"(uncertain band {llm.cascade})"
         )
-    for r in failed[:10]:
-        err.print(f"  {r.error}", markup=False)
+    list_errors([r.error or "" for r in failed], str(out))
     if batch_api and grade_batch.unfinished(batch_run, results):
         if stop.is_set():
             err.print("interrupted: the rows not collected are marked.")
@@ -434,9 +433,19 @@ def _dry_run(
             f"(~{len(questions)} distinct prompts that providers can cache), "
             f"~{calls * 350:,} output tokens"
         )
-    for r in list(errors.values())[:10]:
-        err.print(f"  {r.error}", markup=False)
+    list_errors([r.error or "" for r in errors.values()], "the results of a run without --dry-run")
     sys.stdout.flush()
+
+
+LISTED_ERRORS = 10  # error rows printed in a summary; the rest are counted
+
+
+def list_errors(errors: list[str], where: str) -> None:
+    """The first error rows' messages, and how many more there are and where to read them."""
+    for error in errors[:LISTED_ERRORS]:
+        err.print(f"  {error}", markup=False)
+    if len(errors) > LISTED_ERRORS:
+        err.print(f"  … and {len(errors) - LISTED_ERRORS} more (every one is in {where})")
 
 
 def _tokens(text: str) -> int:

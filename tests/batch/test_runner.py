@@ -123,7 +123,7 @@ def test_stop_finishes_rows_in_flight_and_marks_the_rest(small_bank: Path) -> No
 
     results = asyncio.run(main())
     graded = [i for i, r in results.items() if r.error is None]
-    stopped = [i for i, r in results.items() if r.error == INTERRUPTED]
+    stopped = [i for i, r in results.items() if r.error == f"line {r.line}: {INTERRUPTED}"]
     assert graded == [0, 1, 2, 3]
     assert stopped == list(range(4, 10))
 
@@ -205,7 +205,9 @@ def test_abort_stops_waiting_for_rows_in_flight(small_bank: Path) -> None:
         return await asyncio.wait_for(task, 5)
 
     results = asyncio.run(main())
-    assert [results[i].error for i in range(6)] == [INTERRUPTED] * 6
+    assert [results[i].error for i in range(6)] == [
+        f"line {results[i].line}: {INTERRUPTED}" for i in range(6)
+    ]
 
 
 def reference_grade(log: list[str]):  # type: ignore[no-untyped-def]

@@ -375,7 +375,7 @@ def test_ctrl_c_finishes_the_rows_in_flight_under_fork_and_spawn(
     # are the first ones, each of them cached, and every other row says it was not graded.
     assert graded == [f"r{i}" for i in range(len(graded))]
     assert len(graded) == cached_rows(tmp_path) and 20 <= len(graded) < n
-    assert all(r["error"] == INTERRUPTED for r in out[len(graded) :])
+    assert all(r["error"] == f"line {r['line']}: {INTERRUPTED}" for r in out[len(graded) :])
 
 
 def test_several_references_grade_against_the_best_match(tmp_path: Path, small_bank: Path) -> None:
@@ -395,3 +395,15 @@ def test_several_references_grade_against_the_best_match(tmp_path: Path, small_b
     assert out["kv"]["reference_index"] == 1 and out["lora"]["reference_index"] == 0
     assert isinstance(out["kv"]["score"], float) and out["kv"]["score"] >= 60
     assert str(out["bad"]["error"]).startswith("line 4: references")
+
+
+def test_a_summary_counts_the_error_rows_it_does_not_list(tmp_path: Path, small_bank: Path) -> None:
+    rows = [{"id": f"bad{i}", "question_id": "lora-principle"} for i in range(13)]
+    rows.append({"id": "good", "question_id": "lora-principle", "answer": GOOD})
+    src = tmp_path / "answers.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    proc = grade(tmp_path, small_bank, str(src), "--no-cache")
+    assert proc.returncode == 1, proc.stderr
+    listed = [line for line in proc.stderr.splitlines() if line.endswith("no `answer`")]
+    assert len(listed) == 10
+    assert f"… and 3 more (every one is in {tmp_path / 'answers.results.jsonl'})" in proc.stderr
