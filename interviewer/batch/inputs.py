@@ -33,6 +33,8 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from interviewer.errors import InterviewerError
 from interviewer.judge.adhoc import AdhocKeyPoint
 
+_WORD = re.compile(r"\w")  # a key point has a letter, digit or character of some script
+
 
 class FileError(InterviewerError):
     """The input file itself is unusable (exit code 2)."""
@@ -66,6 +68,8 @@ class Row(BaseModel):
                 raise ValueError('give a JSON list of strings, e.g. ["one", "two"]') from None
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ValueError('give a JSON list of strings, e.g. ["one", "two"]')
+        if not any(v.strip() for v in value):
+            raise ValueError('the list holds no reference answer: give at least one, e.g. ["one"]')
         return value
 
     @field_validator("key_points", mode="before")
@@ -78,7 +82,11 @@ class Row(BaseModel):
             if text.startswith("["):
                 value = json.loads(text)
             else:
-                value = [p.strip() for p in re.split(r"\s\|\s|\n", text) if p.strip()]
+                value = [p.strip() for p in re.split(r"\s\|\s|\n", text) if _WORD.search(p)]
+                if not value:
+                    raise ValueError(
+                        'no key point has any text: give key points separated by " | "'
+                    )
         if isinstance(value, list):
             return [{"text": v} if isinstance(v, str) else v for v in value]
         return value

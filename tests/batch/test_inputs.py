@@ -225,6 +225,24 @@ def test_references_as_a_json_list_in_jsonl_and_csv(tmp_path: Path) -> None:
         assert isinstance(row, RowError) and row.error.startswith(f"line {line}: references")
 
 
+def test_references_and_key_points_without_any_text_are_error_rows(tmp_path: Path) -> None:
+    lines = [
+        {"question": "q", "references": [], "answer": "push"},
+        {"question": "q", "references": ["", "  "], "answer": "push"},
+        {"question": "q", "key_points": " | | ", "answer": "push"},
+        {"question": "q", "key_points": "stack | push", "answer": "push"},
+    ]
+    text = "\n".join(json.dumps(line) for line in lines)
+    rows = read_rows(write(tmp_path / "in.jsonl", text))
+    for row in rows[:2]:
+        assert isinstance(row, RowError)
+        assert row.error.startswith(f"line {row.line}: references")
+        assert "holds no reference answer" in row.error
+    assert isinstance(rows[2], RowError) and "no key point has any text" in rows[2].error
+    assert isinstance(rows[3], Row) and rows[3].key_points is not None
+    assert [k.text for k in rows[3].key_points] == ["stack", "push"]
+
+
 def test_csv_quote_never_closed_refuses_the_file_naming_the_line_it_opens_on(
     tmp_path: Path,
 ) -> None:
