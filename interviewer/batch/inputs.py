@@ -445,7 +445,7 @@ def _csv_row(values: list[str] | csv.Error, names: list[str], line: int) -> Pars
     return _row(dict(zip(names, values, strict=False)), line)
 
 
-_HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
+_HEADING = re.compile(r"^##(?:\s+(.*?))?\s*#*\s*$")  # "##" alone too: a heading with no text
 
 
 def _markdown(text: str, path: Path) -> list[Parsed]:
@@ -459,7 +459,10 @@ def _markdown(text: str, path: Path) -> list[Parsed]:
             return
         answer = "\n".join(body).strip()
         index = len(rows) + 1
-        if not answer:
+        if not question:
+            error = f"line {start}: a `##` heading with no question; write it after the `## `"
+            rows.append(RowError(id=str(index), line=start, error=error))
+        elif not answer:
             rows.append(RowError(id=str(index), line=start, error=f"line {start}: no answer"))
         else:
             rows.append(Row(id=str(index), line=start, answer=answer, question=question))
@@ -468,7 +471,7 @@ def _markdown(text: str, path: Path) -> list[Parsed]:
         match = _HEADING.match(line)
         if match:
             flush()
-            question, start, body = match.group(1), number, []
+            question, start, body = match.group(1) or "", number, []
         elif question is not None:
             body.append(line)
     flush()

@@ -114,6 +114,17 @@ def test_markdown_headings_are_questions_and_the_text_below_is_the_answer(
     assert isinstance(third, Row) and third.answer == "It drops the mean."
 
 
+def test_a_markdown_heading_without_a_question_is_an_error_row(tmp_path: Path) -> None:
+    text = "## What is LoRA?\nLow-rank adapters.\n##\nAn answer to no question.\n## \nAnother.\n"
+    rows = read_rows(write(tmp_path / "answers.md", text))
+    assert len(rows) == 3
+    first, no_question, blank = rows
+    assert isinstance(first, Row) and first.answer == "Low-rank adapters."  # nothing added
+    for row, line in ((no_question, 3), (blank, 5)):
+        assert isinstance(row, RowError)
+        assert row.error.startswith(f"line {line}: a `##` heading with no question")
+
+
 def test_markdown_without_headings_and_unknown_suffix_are_unusable(tmp_path: Path) -> None:
     with pytest.raises(FileError, match="no `## question` headings"):
         read_rows(write(tmp_path / "a.md", "just text\n"))
