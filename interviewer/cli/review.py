@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,7 +14,7 @@ from rich.text import Text
 from interviewer.bank.bank import Bank
 from interviewer.cli.common import ApiKeyEnvOpt, console, err_console, handles_errors
 from interviewer.errors import InterviewerError
-from interviewer.fsutil import atomic_write, private_dir
+from interviewer.fsutil import atomic_write
 
 if TYPE_CHECKING:
     from interviewer.config import Settings
@@ -142,20 +141,15 @@ def where_saved(store: Transcripts, interview_id: str) -> str:
 
 
 def keep_unsaved(transcript: Transcript) -> Path | None:
-    """Write `transcript` to a new folder under unsaved/ in the data folder (0600, as it
-    holds the answers); None when that cannot be written either."""
+    """`transcript` kept under the data folder's unsaved/; None when that fails too."""
     from interviewer.config import data_dir, load_settings
+    from interviewer.transcript.unsaved import keep_unsaved as keep
 
     try:
         base = load_settings().data_dir
     except InterviewerError:
         base = data_dir()
-    try:
-        unsaved = private_dir(base / "unsaved")
-        folder = Path(tempfile.mkdtemp(prefix=f"{transcript.id}-", dir=unsaved))
-        return atomic_write(folder / f"{transcript.id}.json", transcript.model_dump_json(indent=2))
-    except OSError:
-        return None
+    return keep(transcript, base)
 
 
 def save_or_keep(store: Transcripts, transcript: Transcript, what: str, redo: list[str]) -> str:

@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 from interviewer.transcript import review
 from interviewer.transcript.schema import Transcript
 from interviewer.transcript.store import Transcripts, open_transcripts
+from interviewer.transcript.unsaved import keep_unsaved
 from interviewer.transcript.view import turn_view
 from interviewer.tui.messages import Failure, NewInterview, WorkerScreen
 
@@ -273,9 +274,17 @@ class TranscriptScreen(WorkerScreen):
                 return
             kp, verdict, note = choice
             try:
-                review.override(self.store, self.interview_id, self.turn, kp, verdict, note)
-            except Exception as exc:  # the file changed under us, or cannot be written
+                transcript = self.store.load(self.interview_id)
+                review.apply_override(transcript, self.turn, kp, verdict, note)
+            except Exception as exc:  # the file changed under us: damaged, or turns gone
                 self.notify(str(exc), title="Override not saved", severity="error")
+                return
+            try:
+                self.store.save(transcript)
+            except OSError as exc:  # cannot be written: keep the reviewer's work
+                self.notify(
+                    self.kept(transcript, exc), title="Override not saved", severity="error"
+                )
                 return
             self.notify(f"{kp} → {verdict}", title="Override saved")
             self.reload()
@@ -295,17 +304,27 @@ class TranscriptScreen(WorkerScreen):
         """The notification's title and text (shown by `regraded`)."""
         from interviewer.judge import make_judge
 
+        transcript = self.transcript
         try:
             judge = make_judge(spec, self.settings)
-            assert self.transcript is not None
-            result = review.regrade(self.transcript, judge, self.bank)
-            self.store.save(self.transcript)
+            assert transcript is not None
+            result = review.regrade(transcript, judge, self.bank)
         except Exception as exc:  # shown by the app (InterviewerApp.failed)
             raise Failure("Re-grade failed", str(exc)) from exc
+        try:
+            self.store.save(transcript)
+        except OSError as exc:  # the grades may have cost model calls: keep them
+            raise Failure("Re-grade not saved", self.kept(transcript, exc)) from exc
         lines = [
             f"Q{i}: {r.old_score:.0f} → {r.new_score:.0f}" for i, r in enumerate(result.turns, 1)
         ]
         return f"Re-graded with {spec}", "\n".join(lines) or "nothing to re-grade"
+
+    def kept(self, transcript: Transcript, exc: OSError) -> str:
+        """Why `transcript` could not be saved, and where it was kept instead."""
+        kept = keep_unsaved(transcript, self.settings.data_dir)
+        where = f"; kept in {kept}" if kept else "; it could not be kept anywhere either"
+        return f"cannot save it: {exc.strerror or exc}{where}"
 
     @on(Worker.StateChanged)
     def regraded(self, event: Worker.StateChanged) -> None:

@@ -3,15 +3,18 @@ a traceback, and it never overwrites a transcript it cannot read."""
 
 from __future__ import annotations
 
+import errno
 import shutil
 from pathlib import Path
 
 import pytest
 from textual.widgets import TextArea
+from textual.worker import WorkerFailed
 from typer.testing import CliRunner
 
 from interviewer.config import Settings
 from interviewer.interview.context import InterviewContext
+from interviewer.transcript.schema import Transcript
 from interviewer.transcript.store import TranscriptStore
 from interviewer.tui.app import InterviewerApp
 from interviewer.tui.interview import InterviewScreen
@@ -82,6 +85,66 @@ async def test_failed_override_is_shown_and_the_screen_stays(settings: Settings)
         assert isinstance(app.screen, TranscriptScreen)
         assert any(e.startswith("Override not saved") for e in errors(app))
     assert path.read_bytes() == DAMAGED
+
+
+def read_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every transcript save fails as on a read-only file system (root ignores chmod)."""
+
+    def refuse(path: Path, data: object, mode: int = 0) -> Path:
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr("interviewer.transcript.store.atomic_write", refuse)
+
+
+def kept(settings: Settings) -> Transcript:
+    """The one interview kept under the data folder's unsaved/."""
+    (path,) = (settings.data_dir / "unsaved").glob(f"{EXAMPLE}-*/{EXAMPLE}.json")
+    return TranscriptStore(path.parent).load(EXAMPLE)
+
+
+async def test_an_override_that_cannot_be_written_is_kept(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = with_example(settings)
+    before = path.read_bytes()
+    app = InterviewerApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.push_screen(TranscriptScreen(EXAMPLE, settings=settings, bank=app.bank))
+        await settle(pilot)
+        read_only(monkeypatch)
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("tab", "tab", *"kept note")
+        await pilot.click("#save")
+        await settle(pilot)
+        assert alive(app) and isinstance(app.screen, TranscriptScreen)
+        (error,) = [e for e in errors(app) if e.startswith("Override not saved")]
+        assert "Read-only file system; kept in " in error
+    assert path.read_bytes() == before
+    assert kept(settings).turns[0].overrides[-1].note == "kept note"
+
+
+async def test_a_regrade_that_cannot_be_written_is_kept(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = with_example(settings)
+    before = path.read_bytes()
+    app = InterviewerApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.push_screen(TranscriptScreen(EXAMPLE, settings=settings, bank=app.bank))
+        await settle(pilot)
+        read_only(monkeypatch)
+        screen = app.screen
+        assert isinstance(screen, TranscriptScreen)
+        with pytest.raises(WorkerFailed):  # the app shows the failure (below)
+            await screen.regrade("offline").wait()
+        await settle(pilot)
+        assert alive(app)
+        assert any(e.startswith("Re-grade not saved") and "kept in" in e for e in errors(app))
+    assert path.read_bytes() == before
+    assert kept(settings).turns[0].regrades[-1].judge == "offline"
 
 
 async def test_export_that_cannot_be_written_is_shown(settings: Settings) -> None:
