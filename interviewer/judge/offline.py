@@ -73,7 +73,7 @@ class Match:
     features: np.ndarray | None = None
 
 
-GUARD_VERSION = "5"  # bump when the guards or the misconception reading change a grade
+GUARD_VERSION = "4"  # bump when the guards or the misconception reading change a grade
 
 
 @dataclass
@@ -312,11 +312,7 @@ class OfflineJudge:
             said = unit.text
             if hit is None and clauses.get(i):
                 k = max(clauses[i], key=lambda k: float(max(sims[k, j], sims[k, n + j])))
-                if negation_count(units[k].text) or not negation_count(claim) % 2:
-                    said = units[k].text
-                # else the claim is itself negative ("long windows need no memory") and its
-                # nearest clause has no negation word: the sentence's may be in another
-                # clause ("put the whole history in the prompt, no need for a memory")
+                said = units[k].text
             if _denied(said, hit, claim) and lead < self.model.misconception_denial_lead:
                 continue  # a denial, unless it reads far more like the claim than the truth
                 # ("no need to worry about injection, we filter the input")

@@ -231,39 +231,3 @@ def test_a_statement_without_the_claims_words_needs_to_be_closer(
     worded = "用了以后基座模型就被压缩了。"
     assert "compresses-model" in [m.id for m in judge.grade(q, r, worded).misconceptions]
 
-
-@pytest.mark.parametrize(
-    ("question_id", "misconception", "answer"),
-    [
-        (
-            "catastrophic-forgetting-causes",
-            "big-models-dont-forget",
-            "As long as the model is big enough, fine-tuning won't make it lose what it "
-            "already knew.",
-        ),
-        (
-            "pytorch-training-script",
-            "no-zero-grad",
-            "zero_grad 其实可以不写，每次调 backward 之前 PyTorch 会自己把上一步的梯度清掉。",
-        ),
-    ],
-)
-def test_a_negative_claim_stated_with_its_negation_in_another_clause(
-    judge: OfflineJudge, question_id: str, misconception: str, answer: str
-) -> None:
-    # The claim is itself negative ("does not forget", "no need for zero_grad"); the clause
-    # nearest to it in meaning has no negation word, the sentence's is in another clause.
-    # That clause alone reads as denying the claim; the sentence asserts it.
-    bank = load_bank(REPO)
-    q, r = bank.question(question_id), bank.rubric(question_id)
-    assert misconception in [m.id for m in judge.grade(q, r, answer).misconceptions]
-
-
-def test_a_negative_claim_denied_without_a_negation_word_is_not_charged(
-    judge: OfflineJudge,
-) -> None:
-    bank = load_bank(REPO)
-    q = bank.question("catastrophic-forgetting-causes")
-    r = bank.rubric("catastrophic-forgetting-causes")
-    answer = "Even a very large model forgets old skills when it is fine-tuned on new data."
-    assert "big-models-dont-forget" not in [m.id for m in judge.grade(q, r, answer).misconceptions]
