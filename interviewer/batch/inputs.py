@@ -159,7 +159,7 @@ def _row(data: Any, line: int) -> Parsed:
     problem = _problem(fields)
     if problem is None:
         try:
-            known = {k: v for k, v in fields.items() if k in Row.model_fields}
+            known = {k: v for k, v in fields.items() if k in Row.model_fields and k != "line"}
             row = Row(id=str(line) if given is None else given, line=line, **known)
         except (ValidationError, ValueError, RecursionError) as exc:
             problem = _first_error(exc)
@@ -310,7 +310,8 @@ def _jsonl(text: str) -> list[Parsed]:
 
 def _repeated_ids(rows: list[Parsed]) -> list[Parsed]:
     """A row whose id an earlier row (an error row too) already used becomes an error row
-    naming both lines, so that no two results share an id."""
+    naming both lines: at most one row of an id is graded (the error rows keep the ids
+    they give, so the results may repeat an id, each with its line)."""
     first: dict[str, int] = {}
     out: list[Parsed] = []
     for row in rows:
@@ -445,7 +446,7 @@ def _csv_row(values: list[str] | csv.Error, names: list[str], line: int) -> Pars
     return _row(dict(zip(names, values, strict=False)), line)
 
 
-_HEADING = re.compile(r"^##(?:\s+(.*?))?\s*#*\s*$")  # "##" alone too: a heading with no text
+_HEADING = re.compile(r"^##(?:\s+(.*?)\s*#*)?\s*$")  # "##" alone too: a heading with no text
 
 
 def _markdown(text: str, path: Path) -> list[Parsed]:

@@ -263,13 +263,18 @@ async def run(
             await asyncio.gather(everyone, return_exceptions=True)
     for job in pending:
         if job.index not in results:
-            results[job.index] = BatchResult(
-                id=job.row.id,
-                line=job.row.line,
-                question_id=job.question.id,
-                error=f"line {job.row.line}: {INTERRUPTED}",
-            )
+            results[job.index] = interrupted(job)
     return results
+
+
+def interrupted(job: Job) -> BatchResult:
+    """The result of a row a stop left ungraded."""
+    return BatchResult(
+        id=job.row.id,
+        line=job.row.line,
+        question_id=job.question.id,
+        error=f"line {job.row.line}: {INTERRUPTED}",
+    )
 
 
 # --- offline grading in worker processes ---------------------------------------------------

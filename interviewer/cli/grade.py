@@ -167,10 +167,9 @@ def grade_command(
     from interviewer.batch.report import safe_results
     from interviewer.batch.resolve import Resolver
     from interviewer.batch.runner import (
-        INTERRUPTED,
-        BatchResult,
         OfflinePool,
         distinct_rubrics,
+        interrupted,
         plan,
         run,
     )
@@ -320,9 +319,7 @@ def grade_command(
     merged = {**errors, **graded}
     for job in jobs:  # stopped at once (a second Ctrl+C) with --batch-api
         if job.index not in merged:
-            merged[job.index] = BatchResult(
-                id=job.row.id, line=job.row.line, question_id=job.question.id, error=INTERRUPTED
-            )
+            merged[job.index] = interrupted(job)
     results = safe_results([merged[i] for i in range(len(rows))])
     _write_outputs(results, file, out, csv_out, report)
     failed = [r for r in results if r.error]

@@ -155,12 +155,14 @@ def keep_unsaved(transcript: Transcript) -> Path | None:
 def save_or_keep(store: Transcripts, transcript: Transcript, what: str, redo: list[str]) -> str:
     """Save `transcript`; when it cannot be written, keep it elsewhere and raise an error
     that says where, and the command (`redo`) that applies the `what` again."""
+    from interviewer.transcript.unsaved import why_not_saved
+
     try:
         return str(store.save(transcript))
-    except OSError as exc:
+    except Exception as exc:  # a file that cannot be written, a database that is gone
         where = where_saved(store, transcript.id)
         raise InterviewerError(
-            f"cannot save the {what} to {where}: {exc.strerror or exc}",
+            f"cannot save the {what} to {where}: {why_not_saved(exc)}",
             hint=unsaved_hint(where, keep_unsaved(transcript), what, redo),
         ) from None
 

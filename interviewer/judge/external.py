@@ -193,6 +193,9 @@ def _json_lines(path: Path, text: str) -> list[tuple[int, Any]]:
             raise InterviewerError(
                 f"{path}:{n}: not a JSON object ({e.msg} at column {e.colno})", hint=ROW_HINT
             ) from None
+        except (ValueError, RecursionError) as e:  # a number of 5,000 digits; deep nesting
+            problem = "a value is nested too deeply" if isinstance(e, RecursionError) else e
+            raise InterviewerError(f"{path}:{n}: not usable JSON ({problem})", ROW_HINT) from None
     return parsed
 
 

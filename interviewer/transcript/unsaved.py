@@ -6,6 +6,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from interviewer.errors import InterviewerError
 from interviewer.fsutil import atomic_write, private_dir
 from interviewer.transcript.schema import Transcript
 
@@ -19,3 +20,12 @@ def keep_unsaved(transcript: Transcript, data_dir: Path) -> Path | None:
         return atomic_write(folder / f"{transcript.id}.json", transcript.model_dump_json(indent=2))
     except OSError:
         return None
+
+
+def why_not_saved(exc: Exception) -> str:
+    """A save's failure in a few words: a file system's reason, a store's message."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    if isinstance(exc, InterviewerError):
+        return exc.message
+    return str(exc) or type(exc).__name__

@@ -330,7 +330,10 @@ class InterviewScreen(WorkerScreen):
             return
         aside = self.session.store.set_aside.pop(self.interview_id, None)
         if aside is not None:
-            self.notify(str(aside), title="Saved transcript unreadable", severity="error")
+            # (it names the file kept aside: long enough on screen to be read)
+            self.notify(
+                str(aside), title="Saved transcript unreadable", severity="error", timeout=30
+            )
 
     def add_message(self, message: Message) -> None:
         log = self.query_one("#log", VerticalScroll)

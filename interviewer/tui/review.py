@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 from interviewer.transcript import review
 from interviewer.transcript.schema import Transcript
 from interviewer.transcript.store import Transcripts, open_transcripts
-from interviewer.transcript.unsaved import keep_unsaved
+from interviewer.transcript.unsaved import keep_unsaved, why_not_saved
 from interviewer.transcript.view import turn_view
 from interviewer.tui.messages import Failure, NewInterview, WorkerScreen
 
@@ -281,7 +281,7 @@ class TranscriptScreen(WorkerScreen):
                 return
             try:
                 self.store.save(transcript)
-            except OSError as exc:  # cannot be written: keep the reviewer's work
+            except Exception as exc:  # cannot be written (a file, a database): keep it
                 self.notify(
                     self.kept(transcript, exc), title="Override not saved", severity="error"
                 )
@@ -313,18 +313,18 @@ class TranscriptScreen(WorkerScreen):
             raise Failure("Re-grade failed", str(exc)) from exc
         try:
             self.store.save(transcript)
-        except OSError as exc:  # the grades may have cost model calls: keep them
+        except Exception as exc:  # the grades may have cost model calls: keep them
             raise Failure("Re-grade not saved", self.kept(transcript, exc)) from exc
         lines = [
             f"Q{i}: {r.old_score:.0f} → {r.new_score:.0f}" for i, r in enumerate(result.turns, 1)
         ]
         return f"Re-graded with {spec}", "\n".join(lines) or "nothing to re-grade"
 
-    def kept(self, transcript: Transcript, exc: OSError) -> str:
+    def kept(self, transcript: Transcript, exc: Exception) -> str:
         """Why `transcript` could not be saved, and where it was kept instead."""
         kept = keep_unsaved(transcript, self.settings.data_dir)
         where = f"; kept in {kept}" if kept else "; it could not be kept anywhere either"
-        return f"cannot save it: {exc.strerror or exc}{where}"
+        return f"cannot save it: {why_not_saved(exc)}{where}"
 
     @on(Worker.StateChanged)
     def regraded(self, event: Worker.StateChanged) -> None:

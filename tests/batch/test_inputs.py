@@ -114,6 +114,22 @@ def test_markdown_headings_are_questions_and_the_text_below_is_the_answer(
     assert isinstance(third, Row) and third.answer == "It drops the mean."
 
 
+def test_a_line_column_is_not_the_row_s_line(tmp_path: Path) -> None:
+    text = 'id,question,answer,line\nr1,What is a stack?,"LIFO",5\n'
+    rows = read_rows(write(tmp_path / "in.csv", text))
+    assert isinstance(rows[0], Row) and rows[0].line == 2
+    rows = read_rows(
+        write(tmp_path / "in.jsonl", json.dumps({"question": "q", "answer": "a", "line": 9}))
+    )
+    assert isinstance(rows[0], Row) and rows[0].line == 1
+
+
+def test_a_markdown_rule_of_three_hashes_stays_in_the_answer(tmp_path: Path) -> None:
+    text = "## What is LoRA?\nLow-rank.\n###\nMore of the answer.\n"
+    (row,) = read_rows(write(tmp_path / "answers.md", text))
+    assert isinstance(row, Row) and row.answer == "Low-rank.\n###\nMore of the answer."
+
+
 def test_a_markdown_heading_without_a_question_is_an_error_row(tmp_path: Path) -> None:
     text = "## What is LoRA?\nLow-rank adapters.\n##\nAn answer to no question.\n## \nAnother.\n"
     rows = read_rows(write(tmp_path / "answers.md", text))

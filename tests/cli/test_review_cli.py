@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from interviewer.cli import app
 from interviewer.config import Settings
+from interviewer.errors import InterviewerError
 from interviewer.transcript.store import TranscriptStore
 
 DATA = Path(__file__).resolve().parents[1] / "transcript" / "data"
@@ -189,6 +190,22 @@ def test_override_that_cannot_be_saved_anywhere_prints_the_command(
     monkeypatch.undo()
     assert apply_again(out) == 0
     assert TranscriptStore(folder).load(reviewed).turns[1].overrides[-1].note == "n"
+
+
+def test_override_a_store_refuses_is_kept_too(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store that fails with its own error (a database that is gone), not an OSError."""
+    reviewed, _ = ids(folder)
+
+    def gone(self: TranscriptStore, transcript: object) -> Path:
+        raise InterviewerError("cannot connect to the database")
+
+    monkeypatch.setattr(TranscriptStore, "save", gone)
+    code, out = invoke(folder, "review", "override", reviewed, *OVERRIDE, "--note", "db")
+    assert code == 2 and "Traceback" not in out, out
+    assert "cannot save the override to" in out and "cannot connect to the database" in out
+    assert TranscriptStore(kept_copy(out, tmp_path).parent).load(reviewed).turns[1].overrides
 
 
 def test_regrade_that_cannot_be_saved_keeps_it(

@@ -260,3 +260,18 @@ def test_a_field_of_the_wrong_kind_is_named_with_what_it_must_be(
     no_answer = {k: v for k, v in ROWS[0].items() if k != "answer"}
     missing = refusal(write(tmp_path, [ROWS[1], no_answer]))
     assert "set.jsonl:2: the row has no `answer` (it must be a string)" in missing
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "not usable JSON (a value is nested too deeply)"),
+        ('{"score": ' + "9" * 5_000 + "}", "not usable JSON (Exceeds the limit"),
+    ],
+)
+def test_json_python_cannot_read_is_named_with_its_line(
+    tmp_path: Path, line: str, said: str
+) -> None:
+    path = tmp_path / "set.jsonl"
+    path.write_text(json.dumps(ROWS[0]) + "\n" + line + "\n", encoding="utf-8")
+    assert f"set.jsonl:2: {said}" in refusal(path)

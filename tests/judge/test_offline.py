@@ -230,4 +230,3 @@ def test_a_statement_without_the_claims_words_needs_to_be_closer(
     # the claim's own word ("压缩") is enough
     worded = "用了以后基座模型就被压缩了。"
     assert "compresses-model" in [m.id for m in judge.grade(q, r, worded).misconceptions]
-

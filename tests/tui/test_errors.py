@@ -13,6 +13,7 @@ from textual.worker import WorkerFailed
 from typer.testing import CliRunner
 
 from interviewer.config import Settings
+from interviewer.errors import InterviewerError
 from interviewer.interview.context import InterviewContext
 from interviewer.transcript.schema import Transcript
 from interviewer.transcript.store import TranscriptStore
@@ -123,6 +124,31 @@ async def test_an_override_that_cannot_be_written_is_kept(
         assert "Read-only file system; kept in " in error
     assert path.read_bytes() == before
     assert kept(settings).turns[0].overrides[-1].note == "kept note"
+
+
+async def test_an_override_a_store_refuses_is_kept(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store that fails with its own error (a database that is gone), not an OSError."""
+    with_example(settings)
+    app = InterviewerApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.push_screen(TranscriptScreen(EXAMPLE, settings=settings, bank=app.bank))
+        await settle(pilot)
+
+        def gone(self: TranscriptStore, transcript: object) -> Path:
+            raise InterviewerError("cannot connect to the database")
+
+        monkeypatch.setattr(TranscriptStore, "save", gone)
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.click("#save")
+        await settle(pilot)
+        assert alive(app) and isinstance(app.screen, TranscriptScreen)
+        (error,) = [e for e in errors(app) if e.startswith("Override not saved")]
+        assert "cannot connect to the database; kept in " in error
+    assert kept(settings).turns[0].overrides
 
 
 async def test_a_regrade_that_cannot_be_written_is_kept(
