@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import shlex
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from interviewer.cli import app
 from interviewer.config import Settings
-from interviewer.errors import InterviewerError
 from interviewer.transcript.store import TranscriptStore
+from tests.support.failing_saves import FAILURES, read_only
 
 DATA = Path(__file__).resolve().parents[1] / "transcript" / "data"
 runner = CliRunner()
@@ -130,15 +130,6 @@ def test_export_refuses_to_overwrite_the_transcript(folder: Path, spelling: str)
     assert TranscriptStore(folder).load(reviewed).id == reviewed
 
 
-def read_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every transcript save fails as on a read-only file system (root ignores chmod)."""
-
-    def refuse(path: Path, data: object, mode: int = 0) -> Path:
-        raise OSError(errno.EROFS, "Read-only file system", str(path))
-
-    monkeypatch.setattr("interviewer.transcript.store.atomic_write", refuse)
-
-
 def kept_copy(output: str, tmp_path: Path) -> Path:
     kept = Path(output.split("is kept in ", 1)[1].split(".json", 1)[0] + ".json")
     assert kept.is_relative_to(tmp_path / "data" / "interviewer" / "unsaved")
@@ -156,17 +147,22 @@ def apply_again(output: str) -> int:
 OVERRIDE = ["--turn", "2", "--key-point", "target-modules", "--verdict", "covered"]
 
 
+@pytest.mark.parametrize(("fail", "reason"), FAILURES)
 def test_override_that_cannot_be_saved_keeps_it(
-    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    folder: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fail: Callable[[pytest.MonkeyPatch], None],
+    reason: str,
 ) -> None:
     reviewed, _ = ids(folder)
     source = folder / f"{reviewed}.json"
     before = source.read_bytes()
-    read_only(monkeypatch)
+    fail(monkeypatch)
     note = "said q and v, it's in the follow-up"
     code, out = invoke(folder, "review", "override", reviewed, *OVERRIDE, "--note", note)
     assert code == 2, out
-    assert f"cannot save the override to {source}: Read-only file system" in out
+    assert f"cannot save the override to {source}: {reason}" in out
     assert "Traceback" not in out and source.read_bytes() == before
     kept = TranscriptStore(kept_copy(out, tmp_path).parent).load(reviewed)
     assert kept.turns[1].overrides[-1].note == note
@@ -190,22 +186,6 @@ def test_override_that_cannot_be_saved_anywhere_prints_the_command(
     monkeypatch.undo()
     assert apply_again(out) == 0
     assert TranscriptStore(folder).load(reviewed).turns[1].overrides[-1].note == "n"
-
-
-def test_override_a_store_refuses_is_kept_too(
-    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A store that fails with its own error (a database that is gone), not an OSError."""
-    reviewed, _ = ids(folder)
-
-    def gone(self: TranscriptStore, transcript: object) -> Path:
-        raise InterviewerError("cannot connect to the database")
-
-    monkeypatch.setattr(TranscriptStore, "save", gone)
-    code, out = invoke(folder, "review", "override", reviewed, *OVERRIDE, "--note", "db")
-    assert code == 2 and "Traceback" not in out, out
-    assert "cannot save the override to" in out and "cannot connect to the database" in out
-    assert TranscriptStore(kept_copy(out, tmp_path).parent).load(reviewed).turns[1].overrides
 
 
 def test_regrade_that_cannot_be_saved_keeps_it(

@@ -3,8 +3,8 @@ a traceback, and it never overwrites a transcript it cannot read."""
 
 from __future__ import annotations
 
-import errno
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,6 @@ from textual.worker import WorkerFailed
 from typer.testing import CliRunner
 
 from interviewer.config import Settings
-from interviewer.errors import InterviewerError
 from interviewer.interview.context import InterviewContext
 from interviewer.transcript.schema import Transcript
 from interviewer.transcript.store import TranscriptStore
@@ -23,6 +22,7 @@ from interviewer.tui.report import ReportScreen
 from interviewer.tui.review import ReviewListScreen, TranscriptScreen
 from interviewer.tui.setup import SetupScreen
 from tests.conftest import REPO
+from tests.support.failing_saves import FAILURES, read_only
 from tests.tui.pilot import settle
 
 EXAMPLE = "20261123-091153-1a34"
@@ -88,23 +88,18 @@ async def test_failed_override_is_shown_and_the_screen_stays(settings: Settings)
     assert path.read_bytes() == DAMAGED
 
 
-def read_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every transcript save fails as on a read-only file system (root ignores chmod)."""
-
-    def refuse(path: Path, data: object, mode: int = 0) -> Path:
-        raise OSError(errno.EROFS, "Read-only file system", str(path))
-
-    monkeypatch.setattr("interviewer.transcript.store.atomic_write", refuse)
-
-
 def kept(settings: Settings) -> Transcript:
     """The one interview kept under the data folder's unsaved/."""
     (path,) = (settings.data_dir / "unsaved").glob(f"{EXAMPLE}-*/{EXAMPLE}.json")
     return TranscriptStore(path.parent).load(EXAMPLE)
 
 
-async def test_an_override_that_cannot_be_written_is_kept(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("fail", "reason"), FAILURES)
+async def test_an_override_that_cannot_be_saved_is_kept(
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    fail: Callable[[pytest.MonkeyPatch], None],
+    reason: str,
 ) -> None:
     path = with_example(settings)
     before = path.read_bytes()
@@ -113,7 +108,7 @@ async def test_an_override_that_cannot_be_written_is_kept(
         await settle(pilot)
         app.push_screen(TranscriptScreen(EXAMPLE, settings=settings, bank=app.bank))
         await settle(pilot)
-        read_only(monkeypatch)
+        fail(monkeypatch)
         await pilot.press("o")
         await pilot.pause()
         await pilot.press("tab", "tab", *"kept note")
@@ -121,34 +116,9 @@ async def test_an_override_that_cannot_be_written_is_kept(
         await settle(pilot)
         assert alive(app) and isinstance(app.screen, TranscriptScreen)
         (error,) = [e for e in errors(app) if e.startswith("Override not saved")]
-        assert "Read-only file system; kept in " in error
+        assert f"{reason}; kept in " in error
     assert path.read_bytes() == before
     assert kept(settings).turns[0].overrides[-1].note == "kept note"
-
-
-async def test_an_override_a_store_refuses_is_kept(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A store that fails with its own error (a database that is gone), not an OSError."""
-    with_example(settings)
-    app = InterviewerApp(settings)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        app.push_screen(TranscriptScreen(EXAMPLE, settings=settings, bank=app.bank))
-        await settle(pilot)
-
-        def gone(self: TranscriptStore, transcript: object) -> Path:
-            raise InterviewerError("cannot connect to the database")
-
-        monkeypatch.setattr(TranscriptStore, "save", gone)
-        await pilot.press("o")
-        await pilot.pause()
-        await pilot.click("#save")
-        await settle(pilot)
-        assert alive(app) and isinstance(app.screen, TranscriptScreen)
-        (error,) = [e for e in errors(app) if e.startswith("Override not saved")]
-        assert "cannot connect to the database; kept in " in error
-    assert kept(settings).turns[0].overrides
 
 
 async def test_a_regrade_that_cannot_be_written_is_kept(
