@@ -110,6 +110,16 @@ def atomic_write(path: Path, data: bytes | str, mode: int = FILE_MODE) -> Path:
     return path
 
 
+def same_file(a: Path, b: Path) -> bool:
+    """Whether `a` and `b` name one file: the same resolved path, or a hard link."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)  # a hard link or another name for the same inode
+    except OSError:
+        return False
+
+
 def temp_files(path: Path) -> list[Path]:
     """The temporary files `atomic_write` makes for `path` (left behind only by a kill)."""
     return list(path.parent.glob(f".{path.name}.*.tmp"))

@@ -9,19 +9,11 @@ import tempfile
 from pathlib import Path
 
 from interviewer.errors import InterviewerError
+from interviewer.fsutil import same_file
 
 
 class OutputPathError(InterviewerError):
     """An output option names a path that must not or cannot be written (exit code 2)."""
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    if a.resolve() == b.resolve():
-        return True
-    try:
-        return os.path.samefile(a, b)  # a hard link or another name for the same inode
-    except OSError:
-        return False
 
 
 def check_outputs(inputs: list[Path], outputs: dict[str, Path]) -> None:
@@ -32,14 +24,14 @@ def check_outputs(inputs: list[Path], outputs: dict[str, Path]) -> None:
     seen: dict[str, Path] = {}
     for option, path in outputs.items():
         for source in inputs:
-            if _same_file(path, source):
+            if same_file(path, source):
                 raise OutputPathError(
                     f"{option} {path}: that is the input file {source}; writing there would "
                     "destroy the answers",
                     hint=f"Give {option} another path.",
                 )
         for other, other_path in seen.items():
-            if _same_file(path, other_path):
+            if same_file(path, other_path):
                 raise OutputPathError(
                     f"{option} {path}: {other} writes to the same file",
                     hint=f"Give {option} and {other} different paths.",

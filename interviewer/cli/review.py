@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -14,7 +13,7 @@ from rich.text import Text
 from interviewer.bank.bank import Bank
 from interviewer.cli.common import ApiKeyEnvOpt, console, err_console, handles_errors
 from interviewer.errors import InterviewerError
-from interviewer.fsutil import atomic_write
+from interviewer.fsutil import atomic_write, same_file
 
 if TYPE_CHECKING:
     from interviewer.config import Settings
@@ -103,16 +102,6 @@ def locate(target: str, folder: Path | None) -> tuple[Transcripts, str]:
             raise InterviewerError(f"{path}: no such transcript file")
         return TranscriptStore(path.parent), path.stem
     return store_of(existing_folder(folder)), target
-
-
-def same_file(a: Path, b: Path) -> bool:
-    """Whether `a` and `b` name one file: the same resolved path, or a hard link."""
-    if a.resolve() == b.resolve():
-        return True
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def refuse_overwrite(out: Path, store: Transcripts, interview_id: str) -> None:
