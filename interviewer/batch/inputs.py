@@ -142,15 +142,15 @@ def _parse(raw: bytes, path: Path) -> list[Parsed]:
 TEXT_FIELDS = ("answer", "question_id", "question", "reference")
 
 
-def error_id(line: int) -> str:
-    """The id of an error row whose own id cannot be read: "line N", which no row's default
-    id (its line number) can be."""
-    return f"line {line}"
+def row_error(line: int, problem: str, row_id: str | None = None) -> RowError:
+    """The error row for `line`: its own id when it gives one, else "line N", which no
+    row's default id (its line number) can be."""
+    return RowError(id=row_id or f"line {line}", line=line, error=f"line {line}: {problem}")
 
 
 def _row(data: Any, line: int) -> Parsed:
     if not isinstance(data, dict):
-        return RowError(id=error_id(line), line=line, error=f"line {line}: expected an object")
+        return row_error(line, "expected an object")
     fields = {k.strip().lower(): v for k, v in data.items() if isinstance(k, str)}
     fields = {k: (None if v == "" else v) for k, v in fields.items()}
     given = _given_id(fields.pop("id", None), line)
@@ -168,9 +168,7 @@ def _row(data: Any, line: int) -> Parsed:
             if bad is None:
                 return row
             problem = f"`{bad}` holds a lone surrogate (\\ud800-\\udfff), which is not text"
-    return RowError(
-        id=error_id(line) if given is None else given, line=line, error=f"line {line}: {problem}"
-    )
+    return row_error(line, problem, given)
 
 
 def _given_id(raw_id: Any, line: int) -> str | RowError | None:
@@ -178,11 +176,7 @@ def _given_id(raw_id: Any, line: int) -> str | RowError | None:
     if raw_id is None:
         return None
     if isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
-        return RowError(
-            id=error_id(line),
-            line=line,
-            error=f"line {line}: `id` must be a string or a whole number, not {_kind(raw_id)}",
-        )
+        return row_error(line, f"`id` must be a string or a whole number, not {_kind(raw_id)}")
     row_id = str(raw_id)
     if not _encodable(row_id):
         return RowError(
@@ -286,23 +280,13 @@ def _jsonl(text: str) -> list[Parsed]:
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            rows.append(
-                RowError(
-                    id=error_id(number), line=number, error=f"line {number}: not JSON ({exc.msg})"
-                )
-            )
+            rows.append(row_error(number, f"not JSON ({exc.msg})"))
             continue
         except RecursionError:
-            rows.append(
-                RowError(
-                    id=error_id(number),
-                    line=number,
-                    error=f"line {number}: not usable JSON (a value is nested too deeply)",
-                )
-            )
+            rows.append(row_error(number, "not usable JSON (a value is nested too deeply)"))
             continue
         except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-            rows.append(RowError(id=error_id(number), line=number, error=f"line {number}: {exc}"))
+            rows.append(row_error(number, str(exc)))
             continue
         rows.append(_row(data, number))
     return rows
@@ -434,15 +418,13 @@ def _column_names(header: list[str], line: int, path: Path) -> list[str]:
 
 def _csv_row(values: list[str] | csv.Error, names: list[str], line: int) -> Parsed:
     if isinstance(values, csv.Error):
-        return RowError(id=error_id(line), line=line, error=f"line {line}: {values}")
+        return row_error(line, str(values))
     if len(values) > len(names):
         given = values[names.index("id")] if "id" in names else ""  # as _row reads it
-        return RowError(
-            id=given or error_id(line),
-            line=line,
-            error=f"line {line}: {len(values)} fields but {len(names)} columns "
-            "(quote fields that contain commas)",
+        problem = (
+            f"{len(values)} fields but {len(names)} columns (quote fields that contain commas)"
         )
+        return row_error(line, problem, given)
     return _row(dict(zip(names, values, strict=False)), line)
 
 
