@@ -5,10 +5,12 @@ grade cache, exports, caches) is created 0600 and every folder it creates 0700, 
 the umask. `atomic_write` is the one way files are replaced: a temporary file in the same
 folder (a unique name, so two threads or processes never share it), fsynced, then renamed
 over the target, so a crash leaves the old file or the new one, never a torn one.
+`utf8_text` is the one way a file the user gives is read as text.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import stat
@@ -108,6 +110,53 @@ def atomic_write(path: Path, data: bytes | str, mode: int = FILE_MODE) -> Path:
         finally:
             os.close(dir_fd)
     return path
+
+
+# UTF-32 first: its little-endian mark starts with UTF-16's
+OTHER_ENCODINGS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+class NotUtf8(ValueError):
+    """A file the user gave is not UTF-8 text: `detail` says what was found, `line` where
+    (None: the whole file, by its byte-order mark), `encoding` what it is when known."""
+
+    def __init__(self, detail: str, line: int | None, encoding: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail, self.line, self.encoding = detail, line, encoding
+
+    def where(self, path: Path | str) -> str:
+        """`path`, and the line when there is one: `in.csv:2`."""
+        return f"{path}:{self.line}" if self.line else str(path)
+
+    def convert_hint(self, path: Path) -> str:
+        """The iconv command that converts the file (from GBK, the commonest, if unknown)."""
+        out = f"{path.stem}-utf8{path.suffix}"
+        if self.encoding:
+            return (
+                f"Convert it to UTF-8 and use that file instead: "
+                f"iconv -f {self.encoding} -t UTF-8 {path.name} > {out}"
+            )
+        return (
+            f"Convert it to UTF-8 and use that file instead, e.g. from GBK: "
+            f"iconv -f GBK -t UTF-8 {path.name} > {out} (name its own encoding if not GBK)"
+        )
+
+
+def utf8_text(raw: bytes) -> str:
+    """`raw` as text: UTF-8, with or without a byte-order mark; else NotUtf8."""
+    for bom, encoding in OTHER_ENCODINGS:
+        if raw.startswith(bom):
+            raise NotUtf8(f"the file is {encoding}, not UTF-8", None, encoding)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise NotUtf8(f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x})", line) from None
 
 
 def same_file(a: Path, b: Path) -> bool:

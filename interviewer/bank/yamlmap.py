@@ -24,6 +24,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
 
 from interviewer.bank.errors import BankError, Problem
+from interviewer.fsutil import NotUtf8, utf8_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -74,18 +75,10 @@ def read_yaml(path: Path, display: str) -> Any:
     except OSError as exc:
         raise BankError([Problem(display, 0, f"cannot read the file: {exc.strerror}")]) from None
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise BankError(
-            [
-                Problem(
-                    display,
-                    line,
-                    f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
-                )
-            ]
-        ) from None
+        text = utf8_text(raw)
+    except NotUtf8 as exc:
+        problem = Problem(display, exc.line or 0, f"{exc.detail}; save it as UTF-8")
+        raise BankError([problem]) from None
     try:
         return _parser().load(text)
     except MarkedYAMLError as exc:

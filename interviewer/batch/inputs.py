@@ -31,6 +31,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from interviewer.errors import InterviewerError
+from interviewer.fsutil import NotUtf8, utf8_text
 from interviewer.judge.adhoc import AdhocKeyPoint
 
 _WORD = re.compile(r"\w")  # a key point has a letter, digit or character of some script
@@ -117,16 +118,14 @@ def parse(raw: bytes, path: Path) -> list[Parsed]:
 
 
 def _parse(raw: bytes, path: Path) -> list[Parsed]:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise FileError(
-            f"{path}:{line}: the file is not UTF-8 (byte 0x{raw[exc.start]:02x})",
-            hint="Save it as UTF-8 (in Excel: 'CSV UTF-8'), or convert it: "
-            "iconv -f GBK -t UTF-8 in.csv > out.csv",
-        ) from None
     suffix = path.suffix.lower()
+    try:
+        text = utf8_text(raw)
+    except NotUtf8 as exc:
+        excel = "In Excel, save it as 'CSV UTF-8'. " if suffix in (".csv", ".tsv") else ""
+        raise FileError(
+            f"{exc.where(path)}: {exc.detail}", excel + exc.convert_hint(path)
+        ) from None
     if suffix in (".jsonl", ".ndjson", ".json"):
         return _jsonl(text)
     if suffix in (".csv", ".tsv"):

@@ -13,7 +13,6 @@ same run.
 
 from __future__ import annotations
 
-import codecs
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +29,7 @@ from pydantic import (
 )
 
 from interviewer.errors import InterviewerError
+from interviewer.fsutil import NotUtf8, utf8_text
 from interviewer.judge.adhoc import adhoc_rubric
 from interviewer.judge.baseline import naive_score
 from interviewer.judge.evaluate import pearson, spearman
@@ -68,12 +68,6 @@ FIELD_HINTS = {
     "score": "Write every score as a number on one scale (e.g. 0 to 5); fix or remove the "
     "rows that have none.",
 }
-OTHER_ENCODINGS = (  # UTF-32 first: its little-endian mark starts with UTF-16's
-    (codecs.BOM_UTF32_LE, "UTF-32"),
-    (codecs.BOM_UTF32_BE, "UTF-32"),
-    (codecs.BOM_UTF16_LE, "UTF-16"),
-    (codecs.BOM_UTF16_BE, "UTF-16"),
-)
 
 
 class NotASetError(InterviewerError):
@@ -163,22 +157,10 @@ def _text(path: Path) -> str:
         raw = path.read_bytes()
     except OSError as e:
         raise InterviewerError(f"{path}: cannot read the file ({e.strerror})") from None
-    for bom, encoding in OTHER_ENCODINGS:
-        if raw.startswith(bom):
-            raise InterviewerError(
-                f"{path}: the file is {encoding}, not UTF-8",
-                hint=f"Convert it to UTF-8 and use that file instead: "
-                f"iconv -f {encoding} -t UTF-8 {path.name} > {path.stem}-utf8.jsonl",
-            )
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise InterviewerError(
-            f"{path}:{line}: the file is not UTF-8 (byte 0x{raw[e.start]:02x})",
-            hint=f"Convert it to UTF-8 and use that file instead, e.g. from GBK: iconv -f GBK "
-            f"-t UTF-8 {path.name} > {path.stem}-utf8.jsonl (name its own encoding if not GBK)",
-        ) from None
+        return utf8_text(raw)
+    except NotUtf8 as e:
+        raise InterviewerError(f"{e.where(path)}: {e.detail}", e.convert_hint(path)) from None
 
 
 def _json_lines(path: Path, text: str) -> list[tuple[int, Any]]:

@@ -93,7 +93,12 @@ def test_non_utf8_file_says_so_with_the_line(tmp_path: Path) -> None:
     with pytest.raises(FileError) as info:
         read_rows(path)
     assert "gbk.csv:2: the file is not UTF-8" in info.value.message
-    assert "iconv" in info.value.hint
+    assert "iconv -f GBK -t UTF-8 gbk.csv > gbk-utf8.csv" in info.value.hint
+    utf16 = write(tmp_path / "answers.jsonl", '{"question": "q", "answer": "a"}\n', "utf-16")
+    with pytest.raises(FileError) as info:
+        read_rows(utf16)
+    assert info.value.message == f"{utf16}: the file is UTF-16, not UTF-8"
+    assert "iconv -f UTF-16 -t UTF-8 answers.jsonl > answers-utf8.jsonl" in info.value.hint
 
 
 def test_markdown_headings_are_questions_and_the_text_below_is_the_answer(
