@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -40,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from interviewer.bank.bank import Bank
 from interviewer.bank.calibration import load_calibration
 from interviewer.bank.loader import load_bank
 from interviewer.bank.schema import Question, Rubric
@@ -53,6 +56,7 @@ from interviewer.judge.features import (
     question_side,
     target_features,
 )
+from interviewer.judge.offline import OfflineJudge
 from interviewer.judge.text import split_units
 from interviewer.judge.verdict_model import MODEL_FILE, VerdictModel
 
@@ -283,23 +287,34 @@ def _with_rule(model: VerdictModel, rule: dict[str, float]) -> VerdictModel:
     )
 
 
-def misconception_rule(model: VerdictModel) -> tuple[dict[str, float], dict[str, float]]:
+@contextmanager
+def judging(model: VerdictModel) -> Iterator[tuple[OfflineJudge, Bank]]:
+    """The offline judge with the bank's terms learnt and `model` in place (the judge's own
+    model again afterwards), and the bank."""
+    bank = load_bank(None)
+    judge = offline_judge()
+    judge.learn_terms(list(bank.rubrics.values()))
+    saved = judge.model
+    judge.model = model
+    try:
+        yield judge, bank
+    finally:
+        judge.model = saved
+
+
+def misconception_rule(model: VerdictModel) -> dict[str, float]:
     """When a statement asserts a misconception (`OfflineJudge._misconceptions`): the
     similarity, the lead over what is right, and the lead past which a negation word no
     longer denies the claim, chosen on the contrast set's tuning half for recall of stated
     misconceptions plus twice the share of correct near misses left alone (charging a
     correct answer costs its author more than missing a wrong claim costs the grade).
-    Reported on both halves."""
+    Its figures are measured with the whole rule (`rule_figures`)."""
     from itertools import product
 
     from benchmarks.contrast import measure
 
-    bank = load_bank(None)
-    judge = offline_judge()
-    judge.learn_terms(list(bank.rubrics.values()))
-    saved = judge.model
     best: tuple[float, dict[str, float]] | None = None
-    try:
+    with judging(model) as (judge, bank):
         for values in product(*MISCONCEPTION_GRID.values()):
             rule = dict(zip(MISCONCEPTION_GRID, values, strict=True))
             judge.model = _with_rule(model, rule)
@@ -309,16 +324,8 @@ def misconception_rule(model: VerdictModel) -> tuple[dict[str, float], dict[str,
             print(f"{rule}: tune recall {recall:.3f}, near misses kept {keep:.3f}")
             if best is None or recall + 2 * keep > best[0]:
                 best = (recall + 2 * keep, rule)
-        assert best is not None
-        judge.model = _with_rule(model, best[1])
-        count = measure(judge, bank)
-    finally:
-        judge.model = saved
-    out = {}
-    for h in ("tune", "held"):
-        out[f"contrast_{h}_stated_charged"] = round(count[(h, "charged")] / count[(h, "stated")], 4)
-        out[f"contrast_{h}_near_misses_kept"] = round(count[(h, "kept")] / count[(h, "near")], 4)
-    return best[1], out
+    assert best is not None
+    return best[1]
 
 
 UNSHARED_GRID = (0.0, 0.5, 0.55, 0.6, 0.65, 0.7, 1.01)
@@ -334,12 +341,8 @@ def unshared_rule(model: VerdictModel) -> tuple[float, dict[str, float]]:
     answers whose graders did not mark them). Reported on both halves."""
     from benchmarks.contrast import calibration_charges, measure
 
-    bank = load_bank(None)
-    judge = offline_judge()
-    judge.learn_terms(list(bank.rubrics.values()))
-    saved = judge.model
     best: tuple[int, float] | None = None
-    try:
+    with judging(model) as (judge, bank):
         for bar in UNSHARED_GRID:
             judge.model = replace(model, misconception_unshared_similarity=bar)
             c = measure(judge, bank, halves=("tune",))
@@ -350,9 +353,7 @@ def unshared_rule(model: VerdictModel) -> tuple[float, dict[str, float]]:
             print(f"unshared-word similarity {bar}: tune charges right {right}, wrong {wrong}")
             if best is None or right - wrong > best[0]:
                 best = (right - wrong, bar)
-        assert best is not None
-    finally:
-        judge.model = saved
+    assert best is not None
     return best[1], rule_figures(replace(model, misconception_unshared_similarity=best[1]))
 
 
@@ -362,15 +363,8 @@ def rule_figures(model: VerdictModel) -> dict[str, float]:
     and recall of the misconceptions its graders marked)."""
     from benchmarks.contrast import calibration_charges, measure
 
-    bank = load_bank(None)
-    judge = offline_judge()
-    judge.learn_terms(list(bank.rubrics.values()))
-    saved = judge.model
-    judge.model = model
-    try:
+    with judging(model) as (judge, bank):
         c, g = measure(judge, bank), calibration_charges(judge, bank)
-    finally:
-        judge.model = saved
     out = {}
     for h in ("tune", "held"):
         out[f"contrast_{h}_stated_charged"] = round(c[(h, "charged")] / c[(h, "stated")], 4)
@@ -532,8 +526,7 @@ def main() -> None:
         rule = {k: v[len(v) // 2] for k, v in MISCONCEPTION_GRID.items()}
         rule["misconception_unshared_similarity"] = UNSHARED_GRID[len(UNSHARED_GRID) // 2]
     else:
-        rule, mc_metrics = misconception_rule(verdicts)
-        metrics.update(mc_metrics)
+        rule = misconception_rule(verdicts)
         rule["misconception_unshared_similarity"], mc_metrics = unshared_rule(
             _with_rule(verdicts, rule)
         )
