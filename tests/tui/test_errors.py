@@ -4,10 +4,12 @@ a traceback, and it never overwrites a transcript it cannot read."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import TextArea
 from textual.worker import WorkerFailed
 from typer.testing import CliRunner
@@ -43,6 +45,21 @@ def with_example(settings: Settings) -> Path:
     return settings.transcripts_dir / f"{EXAMPLE}.json"
 
 
+@asynccontextmanager
+async def example_screen(
+    settings: Settings,
+) -> AsyncIterator[tuple[InterviewerApp, Pilot[None], Path]]:
+    """The app with the example transcript open on its review screen, and the file."""
+    path = with_example(settings)
+    app = InterviewerApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.push_screen(TranscriptScreen(EXAMPLE, settings=settings, bank=app.bank))
+        await settle(pilot)
+        assert isinstance(app.screen, TranscriptScreen)
+        yield app, pilot, path
+
+
 DAMAGED = b'{"version": 99, "id": "x", "turns": "from a newer version"}'
 
 
@@ -70,13 +87,7 @@ async def test_unreadable_transcript_in_review_is_shown_as_an_error(settings: Se
 
 
 async def test_failed_override_is_shown_and_the_screen_stays(settings: Settings) -> None:
-    path = with_example(settings)
-    app = InterviewerApp(settings)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        app.push_screen(TranscriptScreen(EXAMPLE, settings=settings, bank=app.bank))
-        await settle(pilot)
-        assert isinstance(app.screen, TranscriptScreen)
+    async with example_screen(settings) as (app, pilot, path):
         path.write_bytes(DAMAGED)  # changed under the open screen
         await pilot.press("o")
         await pilot.pause()
@@ -101,13 +112,8 @@ async def test_an_override_that_cannot_be_saved_is_kept(
     fail: Callable[[pytest.MonkeyPatch], None],
     reason: str,
 ) -> None:
-    path = with_example(settings)
-    before = path.read_bytes()
-    app = InterviewerApp(settings)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        app.push_screen(TranscriptScreen(EXAMPLE, settings=settings, bank=app.bank))
-        await settle(pilot)
+    async with example_screen(settings) as (app, pilot, path):
+        before = path.read_bytes()
         fail(monkeypatch)
         await pilot.press("o")
         await pilot.pause()
@@ -124,13 +130,8 @@ async def test_an_override_that_cannot_be_saved_is_kept(
 async def test_a_regrade_that_cannot_be_written_is_kept(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = with_example(settings)
-    before = path.read_bytes()
-    app = InterviewerApp(settings)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        app.push_screen(TranscriptScreen(EXAMPLE, settings=settings, bank=app.bank))
-        await settle(pilot)
+    async with example_screen(settings) as (app, pilot, path):
+        before = path.read_bytes()
         read_only(monkeypatch)
         screen = app.screen
         assert isinstance(screen, TranscriptScreen)
