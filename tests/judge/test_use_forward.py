@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,20 @@ def test_a_full_store_starts_afresh_and_still_agrees(plain: Any) -> None:
     assert 1 < fast.rows._used <= len(fast.rows.rows)
 
 
+def test_clauses_read_their_sentences_rows_and_still_agree(plain: Any) -> None:
+    sentences = [t for t in _texts()[8:] if len(t) > 40][:150]
+    clauses = [c for t in sentences for c in re.split(r"[，,；;：:]", t) if c.strip()]
+    texts = [t for s in sentences for t in (s, *re.split(r"[，,]", s)) if t.strip()]
+    assert len(clauses) > len(sentences)
+    fast = _model(install=True)
+    _agree(fast.encode(texts), plain.encode(texts))  # clauses beside their sentences
+    windows = fast.rows.windows
+    assert windows.computed < 0.95 * windows.tokens, "the clauses' middles are not computed"
+    fast.rows.windows = use_forward.WindowRows(slots=64)  # about every batch fills it
+    _agree(fast.encode(clauses), plain.encode(clauses))
+    assert 0 < len(fast.rows.windows._at) <= 64
+
+
 def test_a_backend_it_does_not_know_is_left_alone() -> None:
     class Other:
         _model = object()
@@ -74,4 +89,4 @@ def test_a_backend_it_does_not_know_is_left_alone() -> None:
 
 def test_the_judges_encoder_uses_it() -> None:
     encoder().load()
-    assert encoder()._model._model._encode_batch.__name__ == "encode_batch"
+    assert encoder()._model._model._encode.__name__ == "encode"
