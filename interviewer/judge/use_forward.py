@@ -127,10 +127,10 @@ class TokenRows:
 class WindowRows:
     """Second-layer rows (1,280 wide, after the layer norm: 5 kB each) by the window of ids
     that decides them: the token's id and the ids up to `_REACH` places either side, -1 for
-    a place outside its sentence. At most `slots` are kept (4,096 by default, 21 MB, mapped
+    a place outside its sentence. At most `slots` are kept (1,024 by default, 5 MB, mapped
     as they are written); when they are all taken it starts afresh."""
 
-    def __init__(self, slots: int = 4096) -> None:
+    def __init__(self, slots: int = 1024) -> None:
         self.slots = slots
         self.rows = np.empty((slots, _FEAT_DIM), dtype=np.float32)
         self._at: dict[bytes, int] = {}
