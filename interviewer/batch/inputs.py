@@ -127,7 +127,7 @@ def _parse(raw: bytes, path: Path) -> list[Parsed]:
             f"{exc.where(path)}: {exc.detail}", excel + exc.convert_hint(path)
         ) from None
     if suffix in (".jsonl", ".ndjson", ".json"):
-        return _jsonl(text)
+        return _jsonl(text, path)
     if suffix in (".csv", ".tsv"):
         return _csv(text, path, "\t" if suffix == ".tsv" else ",")
     if suffix in (".md", ".markdown"):
@@ -270,7 +270,7 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
-def _jsonl(text: str) -> list[Parsed]:
+def _jsonl(text: str, path: Path) -> list[Parsed]:
     rows: list[Parsed] = []
     for number, line in enumerate(_lines(text), 1):
         line = line.lstrip("\ufeff")  # files joined with `cat` keep each one's BOM
@@ -288,6 +288,12 @@ def _jsonl(text: str) -> list[Parsed]:
             rows.append(row_error(number, str(exc)))
             continue
         rows.append(_row(data, number))
+    if not rows:
+        raise FileError(
+            f"{path}: the file has no rows (it is empty or blank)",
+            hint='Write one JSON object a line, e.g. {"id": "a1", "question_id": "...", '
+            '"answer": "..."}.',
+        )
     return rows
 
 
@@ -322,6 +328,11 @@ def _csv(text: str, path: Path, delimiter: str) -> list[Parsed]:
             hint="Make the first line the column names, e.g. id,question_id,answer.",
         )
     names = _column_names(header, header_line, path)
+    if len(records) == 1:
+        raise FileError(
+            f"{path}:{header_line}: a header and no rows below it",
+            hint="Add one line for each answer under the header.",
+        )
     return [_csv_row(values, names, line) for line, values in records[1:]]
 
 

@@ -236,10 +236,10 @@ def _from_reviews(folder: Path | None, as_json: bool, out: Path | None) -> None:
     """Agreement of each judge with the reviewers, over every overridden key point in the
     folder, or with none given in the configured store (the database's when database_url
     is set)."""
-    from interviewer.cli.review import store_of
+    from interviewer.cli.review import existing_folder, store_of
     from interviewer.transcript.review import agreement
 
-    store = store_of(folder)
+    store = store_of(existing_folder(folder))
     where = store.label
     report = agreement(store)
     if out:

@@ -374,3 +374,11 @@ def test_csv_blank_lines_before_the_header_are_skipped(tmp_path: Path) -> None:
         read_rows(write(tmp_path / "late.csv", "\n\nid,reply\nb1,x\n"))
     with pytest.raises(FileError, match=r"blank\.csv: the file is empty"):
         read_rows(write(tmp_path / "blank.csv", "\n \n"))
+
+
+def test_a_file_without_rows_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(FileError, match=r"only\.csv:2: a header and no rows below it"):
+        read_rows(write(tmp_path / "only.csv", "\nid,question_id,answer\n\n"))
+    for text in ("", "\n  \n\ufeff\n"):
+        with pytest.raises(FileError, match=r"none\.jsonl: the file has no rows"):
+            read_rows(write(tmp_path / "none.jsonl", text))

@@ -121,6 +121,9 @@ def test_random_json_lines_give_one_row_per_line(
     lines = [json.dumps(o, ensure_ascii=ascii_only) for o in objects]
     raw = (("\ufeff" if bom else "") + ending.join(lines) + ending).encode("utf-8", "surrogatepass")
     rows = read(raw, ".jsonl")
+    if not objects:
+        assert rows is None, "a file with no rows is refused"
+        return
     assert rows is not None
     # json.dumps never writes a raw newline: one row per line, whatever else is in it.
     assert [r.line for r in rows] == list(range(1, len(lines) + 1))
@@ -186,6 +189,10 @@ def test_a_file_is_refused_for_an_open_quote_exactly_when_csv_ends_inside_one(
     try:
         rows = parse(text.encode("utf-8"), Path(f"answers{suffix}"))
     except FileError as exc:
+        if "a header and no rows below it" in exc.message:  # nothing but blank records
+            records = csv.reader(io.StringIO(text, newline="").readlines(), delimiter=delimiter)
+            assert not any(v.strip() for record in list(records)[1:] for v in record), body
+            return
         assert expected is not False, exc.message
         assert "never closed" in exc.message, exc.message
         line = int(exc.message.split(":")[1])

@@ -61,15 +61,18 @@ def test_list(folder: Path) -> None:
     ("name", "message"),
     [("nodir", "the folder does not exist"), ("some-file.csv", "not a folder")],
 )
-def test_list_refuses_a_dir_that_is_not_a_folder(tmp_path: Path, name: str, message: str) -> None:
+def test_list_and_eval_refuse_a_dir_that_is_not_a_folder(
+    tmp_path: Path, name: str, message: str
+) -> None:
     bad = tmp_path / name
     if name.endswith(".csv"):
         bad.write_text("id\n", "utf-8")
-    for extra in ([], ["--json"]):
-        result = runner.invoke(app, ["review", "list", "--dir", str(bad), *extra])
-        assert result.exit_code == 2, result.output
+    for command in (["review", "list"], ["review", "list", "--json"], ["eval", "--from-reviews"]):
+        result = runner.invoke(app, [*command, "--dir", str(bad)])
+        assert result.exit_code == 2, (command, result.output)
         assert f"--dir {bad}: {message}" in result.output
         assert "No transcripts" not in result.output and "Traceback" not in result.output
+        assert "No overridden key points" not in result.output
 
 
 def test_list_reads_the_folder_from_settings(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
