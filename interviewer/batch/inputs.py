@@ -13,7 +13,8 @@ Columns (JSONL keys or CSV headers), per DESIGN.md:
 Markdown: each `## heading` is a question; the text under it, up to the next heading, is
 the answer. A row that cannot be used becomes an error row that names its line; the file
 as a whole is only refused when it cannot be read at all (in CSV: a column named twice,
-or a quoted field never closed, which leaves the rows after it impossible to tell apart).
+or a quoted field never closed, which leaves the rows after it impossible to tell apart)
+or holds no rows (empty, blank, a CSV header alone, Markdown without a `##` question).
 Lines end at "\n", "\r\n" or "\r", never at the other characters `str.splitlines` treats
 as line ends (U+2028...).
 """
