@@ -340,6 +340,7 @@ def test_eval_from_reviews_reads_the_configured_store(folder: Path, stored: Sett
     assert judges["offline"]["compared"] == 2
     if stored.database_url:
         assert not stored.transcripts_dir.exists()
+    (folder.parent / "none").mkdir()  # a folder with no transcripts (a missing one is refused)
     empty = runner.invoke(app, ["eval", "--from-reviews", "--dir", str(folder.parent / "none")])
     assert empty.exit_code == 0 and "No overridden key points in" in empty.output
 
