@@ -18,7 +18,7 @@ from interviewer.judge.text import HAN, word_list
 _PEOPLE_THINK = re.compile(
     r"\b(?:people|many|some|folks|everyone|one|you)\s+"
     r"(?:often\s+|usually\s+|commonly\s+|sometimes\s+|might\s+|may\s+|would\s+|tend\s+to\s+)?"
-    r"(?:think|thinks|assume|assumes|believe|believes|picture|imagine|repeat|claim)\b",
+    r"(?:think|thinks|assume|assumes|believe|believes|picture|imagine|repeat|claim|say|says)\b",
     re.I,
 )
 

@@ -73,7 +73,7 @@ class Match:
     features: np.ndarray | None = None
 
 
-GUARD_VERSION = "4"  # bump when the guards or the misconception reading change a grade
+GUARD_VERSION = "5"  # bump when the guards or the misconception reading change a grade
 
 
 @dataclass
@@ -238,10 +238,12 @@ class OfflineJudge:
     ) -> tuple[list[MisconceptionFound], set[Unit]]:
         """The misconceptions the answer asserts, and the units that assert them.
 
-        A statement asserts a claim when it is close to the claim (or has one of its evidence
-        phrases), closer to it by a margin than to the claim's own correction and to every
-        key point (a correct sentence worded like the claim is closer to what is right), and
-        does not say the quantity goes the other way or deny the claim. Negation words are a
+        A statement asserts a claim when it has one of the claim's evidence phrases, or is
+        close to the claim and closer to it by a margin than to the claim's own correction
+        and to every key point (a correct sentence worded like the claim is closer to what is
+        right), and does not say the quantity goes the other way or deny the claim. The
+        margin guards a match by similarity only: embeddings put a claim and its correction
+        close, but an evidence phrase is the claim's own wording. Negation words are a
         weak sign ("没问题", "no need to worry" deny nothing), so a denial counts only while
         the statement's lead over what is right stays below a second margin. A statement
         that shares none of the claim's own words (its content words the question does not
@@ -302,8 +304,8 @@ class OfflineJudge:
                     continue  # close in tone, but none of the claim's own words
                 anchor = max(float(right_sims[i, j]), float(right_sims[i, n + j]), fact_sims[i])
                 lead = sim - anchor
-                if lead < margin:
-                    continue  # as close to what is right as to the claim
+                if hit is None and lead < margin:
+                    continue  # as close to what is right as to the claim, by similarity alone
                 if i not in best or lead > best[i][0]:
                     best[i] = (lead, j, hit)
         for i, (lead, j, hit) in sorted(best.items()):
@@ -313,9 +315,14 @@ class OfflineJudge:
             if hit is None and clauses.get(i):
                 k = max(clauses[i], key=lambda k: float(max(sims[k, j], sims[k, n + j])))
                 said = units[k].text
-            if _denied(said, hit, claim) and lead < self.model.misconception_denial_lead:
+            if _denied(said, hit, claim) and (
+                lead < self.model.misconception_denial_lead
+                or (not negation_count(claim) and _aimed(said, own[j] | own[n + j]))
+            ):
                 continue  # a denial, unless it reads far more like the claim than the truth
-                # ("no need to worry about injection, we filter the input")
+                # ("no need to worry about injection, we filter the input") and its negation
+                # falls on none of the claim's own words ("the bias does not scale the
+                # weights" against "the bias also enters the weights")
             if reports_a_mistake(unit.text):
                 continue  # "a common misunderstanding is that ...": named to be rejected
             if hit is None and _opposite(unit.text, claim):
@@ -460,8 +467,10 @@ def _in_order(want: tuple[str, ...], tokens: list[str], slack: int) -> tuple[int
 
 
 _NEG_EN = re.compile(
-    r"\b(?:not|no|never|none|nothing|neither|nor|without|cannot|hardly)\b|n['’ ]t\b", re.I
-)
+    r"\b(?:not(?!\s+only\b[^.;]*\bbut\b)|no|never|none|nothing|neither|nor|without|cannot"
+    r"|hardly)\b|n['’ ]t\b",
+    re.I,
+)  # "not only ... but (also)" negates nothing, as 不仅 does not; "not only X" alone does
 _NEG_ZH_PREFIX = "不没未"  # 不会, 不够, 没有, 未必...: a word that starts so negates
 _NOT_NEGATION_ZH = frozenset(
     [
@@ -488,14 +497,21 @@ _NOT_NEGATION_ZH = frozenset(
 def negation_count(text: str) -> int:
     """Negations in `text`: English words and contractions ("doesn't"), Chinese words that
     start with 不/没/未 (but not 不过, 不同...) and the listed ones (并非, 无需, 而非...)."""
-    t = nfkc(text)
-    n = len(_NEG_EN.findall(t))
+    return len(_negation_ends(nfkc(text)))
+
+
+def _negation_ends(t: str) -> list[int]:
+    """Where each negation of `t` (NFKC already) ends: English ones first, then Chinese."""
+    ends = [m.end() for m in _NEG_EN.finditer(t)]
+    at = 0
     for tok in segmenter().cut(t):
+        found = t.find(tok, at)
+        at = found + len(tok) if found >= 0 else at
         if not _is_han(tok) or tok in _NOT_NEGATION_ZH:
             continue
         if tok in NEGATIONS_ZH or tok[0] in _NEG_ZH_PREFIX:
-            n += 1
-    return n
+            ends.append(at)
+    return ends
 
 
 def _denied(text: str, hit: tuple[int, int] | None, claim: str) -> bool:
@@ -508,6 +524,32 @@ def _denied(text: str, hit: tuple[int, int] | None, claim: str) -> bool:
         window = " ".join(tokens[max(0, start - 4) : end])
         return negation_count(window) % 2 != claim_neg
     return negation_count(text) % 2 != claim_neg
+
+
+_LITOTES = re.compile(
+    r"\s*(?:any\s+|much\s+)?(?:different|less|lower|worse|fewer|smaller|more|higher|better"
+    r"|greater|larger)\b",
+    re.I,
+)
+_CLAUSE_STOP = re.compile(r"[，,;；。:：!?！？]|\.(?:\s|$)")
+
+
+def _aimed(text: str, claim_words: frozenset[str]) -> bool:
+    """Whether a negation in `text` falls on the claim's own words: one of the first three
+    content words after it, in its clause, is one (in "The bias does not scale the weights
+    on the expert outputs", "not" falls on "scale" and "weights"; in "no need to worry, we
+    filter the input", on "need" and "worry"). Litotes deny nothing: "no different from",
+    "no lower than", "不比旧的低"."""
+    t = nfkc(text)
+    for end in _negation_ends(t):
+        rest = _CLAUSE_STOP.split(t[end:], maxsplit=1)[0]
+        if t[max(0, end - 2) : end] == "不比":
+            continue
+        if re.search(r"\bno$", t[:end], re.I) and _LITOTES.match(rest):
+            continue
+        if claim_words.intersection(content_words(rest)[:3]):
+            return True
+    return False
 
 
 def _direction(text: str) -> int:

@@ -16,6 +16,7 @@ from interviewer.judge.framing import reports_a_mistake
         "It's tempting to think the KV cache saves memory.",
         "It’s tempting to think the KV cache saves memory.",
         "Common mistakes include thinking LoRA shrinks the model.",
+        "Some say forgetting is overfitting, but it is not.",
         "有一种常见做法是在 prompt 里写一句提醒，以为这样偏差就没了。",
         "很多人认为 LoRA 会压缩模型。",
         "这是一个常见误区：RAG 并不改模型权重。",

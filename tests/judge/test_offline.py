@@ -4,8 +4,9 @@ import pytest
 
 from interviewer.bank.loader import load_bank
 from interviewer.bank.schema import Question, Rubric
+from interviewer.judge.features import content_words
 from interviewer.judge.normalize import locate
-from interviewer.judge.offline import OfflineJudge, _claim, _correction
+from interviewer.judge.offline import OfflineJudge, _aimed, _claim, _correction
 from interviewer.judge.scoring import score
 from tests.conftest import REPO
 from tests.judge.conftest import STRONG
@@ -230,3 +231,67 @@ def test_a_statement_without_the_claims_words_needs_to_be_closer(
     # the claim's own word ("压缩") is enough
     worded = "用了以后基座模型就被压缩了。"
     assert "compresses-model" in [m.id for m in judge.grade(q, r, worded).misconceptions]
+
+
+def test_a_claim_in_its_own_evidence_phrase_needs_no_margin(judge: OfflineJudge) -> None:
+    """Embeddings put this sentence as near the claim's correction and key points as the
+    claim, so by similarity it falls within the margin; the claim's own phrase ("forgetting
+    is ... overfitting") charges it, and its denial still does not."""
+    bank = load_bank(REPO)
+    qid = "catastrophic-forgetting-causes"
+    q, r = bank.question(qid), bank.rubric(qid)
+    stated = "Catastrophic forgetting is basically the model overfitting to the new data."
+    assert [m.id for m in judge.grade(q, r, stated).misconceptions] == ["forgetting-is-overfitting"]
+    without_phrases = r.model_copy(
+        update={
+            "misconceptions": [
+                m.model_copy(update={"evidence": type(m.evidence)()}) for m in r.misconceptions
+            ]
+        }
+    )
+    assert judge.grade(q, without_phrases, stated).misconceptions == []
+    denied = "Catastrophic forgetting is not overfitting: the new task can score well while old skills go."
+    assert judge.grade(q, r, denied).misconceptions == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "charged"),
+    [
+        (
+            "The per-expert bias in DeepSeek-V3 does not scale the weights on the expert "
+            "outputs; it only affects selection.",
+            False,
+        ),
+        (
+            "The per-expert bias in DeepSeek-V3 not only affects expert selection but also "
+            "scales the weights on the expert outputs.",
+            True,
+        ),
+    ],
+)
+def test_a_negation_on_the_claims_own_words_denies_it(
+    judge: OfflineJudge, answer: str, charged: bool
+) -> None:
+    """The first sentence reads so like the claim that a negation alone would not count
+    (its lead is past the denial margin), but "not" falls on the claim's own words; "not
+    only ... but also" negates nothing."""
+    bank = load_bank(REPO)
+    qid = "moe-load-balancing"
+    found = [m.id for m in judge.grade(bank.question(qid), bank.rubric(qid), answer).misconceptions]
+    assert found == (["bias-weights-output"] if charged else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "aimed"),
+    [
+        ("The bias does not scale the weights on the outputs.", True),
+        ("No need to worry, we filter the outputs.", False),  # "no" falls on need, worry
+        ("Running it offline is no different from doing it online.", False),  # litotes
+        ("The new model scores no lower on the outputs.", False),
+        ("新模型的分数不比旧的低，输出就可以替换。", False),
+        ("偏置不参与输出的加权。", True),
+    ],
+)
+def test_where_a_negation_falls(text: str, aimed: bool) -> None:
+    claim_words = frozenset(content_words("bias weights outputs online 偏置 输出 加权"))
+    assert _aimed(text, claim_words) is aimed
