@@ -55,6 +55,7 @@ from interviewer.judge.text import (
     Unit,
     cached_on_words,
     segmenter,
+    split_units,
     word_list,
 )
 from interviewer.judge.verdict_model import VerdictModel, load_model
@@ -239,17 +240,18 @@ class OfflineJudge:
         """The misconceptions the answer asserts, and the units that assert them.
 
         A statement asserts a claim when it has one of the claim's evidence phrases, or is
-        close to the claim and closer to it by a margin than to the claim's own correction
-        and to every key point (a correct sentence worded like the claim is closer to what is
-        right), and does not say the quantity goes the other way or deny the claim. The
-        margin guards a match by similarity only: embeddings put a claim and its correction
-        close, but an evidence phrase is the claim's own wording. Negation words are a
-        weak sign ("没问题", "no need to worry" deny nothing), so a denial counts only while
-        the statement's lead over what is right stays below a second margin. A statement
-        that shares none of the claim's own words (its content words the question does not
-        use; against a claim with none, every statement) needs a higher similarity, and one
-        that frames what it says as a mistake ("a common misunderstanding is that ...")
-        reports the claim rather than asserting it.
+        close to the claim and closer to it by a margin than to the claim's own correction,
+        to every key point and to every sentence of the reference answer (a correct sentence
+        worded like the claim is closer to what is right), and does not say the quantity goes
+        the other way or deny the claim. The margin guards a match by similarity only:
+        embeddings put a claim and its correction close, but an evidence phrase is the
+        claim's own wording. Negation words are a weak sign ("没问题", "no need to worry"
+        deny nothing), so a denial counts only while the statement's lead over what is right
+        stays below a second margin, or where the negation falls on the claim's own words.
+        A statement that shares none of the claim's own words (its content words the question
+        does not use; against a claim with none, every statement) needs a higher similarity,
+        and one that frames what it says as a mistake ("a common misunderstanding is that
+        ...") reports the claim rather than asserting it.
         """
         misconceptions = rubric.misconceptions
         found: list[MisconceptionFound] = []
@@ -263,6 +265,7 @@ class OfflineJudge:
             _correction(m.text.en) for m in misconceptions
         ]
         facts = [t for kp in rubric.key_points for t in (kp.text.zh, kp.text.en)]
+        facts += _reference_sentences(rubric.reference_answer.zh, rubric.reference_answer.en)
         units = _statements(units)
         texts = [u.text for u in units]
         sims = self.encoder.similarity(texts, claims)
@@ -351,6 +354,12 @@ def _own_texts(question: Question, rubric: Rubric) -> list[str]:
     texts += [_claim(t) for m in rubric.misconceptions for t in (m.text.zh, m.text.en)]
     texts += [_correction(t) for m in rubric.misconceptions for t in (m.text.zh, m.text.en)]
     return texts
+
+
+@lru_cache(maxsize=1024)
+def _reference_sentences(*references: str) -> tuple[str, ...]:
+    """The sentences of the reference answers: what is right, beside the key points."""
+    return tuple(u.text for ref in references for u in split_units(ref) if u.kind == "sentence")
 
 
 def _statements(units: list[Unit]) -> list[Unit]:

@@ -223,7 +223,7 @@ def test_a_statement_without_the_claims_words_needs_to_be_closer(
     q, r = lora
     # Near "LoRA compresses or shrinks the base model" in embedding, but with none of its
     # own words (those the question does not use): charged only without the bar.
-    vague = "用了以后模型就小了。"
+    vague = "用 LoRA 之后模型就瘦身了。"
     loose = OfflineJudge(model=replace(judge.model, misconception_unshared_similarity=0.0))
     assert "compresses-model" in [m.id for m in loose.grade(q, r, vague).misconceptions]
     assert judge.model.misconception_unshared_similarity > 0
@@ -295,3 +295,29 @@ def test_a_negation_on_the_claims_own_words_denies_it(
 def test_where_a_negation_falls(text: str, aimed: bool) -> None:
     claim_words = frozenset(content_words("bias weights outputs online 偏置 输出 加权"))
     assert _aimed(text, claim_words) is aimed
+
+
+@pytest.mark.parametrize(
+    ("qid", "answer"),
+    [
+        ("vllm-acceleration", "PagedAttention is about managing the memory of the KV cache."),
+        ("reward-model-training", "A reward model is trained to learn what humans prefer."),
+        (
+            "moe-expert-parallel-systems",
+            "The model has 671B parameters in total, and about 37B are active for each token.",
+        ),
+        (
+            "modern-llm-benchmarks",
+            "When picking a model for our own product, public leaderboards only narrow down "
+            "the candidates.",
+        ),
+        ("paged-attention", "It deals with KV-cache memory that gets wasted."),
+    ],
+)
+def test_a_sentence_nearer_the_reference_than_the_claim_is_not_charged(
+    judge: OfflineJudge, qid: str, answer: str
+) -> None:
+    """Each says what a sentence of the reference answer says, in other words; each was
+    charged while only the key points and the claim's correction stood for what is right."""
+    bank = load_bank(REPO)
+    assert judge.grade(bank.question(qid), bank.rubric(qid), answer).misconceptions == []
