@@ -268,6 +268,7 @@ def cross_validate(rows: Rows, c: float, calibration_weight: float) -> dict[str,
     return out
 
 
+KEEP_FLOOR = 0.95  # of the contrast set's correct near misses, charged with nothing
 MISCONCEPTION_GRID = {
     "misconception_similarity": (0.4, 0.45, 0.5),
     "misconception_margin": (0.06, 0.08, 0.1, 0.12),
@@ -305,15 +306,17 @@ def judging(model: VerdictModel) -> Iterator[tuple[OfflineJudge, Bank]]:
 def misconception_rule(model: VerdictModel) -> dict[str, float]:
     """When a statement asserts a misconception (`OfflineJudge._misconceptions`): the
     similarity, the lead over what is right, and the lead past which a negation word no
-    longer denies the claim, chosen on the contrast set's tuning half for recall of stated
-    misconceptions plus twice the share of correct near misses left alone (charging a
-    correct answer costs its author more than missing a wrong claim costs the grade).
-    Its figures are measured with the whole rule (`rule_figures`)."""
+    longer denies the claim, chosen on the contrast set's tuning half: the highest recall of
+    stated misconceptions among the rules that leave at least `KEEP_FLOOR` of the correct
+    near misses alone (charging a correct answer costs its author more than missing a wrong
+    claim costs the grade, so that share is a floor, not a term to trade), or, if none
+    does, the rule that leaves the most. Its figures are measured with the whole rule
+    (`rule_figures`)."""
     from itertools import product
 
     from benchmarks.contrast import measure
 
-    best: tuple[float, dict[str, float]] | None = None
+    best: tuple[tuple[float, float], dict[str, float]] | None = None
     with judging(model) as (judge, bank):
         for values in product(*MISCONCEPTION_GRID.values()):
             rule = dict(zip(MISCONCEPTION_GRID, values, strict=True))
@@ -322,8 +325,9 @@ def misconception_rule(model: VerdictModel) -> dict[str, float]:
             recall = count[("tune", "charged")] / count[("tune", "stated")]
             keep = count[("tune", "kept")] / count[("tune", "near")]
             print(f"{rule}: tune recall {recall:.3f}, near misses kept {keep:.3f}")
-            if best is None or recall + 2 * keep > best[0]:
-                best = (recall + 2 * keep, rule)
+            merit = (min(keep, KEEP_FLOOR), recall if keep >= KEEP_FLOOR else keep)
+            if best is None or merit > best[0]:
+                best = (merit, rule)
     assert best is not None
     return best[1]
 
@@ -336,9 +340,11 @@ def unshared_rule(model: VerdictModel) -> tuple[float, dict[str, float]]:
     words (`VerdictModel.misconception_unshared_similarity`; 1.01: such a statement is
     never charged). Chosen, after the rest of the rule, on the tuning halves of the contrast
     set and of the calibration set, for the charges that are right (stated misconceptions
-    charged; misconceptions found that the calibration graders marked) minus the charges
-    that are wrong (correct near misses charged; misconceptions found in calibration
-    answers whose graders did not mark them). Reported on both halves."""
+    charged; misconceptions found that the calibration graders marked) minus twice the
+    charges that are wrong (correct near misses charged; misconceptions found in calibration
+    answers whose graders did not mark them), as `misconception_rule` holds a wrong charge
+    the costlier error; of two bars as good, the higher (fewer charges). Reported on both
+    halves."""
     from benchmarks.contrast import calibration_charges, measure
 
     best: tuple[int, float] | None = None
@@ -351,8 +357,8 @@ def unshared_rule(model: VerdictModel) -> tuple[float, dict[str, float]]:
             wrong = c[("tune", "near")] - c[("tune", "kept")] + g[("tune", "found")]
             wrong -= g[("tune", "right")]
             print(f"unshared-word similarity {bar}: tune charges right {right}, wrong {wrong}")
-            if best is None or right - wrong > best[0]:
-                best = (right - wrong, bar)
+            if best is None or right - 2 * wrong >= best[0]:
+                best = (right - 2 * wrong, bar)
     assert best is not None
     return best[1], rule_figures(replace(model, misconception_unshared_similarity=best[1]))
 

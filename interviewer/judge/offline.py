@@ -74,7 +74,7 @@ class Match:
     features: np.ndarray | None = None
 
 
-GUARD_VERSION = "5"  # bump when the guards or the misconception reading change a grade
+GUARD_VERSION = "6"  # bump when the guards or the misconception reading change a grade
 
 
 @dataclass
@@ -270,12 +270,15 @@ class OfflineJudge:
         texts = [u.text for u in units]
         sims = self.encoder.similarity(texts, claims)
         right_sims = self.encoder.similarity(texts, rights)
-        fact_sims = self.encoder.similarity(texts, facts).max(axis=1)
+        fact_sims = self.encoder.similarity(texts, facts)
+        denials = np.array([negation_count(t) == 1 for t in facts])
         n = len(misconceptions)
         margin = self.model.misconception_margin
         # A sentence of several clauses is judged by the clause closest to the claim: in
         # "X doesn't help at inference; there's no backward pass", the first clause denies
-        # the claim, and the second clause's negation must not cancel it out.
+        # the claim, and the second clause's negation must not cancel it out. Not when the
+        # claim has negations and the sentence as many: "SFT data is too small to carry test
+        # items" in the sentence stands where "fine-tuning data cannot" stands in the claim.
         clauses = {
             i: [
                 k
@@ -291,6 +294,7 @@ class OfflineJudge:
         best: dict[int, tuple[float, int, tuple[int, int] | None]] = {}
         asked = frozenset(content_words(_question_text(question)))
         own = [frozenset(content_words(c)) - asked for c in claims]
+        words = [frozenset(content_words(t)) for t in texts]
         for j, mc in enumerate(misconceptions):
             for i, unit in enumerate(units):
                 if unit.kind != "sentence":
@@ -299,13 +303,23 @@ class OfflineJudge:
                 sim = float(max(sims[i, j], sims[i, n + j]))
                 if hit is None and sim < self.model.misconception_similarity:
                     continue
+                shared = not words[i].isdisjoint(own[j] | own[n + j])
                 if (
                     hit is None
                     and sim < self.model.misconception_unshared_similarity
-                    and not (own[j] | own[n + j]).intersection(content_words(unit.text))
+                    and not shared
                 ):
                     continue  # close in tone, but none of the claim's own words
-                anchor = max(float(right_sims[i, j]), float(right_sims[i, n + j]), fact_sims[i])
+                claim = claims[j] if _is_han(unit.text) else claims[n + j]
+                anchors = np.append(fact_sims[i], (right_sims[i, j], right_sims[i, n + j]))
+                if shared and not negation_count(claim) and not negation_count(unit.text):
+                    # A plain statement in the claim's words ("you can skip zero_grad"): a
+                    # sentence of what is right that denies something in one negation
+                    # ("zero_grad cannot be skipped") and is no nearer the statement than
+                    # the claim is, is its denial, which embeddings put beside it: no anchor.
+                    deny = np.append(denials, [negation_count(rights[k]) == 1 for k in (j, n + j)])
+                    anchors = np.where(deny & (anchors <= sim), -1.0, anchors)
+                anchor = float(anchors.max())
                 lead = sim - anchor
                 if hit is None and lead < margin:
                     continue  # as close to what is right as to the claim, by similarity alone
@@ -315,7 +329,13 @@ class OfflineJudge:
             mc, unit = misconceptions[j], units[i]
             claim = claims[j] if _is_han(unit.text) else claims[n + j]
             said = unit.text
-            if hit is None and clauses.get(i):
+            if (
+                hit is None
+                and clauses.get(i)
+                and not (
+                    negation_count(claim) and negation_count(unit.text) == negation_count(claim)
+                )
+            ):
                 k = max(clauses[i], key=lambda k: float(max(sims[k, j], sims[k, n + j])))
                 said = units[k].text
             if _denied(said, hit, claim) and (
@@ -503,6 +523,8 @@ _NOT_NEGATION_ZH = frozenset(
 )
 
 
+@cached_on_words
+@lru_cache(maxsize=16384)
 def negation_count(text: str) -> int:
     """Negations in `text`: English words and contractions ("doesn't"), Chinese words that
     start with 不/没/未 (but not 不过, 不同...) and the listed ones (并非, 无需, 而非...)."""

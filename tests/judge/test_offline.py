@@ -282,6 +282,57 @@ def test_a_negation_on_the_claims_own_words_denies_it(
 
 
 @pytest.mark.parametrize(
+    ("qid", "answer", "charged"),
+    [
+        (
+            "mixed-precision-training",
+            "Casting weights from FP32 to FP16 is itself a kind of low-bit quantisation.",
+            "half-is-quantization",
+        ),
+        (
+            "python-dynamic-typing",
+            "Dynamic typing and weak typing are the same thing in Python, so it quietly "
+            "converts types when you mix them.",
+            "dynamic-is-weak",
+        ),
+    ],
+)
+def test_a_denial_of_the_claim_does_not_stand_for_what_is_right(
+    judge: OfflineJudge, qid: str, answer: str, charged: str
+) -> None:
+    """Each states its claim plainly, and each went uncharged while the rubric's sentence
+    that denies the claim in one negation (embeddings put it beside the claim) counted as
+    what is right."""
+    bank = load_bank(REPO)
+    found = [m.id for m in judge.grade(bank.question(qid), bank.rubric(qid), answer).misconceptions]
+    assert found == [charged]
+
+
+def test_a_denial_nearer_the_statement_than_the_claim_still_stands_for_what_is_right(
+    judge: OfflineJudge,
+) -> None:
+    """The statement shares "gradients" with the claim that eval() turns them off, and the
+    rubric's "eval() does not turn off gradients" is nearer it than that claim: with every
+    denial set aside, it was charged with the claim."""
+    bank = load_bank(REPO)
+    qid = "pytorch-training-script"
+    answer = "Calling zero_grad is optional, since backward clears the old gradients by itself."
+    found = [m.id for m in judge.grade(bank.question(qid), bank.rubric(qid), answer).misconceptions]
+    assert "eval-disables-grad" not in found
+
+
+def test_a_sentence_with_the_claims_negations_is_read_whole(judge: OfflineJudge) -> None:
+    """The claim "Adapters merge back too, adding no latency" has a negation; the answer has
+    one where the claim has it. Read by its clause nearest the claim (with none), it was
+    taken for a denial."""
+    bank = load_bank(REPO)
+    qid = "peft-methods-compare"
+    answer = "Adapter 也能像 LoRA 一样合并回原来的权重，上线推理不会多出延迟。"
+    found = [m.id for m in judge.grade(bank.question(qid), bank.rubric(qid), answer).misconceptions]
+    assert found == ["adapter-mergeable"]
+
+
+@pytest.mark.parametrize(
     ("text", "aimed"),
     [
         ("The bias does not scale the weights on the outputs.", True),
