@@ -20,7 +20,13 @@ from typing import Any, TypeVar
 from interviewer.config import cache_dir
 from interviewer.judge.normalize import comparable, nfkc
 
-_SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])|(?<=[.])(?=\s|$)")
+# A full stop ends a sentence unless it closes an abbreviation that runs on ("Min et al.
+# (2022) found", "a cache, e.g. the KV cache").
+_SENTENCE_END = re.compile(
+    r"(?<=[。！？!?；;\n])"
+    r"|(?<=[.])(?<!\bal\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\bcf\.)(?=\s|$)",
+    re.I,
+)
 _CLAUSE_END = re.compile(r"(?<=[，,：:])")
 HAN = re.compile(r"[\u4e00-\u9fff]")  # a CJK ideograph
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_\-+.']*[A-Za-z0-9]|[A-Za-z]")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interviewer.judge.normalize import comparable, nfkc
-from interviewer.judge.text import find_terms
+from interviewer.judge.text import find_terms, split_units
 
 _ASCII = re.compile(r"^[\x00-\x7f]+$")
 
@@ -60,3 +61,28 @@ texts = st.lists(pieces, max_size=14).map("".join)
 @given(terms=st.lists(texts, max_size=6), text=texts)
 def test_same_as_the_regex_matcher(terms: list[str], text: str) -> None:
     assert find_terms(terms, text) == regex_find_terms(terms, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        (
+            "Min et al. (2022) found it. Labels matter less.",
+            ["Min et al. (2022) found it.", "Labels matter less."],
+        ),
+        (
+            "Cache something, e.g. the keys. Then reuse it.",
+            ["Cache something, e.g. the keys.", "Then reuse it."],
+        ),
+        (
+            "Exact, i.e. not approximate. FlashAttention is exact.",
+            ["Exact, i.e. not approximate.", "FlashAttention is exact."],
+        ),
+        ("It ends here. So does this.", ["It ends here.", "So does this."]),
+        ("先划分数据。再归一化。", ["先划分数据。", "再归一化。"]),
+    ],
+)
+def test_an_abbreviation_does_not_end_a_sentence(text: str, sentences: list[str]) -> None:
+    """A key point that cites "Kaplan et al. (2020)" was cut into "(2020) held that ...",
+    which read as the claim it reports."""
+    assert [u.text for u in split_units(text) if u.kind == "sentence"] == sentences
