@@ -74,7 +74,10 @@ class Match:
     features: np.ndarray | None = None
 
 
-GUARD_VERSION = "6"  # bump when the guards or the misconception reading change a grade
+GUARD_VERSION = "7"  # bump when the guards or the misconception reading change a grade
+# A statement this close to a key point or a sentence of the reference answer says what it
+# says: an evidence phrase found in it (a gap allowed) does not make it the claim.
+SAYS_WHAT_IS_RIGHT = 0.9
 
 
 @dataclass
@@ -247,7 +250,8 @@ class OfflineJudge:
         embeddings put a claim and its correction close, but an evidence phrase is the
         claim's own wording. Negation words are a weak sign ("没问题", "no need to worry"
         deny nothing), so a denial counts only while the statement's lead over what is right
-        stays below a second margin, or where the negation falls on the claim's own words.
+        stays below a second margin, or, against a claim with no negation of its own, where
+        the negation falls on the claim's own words.
         A statement that shares none of the claim's own words (its content words the question
         does not use; against a claim with none, every statement) needs a higher similarity,
         and one that frames what it says as a mistake ("a common misunderstanding is that
@@ -271,7 +275,6 @@ class OfflineJudge:
         sims = self.encoder.similarity(texts, claims)
         right_sims = self.encoder.similarity(texts, rights)
         fact_sims = self.encoder.similarity(texts, facts)
-        denials = np.array([negation_count(t) == 1 for t in facts])
         n = len(misconceptions)
         margin = self.model.misconception_margin
         # A sentence of several clauses is judged by the clause closest to the claim: in
@@ -291,7 +294,7 @@ class OfflineJudge:
         # Each statement is read against the claim it leads most (by its evidence phrase, or
         # close enough and nearer the claim than what is right); a statement that says the
         # opposite of that claim or denies it asserts no other claim.
-        best: dict[int, tuple[float, int, tuple[int, int] | None]] = {}
+        best: dict[int, tuple[float, int, tuple[int, int, str] | None]] = {}
         asked = frozenset(content_words(_question_text(question)))
         own = [frozenset(content_words(c)) - asked for c in claims]
         words = [frozenset(content_words(t)) for t in texts]
@@ -313,14 +316,18 @@ class OfflineJudge:
                 claim = claims[j] if _is_han(unit.text) else claims[n + j]
                 anchors = np.append(fact_sims[i], (right_sims[i, j], right_sims[i, n + j]))
                 if shared and not negation_count(claim) and not negation_count(unit.text):
-                    # A plain statement in the claim's words ("you can skip zero_grad"): a
-                    # sentence of what is right that denies something in one negation
-                    # ("zero_grad cannot be skipped") and is no nearer the statement than
-                    # the claim is, is its denial, which embeddings put beside it: no anchor.
-                    deny = np.append(denials, [negation_count(rights[k]) == 1 for k in (j, n + j)])
+                    # A plain statement in the claim's words ("fp16 is a kind of
+                    # quantisation"): a sentence of what is right that denies something in
+                    # one negation ("fp16 is half-precision floats, not quantisation") and is
+                    # no nearer the statement than the claim is, is the claim's denial, which
+                    # embeddings put beside it: no anchor.
+                    deny = [_denies(t) for t in (*facts, rights[j], rights[n + j])]
                     anchors = np.where(deny & (anchors <= sim), -1.0, anchors)
                 anchor = float(anchors.max())
                 lead = sim - anchor
+                if hit is not None and anchor >= SAYS_WHAT_IS_RIGHT:
+                    continue  # all but word for word a sentence of what is right ("B 初始化为
+                    # 零、A 随机初始化" holds the phrase "B 随机初始化" with a gap)
                 if hit is None and lead < margin:
                     continue  # as close to what is right as to the claim, by similarity alone
                 if i not in best or lead > best[i][0]:
@@ -461,8 +468,9 @@ def _folded_tokens(text: str) -> tuple[str, ...]:
     return tuple(t.casefold() for t in segmenter().cut(text))
 
 
-def _phrase_hit(mc: Misconception, text: str) -> tuple[int, int] | None:
-    """Token span of the first evidence phrase found in `text` (in order, small gaps allowed)."""
+def _phrase_hit(mc: Misconception, text: str) -> tuple[int, int, str] | None:
+    """Token span of the first evidence phrase found in `text` (in order, small gaps
+    allowed), and the phrase."""
     tokens = _folded_tokens(text)
     have = frozenset(tokens)
     for phrase in mc.evidence.terms():
@@ -471,7 +479,7 @@ def _phrase_hit(mc: Misconception, text: str) -> tuple[int, int] | None:
             continue  # (most phrases: a word of it is missing, no need to look for the order)
         span = _in_order(want, list(tokens), slack=2)
         if span is not None:
-            return span
+            return (*span, phrase)
     return None
 
 
@@ -528,33 +536,44 @@ _NOT_NEGATION_ZH = frozenset(
 def negation_count(text: str) -> int:
     """Negations in `text`: English words and contractions ("doesn't"), Chinese words that
     start with 不/没/未 (but not 不过, 不同...) and the listed ones (并非, 无需, 而非...)."""
-    return len(_negation_ends(nfkc(text)))
+    return len(_negation_spans(nfkc(text)))
 
 
-def _negation_ends(t: str) -> list[int]:
-    """Where each negation of `t` (NFKC already) ends: English ones first, then Chinese."""
-    ends = [m.end() for m in _NEG_EN.finditer(t)]
+def _negation_spans(t: str) -> list[tuple[int, int]]:
+    """Where each negation of `t` (NFKC already) starts and ends: English ones first, then
+    Chinese (the whole word: "不比旧" where the segmenter keeps it together)."""
+    spans = [m.span() for m in _NEG_EN.finditer(t)]
     at = 0
     for tok in segmenter().cut(t):
         found = t.find(tok, at)
+        start = found if found >= 0 else at
         at = found + len(tok) if found >= 0 else at
         if not _is_han(tok) or tok in _NOT_NEGATION_ZH:
             continue
         if tok in NEGATIONS_ZH or tok[0] in _NEG_ZH_PREFIX:
-            ends.append(at)
-    return ends
+            spans.append((start, at))
+    return spans
 
 
-def _denied(text: str, hit: tuple[int, int] | None, claim: str) -> bool:
+@cached_on_words
+@lru_cache(maxsize=16384)
+def _denies(text: str) -> bool:
+    """Whether `text` is one sentence that denies something in one negation (a key point of
+    several sentences with a "without" in one of them is not a denial)."""
+    return negation_count(text) == 1 and sum(u.kind == "sentence" for u in split_units(text)) == 1
+
+
+def _denied(text: str, hit: tuple[int, int, str] | None, claim: str) -> bool:
     """Whether `text` negates what the wrong claim asserts: an odd number of negations more
-    or fewer than the claim, near the claim's own phrase when it was found."""
-    claim_neg = negation_count(claim) % 2
+    or fewer than the claim; where one of the claim's phrases was found, than the phrase,
+    counted near it ("adapters can't be merged" against the phrase "can be merged" of a
+    claim that also says "adding no latency")."""
     if hit is not None:
         tokens = segmenter().cut(nfkc(text))
-        start, end = hit
+        start, end, phrase = hit
         window = " ".join(tokens[max(0, start - 4) : end])
-        return negation_count(window) % 2 != claim_neg
-    return negation_count(text) % 2 != claim_neg
+        return negation_count(window) % 2 != negation_count(phrase) % 2
+    return negation_count(text) % 2 != negation_count(claim) % 2
 
 
 _LITOTES = re.compile(
@@ -572,9 +591,9 @@ def _aimed(text: str, claim_words: frozenset[str]) -> bool:
     filter the input", on "need" and "worry"). Litotes deny nothing: "no different from",
     "no lower than", "不比旧的低"."""
     t = nfkc(text)
-    for end in _negation_ends(t):
+    for start, end in _negation_spans(t):
         rest = _CLAUSE_STOP.split(t[end:], maxsplit=1)[0]
-        if t[max(0, end - 2) : end] == "不比":
+        if t.startswith("不比", start):
             continue
         if re.search(r"\bno$", t[:end], re.I) and _LITOTES.match(rest):
             continue

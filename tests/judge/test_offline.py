@@ -289,20 +289,14 @@ def test_a_negation_on_the_claims_own_words_denies_it(
             "Casting weights from FP32 to FP16 is itself a kind of low-bit quantisation.",
             "half-is-quantization",
         ),
-        (
-            "python-dynamic-typing",
-            "Dynamic typing and weak typing are the same thing in Python, so it quietly "
-            "converts types when you mix them.",
-            "dynamic-is-weak",
-        ),
     ],
 )
 def test_a_denial_of_the_claim_does_not_stand_for_what_is_right(
     judge: OfflineJudge, qid: str, answer: str, charged: str
 ) -> None:
-    """Each states its claim plainly, and each went uncharged while the rubric's sentence
-    that denies the claim in one negation (embeddings put it beside the claim) counted as
-    what is right."""
+    """It states its claim plainly, and went uncharged while the rubric's sentence that
+    denies the claim in one negation ("bf16 and fp16 are half-precision floats, not
+    quantisation"; embeddings put it beside the claim) counted as what is right."""
     bank = load_bank(REPO)
     found = [m.id for m in judge.grade(bank.question(qid), bank.rubric(qid), answer).misconceptions]
     assert found == [charged]
@@ -340,6 +334,7 @@ def test_a_sentence_with_the_claims_negations_is_read_whole(judge: OfflineJudge)
         ("Running it offline is no different from doing it online.", False),  # litotes
         ("The new model scores no lower on the outputs.", False),
         ("新模型的分数不比旧的低，输出就可以替换。", False),
+        ("它不比旧的偏置差。", False),  # a claim word right after the litotes
         ("偏置不参与输出的加权。", True),
     ],
 )
@@ -372,3 +367,15 @@ def test_a_sentence_nearer_the_reference_than_the_claim_is_not_charged(
     charged while only the key points and the claim's correction stood for what is right."""
     bank = load_bank(REPO)
     assert judge.grade(bank.question(qid), bank.rubric(qid), answer).misconceptions == []
+
+
+def test_a_reference_answer_is_not_charged_by_a_phrase_found_across_its_words(
+    judge: OfflineJudge,
+) -> None:
+    """ "B 初始化为零、A 随机初始化" holds the phrase "B 随机初始化" of the claim that swaps
+    the two, with a gap; the sentence is the reference answer's own, so it is not charged."""
+    bank = load_bank(REPO)
+    qid = "lora-principle"
+    q, r = bank.question(qid), bank.rubric(qid)
+    assert "B 初始化为零、A 随机初始化" in r.reference_answer.zh
+    assert judge.grade(q, r, r.reference_answer.zh).misconceptions == []
