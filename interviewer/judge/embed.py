@@ -28,7 +28,8 @@ Matrix = NDArray[np.float32]
 
 
 class Encoder:
-    """Lazy-loaded USE model with an LRU cache of embeddings (rubric texts repeat)."""
+    """Lazy-loaded USE model with an LRU cache of embeddings (rubric texts repeat), beside
+    the embeddings put in with `seed` (a batch's rubric texts), which are never evicted."""
 
     dim = 512
 
@@ -36,6 +37,7 @@ class Encoder:
         self._model: Any = None
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+        self._seeded: dict[str, NDArray[np.float32]] = {}
         self._cache_size = cache_size
         self._token_rows: use_forward.TokenRows | None = None
         self._token_slots = 2048  # token ids whose first layer is kept (`keep_tokens`)
@@ -79,17 +81,18 @@ class Encoder:
         if not texts:
             return ()
         self.load()
-        cache = self._cache
+        cache, seeded = self._cache, self._seeded
         with self._lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in cache]
+            missing = [t for t in dict.fromkeys(texts) if t not in cache and t not in seeded]
             if missing:
                 vectors = np.asarray(self._model.encode(list(missing)), dtype=np.float32)
                 vectors = vectors.reshape(len(missing), self.dim)
                 for text, vec in zip(missing, vectors, strict=True):
                     cache[text] = vec
-            rows = tuple(map(cache.__getitem__, texts))
+            rows = tuple(seeded[t] if t in seeded else cache[t] for t in texts)
             for t in texts:
-                cache.move_to_end(t)
+                if t in cache:
+                    cache.move_to_end(t)
             # Evict only once this call's rows are taken: evicting first could drop a text
             # this very call found cached (the oldest), and then fail to read it.
             while len(cache) > self._cache_size:
@@ -101,15 +104,19 @@ class Encoder:
         with self._lock:
             for t in texts:
                 self._cache.pop(t, None)
+                self._seeded.pop(t, None)
 
     def vectors(self, texts: Sequence[str]) -> dict[str, NDArray[np.float32]]:
         """The embeddings of `texts` by text, to hand to another process's `seed`."""
         return dict(zip(texts, self.encode(texts), strict=True)) if texts else {}
 
     def seed(self, vectors: dict[str, NDArray[np.float32]]) -> None:
-        """Put known embeddings in the cache (from `vectors` or a disk store)."""
+        """Keep known embeddings (from `vectors` or a disk store), out of the LRU cache: a
+        batch worker's rubric texts, some 15,000 for the whole bank, are read for every
+        answer to their rubric, and evicted by the answers' own texts they were embedded
+        again and again."""
         with self._lock:
-            self._cache.update(vectors)
+            self._seeded.update(vectors)
 
     def encode_stored(self, texts: Sequence[str]) -> dict[str, NDArray[np.float32]]:
         """Embed `texts` through a store on disk, so that each process and each run does not
