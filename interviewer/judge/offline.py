@@ -275,6 +275,9 @@ class OfflineJudge:
         sims = self.encoder.similarity(texts, claims)
         right_sims = self.encoder.similarity(texts, rights)
         fact_sims = self.encoder.similarity(texts, facts)
+        # which of what is right are one-sentence denials (read per claim below)
+        fact_denies = [_denies(t) for t in facts]
+        right_denies = [_denies(t) for t in rights]
         n = len(misconceptions)
         margin = self.model.misconception_margin
         # A sentence of several clauses is judged by the clause closest to the claim: in
@@ -321,7 +324,7 @@ class OfflineJudge:
                     # one negation ("fp16 is half-precision floats, not quantisation") and is
                     # no nearer the statement than the claim is, is the claim's denial, which
                     # embeddings put beside it: no anchor.
-                    deny = [_denies(t) for t in (*facts, rights[j], rights[n + j])]
+                    deny = np.array([*fact_denies, right_denies[j], right_denies[n + j]])
                     anchors = np.where(deny & (anchors <= sim), -1.0, anchors)
                 anchor = float(anchors.max())
                 lead = sim - anchor
