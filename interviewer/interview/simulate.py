@@ -41,6 +41,7 @@ from interviewer.bank.bank import Bank
 from interviewer.bank.schema import KeyPoint, Question, Rubric
 from interviewer.config import load_settings
 from interviewer.interview.context import InterviewContext
+from interviewer.interview.personas import persona as load_persona
 from interviewer.interview.plain import run_plain
 from interviewer.interview.selection import STRONG_SCORE, WEAK_SCORE
 from interviewer.interview.session import Session
@@ -555,6 +556,19 @@ def public_text(question: Question, rubric: Rubric, lang: str) -> str:
     return "\n".join(parts)
 
 
+def persona_text(name: str) -> str:
+    """The persona's own words around what it fills in: every line, in both languages, with
+    its {placeholders} taken out. They belong to no rubric: a bar-raiser's "What is the
+    trade-off there?" does not reveal a key point whose evidence term is "trade-off"."""
+    lines = load_persona(name).lines
+    return "\n".join(
+        re.sub(r"\{\w+\}", "\n", line.get(lang))
+        for kind in type(lines).model_fields
+        for line in getattr(lines, kind)
+        for lang in ("zh", "en")
+    )
+
+
 def check_no_leak(runs: list[Run], bank: Bank) -> Tally:
     t = Tally()
     for run in runs:
@@ -564,6 +578,7 @@ def check_no_leak(runs: list[Run], bank: Bank) -> Tally:
                 [
                     *(public_text(bank.question(i), bank.rubric(i), run.lang) for i in ids),
                     *run.answers,
+                    persona_text(run.persona),
                 ]
             )
         )

@@ -31,6 +31,7 @@ from interviewer.interview.simulate import (
     check_no_leak,
     check_rises,
     partial_answer,
+    rubric_secrets,
     simulate,
     strong_answer,
 )
@@ -275,3 +276,29 @@ def test_simulate_command_rejects_unknown_names() -> None:
     assert result.exit_code != 0 and "no persona named 'nobody'" in result.output
     result = CliRunner().invoke(app, ["simulate", "--candidate", "nobody"])
     assert result.exit_code != 0 and "no scripted candidate" in result.output
+
+
+def test_the_persona_s_own_words_reveal_no_rubric(bank: Bank) -> None:
+    """A bar-raiser's "What is the trade-off there?" is its own line, not the evidence term
+    "trade-off" of the parallelism question; the question's reference still leaks."""
+    qid = "dp-tp-pp-parallelism"
+    _, terms = rubric_secrets(bank.question(qid), bank.rubric(qid), "en")
+    assert "tradeoff" in terms
+
+    def run(said: str) -> Run:
+        asked = Asked(question_id=qid, difficulty=2, score=40, attempts=[], target_after=2)
+        return Run(
+            candidate="partial",
+            lang="en",
+            persona="bar-raiser",
+            questions=[asked],
+            said=[said],
+            kinds=["follow_up"],
+            answers=[],
+            output="",
+        )
+
+    probe = "Tell me about the reward's absolute value. What is the trade-off there?"
+    assert not check_no_leak([run(probe)], bank).problems
+    reference = bank.rubric(qid).reference_answer.en
+    assert check_no_leak([run(f"One direction: {reference}")], bank).problems
