@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +47,9 @@ from interviewer.bank.bank import Bank
 from interviewer.bank.calibration import load_calibration
 from interviewer.bank.loader import load_bank
 from interviewer.bank.schema import Question, Rubric
-from interviewer.judge import offline_judge
 from interviewer.judge.adhoc import evidence_terms
 from interviewer.judge.baseline import naive_score
+from interviewer.judge.contradiction import contradicts
 from interviewer.judge.features import (
     NAMES,
     answer_side,
@@ -84,13 +85,29 @@ class Rows:
         self.naive.append(naive)
 
 
+@cache
+def _judge() -> OfflineJudge:
+    """The offline judge the rows are read with: its written model, or, when the code's
+    features have changed since that was fitted, the written model with a zero weight for
+    each new feature. Neither the features nor the guards read the weights."""
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    if tuple(data["features"]) != NAMES:
+        old = {n: i for i, n in enumerate(data["features"])}
+        for key, fill in (("mean", 0.0), ("scale", 1.0), ("weights", 0.0)):
+            data[key] = [data[key][old[n]] if n in old else fill for n in NAMES]
+        data["features"] = list(NAMES)
+    return OfflineJudge(model=VerdictModel.from_dict(data))
+
+
 def _features(question: str, answer: str, references: list[str]) -> np.ndarray:
-    """Features against the best-matching reference, each with its own ad-hoc terms."""
-    judge = offline_judge()
+    """Features against the best-matching reference the answer does not contradict (of
+    all, if it contradicts every one), each with its own ad-hoc terms."""
+    judge = _judge()
     side = answer_side(answer, split_units(answer), judge.encoder)
     q_side = question_side(question, judge.encoder)
+    fair = [r for r in references if not contradicts(answer, r, question)] or references
     best: tuple[float, np.ndarray] | None = None
-    for ref in references:
+    for ref in fair:
         x, _ = target_features(
             side, [ref], evidence_terms(ref), q_side, judge.encoder, reference=True
         )
@@ -107,7 +124,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def collect(asag: Path, limit: int | None) -> Rows:
     rows = Rows()
-    judge = offline_judge()
+    judge = _judge()
     semeval = read_jsonl(asag / "semeval2013-train.jsonl")[:limit]
     judge.encoder.encode(
         sorted({t for r in semeval for t in (r["question"], r["answer"], *r["references"])})
@@ -151,7 +168,7 @@ def collect(asag: Path, limit: int | None) -> Rows:
 
 
 def _bank_features(q: Question, rubric: Rubric, text: str) -> list[tuple[Any, np.ndarray]]:
-    _, _, matches = offline_judge().analyse(q, rubric, text)
+    _, _, matches = _judge().analyse(q, rubric, text)
     if matches is None:
         return []
     return [
@@ -293,7 +310,7 @@ def judging(model: VerdictModel) -> Iterator[tuple[OfflineJudge, Bank]]:
     """The offline judge with the bank's terms learnt and `model` in place (the judge's own
     model again afterwards), and the bank."""
     bank = load_bank(None)
-    judge = offline_judge()
+    judge = _judge()
     judge.learn_terms(list(bank.rubrics.values()))
     saved = judge.model
     judge.model = model
@@ -405,7 +422,7 @@ def full_credit(model: VerdictModel) -> tuple[float, dict[str, float]]:
     marks; below it, credit follows the probability)."""
     from interviewer.judge.adhoc import adhoc_rubric
 
-    judge = offline_judge()
+    judge = _judge()
     saved = judge.model
     judge.model = model
     try:

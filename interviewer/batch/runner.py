@@ -11,7 +11,8 @@
 - A worker process that dies (killed, out of memory, a crash) breaks the pool: every row
   it had, and every row after it, is settled as an error row, so the run always ends.
 - A row with several references is graded against each (one ad-hoc rubric per reference)
-  and keeps the best grade; the result says which (`reference_index`).
+  and keeps the best grade among the references the answer does not contradict (says with
+  its negation turned round); the result says which (`reference_index`).
 - The cache key holds the judge's fingerprint (its fitted parameters and versions), so a
   refitted judge never serves an older judge's grades.
 """
@@ -36,6 +37,7 @@ from interviewer.batch.inputs import Parsed, Row, RowError
 from interviewer.batch.resolve import Resolver, Unresolved
 from interviewer.errors import InterviewerError
 from interviewer.judge.adhoc import is_adhoc
+from interviewer.judge.contradiction import best_reference, contradicts
 from interviewer.judge.guards import GuardReport, run_guards
 from interviewer.judge.prepared import PreparedAnswer
 from interviewer.judge.schema import Grade
@@ -180,8 +182,14 @@ def to_result(job: Job, grade: Grade, cached: bool, chosen: int = 0) -> BatchRes
 
 
 def best_result(job: Job, grades: dict[int, tuple[Grade, bool]]) -> BatchResult:
-    """The best-scoring grade (the first reference on a tie)."""
-    chosen = max(grades, key=lambda i: (grades[i][0].score, -i))
+    """The best-scoring grade (the first reference on a tie), among the references the
+    answer does not contradict (`judge.contradiction`)."""
+    scores = [grades[i][0].score if i in grades else None for i in range(len(job.targets))]
+    contradicted = [
+        job.several and contradicts(job.answer, t.rubric.reference_answer.en, t.question.prompt.en)
+        for t in job.targets
+    ]
+    chosen = best_reference(scores, contradicted)
     cached = all(was_cached for _, was_cached in grades.values())
     return to_result(job, grades[chosen][0], cached=cached, chosen=chosen)
 

@@ -32,6 +32,7 @@ from interviewer.errors import InterviewerError
 from interviewer.fsutil import NotUtf8, utf8_text
 from interviewer.judge.adhoc import adhoc_rubric
 from interviewer.judge.baseline import naive_score
+from interviewer.judge.contradiction import best_reference, contradicts
 from interviewer.judge.evaluate import pearson, spearman
 from interviewer.judge.schema import Grade
 
@@ -244,14 +245,12 @@ def kind_of(rows: list[ExternalRow]) -> Kind:
 
 
 def grade_row(grade: Grader, row: ExternalRow) -> Grade:
-    """The best grade over the row's references."""
-    best: Grade | None = None
-    for ref in row.all_references():
-        g = grade(row.question, ref, row.answer)
-        if best is None or g.score > best.score:
-            best = g
-    assert best is not None
-    return best
+    """The best grade over the row's references that the answer does not contradict, as
+    `interviewer grade` keeps it."""
+    refs = row.all_references()
+    grades = [grade(row.question, ref, row.answer) for ref in refs]
+    contradicted = [contradicts(row.answer, ref, row.question) for ref in refs]
+    return grades[best_reference([g.score for g in grades], contradicted)]
 
 
 def offline_grader() -> Grader:

@@ -29,6 +29,7 @@ import numpy as np
 
 from interviewer.bank.schema import KeyPoint, Misconception, Question, Rubric
 from interviewer.judge.adhoc import is_adhoc
+from interviewer.judge.contradiction import aimed
 from interviewer.judge.embed import Encoder, encoder
 from interviewer.judge.features import (
     answer_against,
@@ -46,6 +47,7 @@ from interviewer.judge.guards import (
     rubric_texts,
     run_guards,
 )
+from interviewer.judge.negation import negation_count
 from interviewer.judge.normalize import nfkc
 from interviewer.judge.prepared import PreparedAnswer
 from interviewer.judge.roles import bound_like_correction
@@ -60,7 +62,6 @@ from interviewer.judge.text import (
 )
 from interviewer.judge.verdict_model import VerdictModel, load_model
 
-NEGATIONS_ZH = word_list("negation_zh")
 DIRECTION_UP = word_list("direction_up")
 DIRECTION_DOWN = word_list("direction_down")
 
@@ -350,7 +351,7 @@ class OfflineJudge:
                 said = units[k].text
             if _denied(said, hit, claim) and (
                 lead < self.model.misconception_denial_lead
-                or (not negation_count(claim) and _aimed(said, own[j] | own[n + j]))
+                or (not negation_count(claim) and aimed(said, own[j] | own[n + j]))
             ):
                 continue  # a denial, unless it reads far more like the claim than the truth
                 # ("no need to worry about injection, we filter the input") and its negation
@@ -506,58 +507,6 @@ def _in_order(want: tuple[str, ...], tokens: list[str], slack: int) -> tuple[int
     return None
 
 
-_NEG_EN = re.compile(
-    r"\b(?:not(?!\s+only\b[^.;]*\bbut\b)|no|never|none|nothing|neither|nor|without|cannot"
-    r"|hardly)\b|n['’ ]t\b",
-    re.I,
-)  # "not only ... but (also)" negates nothing, as 不仅 does not; "not only X" alone does
-_NEG_ZH_PREFIX = "不没未"  # 不会, 不够, 没有, 未必...: a word that starts so negates
-_NOT_NEGATION_ZH = frozenset(
-    [
-        "不过",
-        "不断",
-        "不少",
-        "不仅",
-        "不但",
-        "不管",
-        "不论",
-        "不久",
-        "不同",
-        "不错",
-        "不如",
-        "不妨",
-        "不然",
-        "不禁",
-        "未来",
-        "没事",
-    ]
-)
-
-
-@cached_on_words
-@lru_cache(maxsize=16384)
-def negation_count(text: str) -> int:
-    """Negations in `text`: English words and contractions ("doesn't"), Chinese words that
-    start with 不/没/未 (but not 不过, 不同...) and the listed ones (并非, 无需, 而非...)."""
-    return len(_negation_spans(nfkc(text)))
-
-
-def _negation_spans(t: str) -> list[tuple[int, int]]:
-    """Where each negation of `t` (NFKC already) starts and ends: English ones first, then
-    Chinese (the whole word: "不比旧" where the segmenter keeps it together)."""
-    spans = [m.span() for m in _NEG_EN.finditer(t)]
-    at = 0
-    for tok in segmenter().cut(t):
-        found = t.find(tok, at)
-        start = found if found >= 0 else at
-        at = found + len(tok) if found >= 0 else at
-        if not _is_han(tok) or tok in _NOT_NEGATION_ZH:
-            continue
-        if tok in NEGATIONS_ZH or tok[0] in _NEG_ZH_PREFIX:
-            spans.append((start, at))
-    return spans
-
-
 @cached_on_words
 @lru_cache(maxsize=16384)
 def _denies(text: str) -> bool:
@@ -577,32 +526,6 @@ def _denied(text: str, hit: tuple[int, int, str] | None, claim: str) -> bool:
         window = " ".join(tokens[max(0, start - 4) : end])
         return negation_count(window) % 2 != negation_count(phrase) % 2
     return negation_count(text) % 2 != negation_count(claim) % 2
-
-
-_LITOTES = re.compile(
-    r"\s*(?:any\s+|much\s+)?(?:different|less|lower|worse|fewer|smaller|more|higher|better"
-    r"|greater|larger)\b",
-    re.I,
-)
-_CLAUSE_STOP = re.compile(r"[，,;；。:：!?！？]|\.(?:\s|$)")
-
-
-def _aimed(text: str, claim_words: frozenset[str]) -> bool:
-    """Whether a negation in `text` falls on the claim's own words: one of the first three
-    content words after it, in its clause, is one (in "The bias does not scale the weights
-    on the expert outputs", "not" falls on "scale" and "weights"; in "no need to worry, we
-    filter the input", on "need" and "worry"). Litotes deny nothing: "no different from",
-    "no lower than", "不比旧的低"."""
-    t = nfkc(text)
-    for start, end in _negation_spans(t):
-        rest = _CLAUSE_STOP.split(t[end:], maxsplit=1)[0]
-        if t.startswith("不比", start):
-            continue
-        if re.search(r"\bno$", t[:end], re.I) and _LITOTES.match(rest):
-            continue
-        if claim_words.intersection(content_words(rest)[:3]):
-            return True
-    return False
 
 
 def _direction(text: str) -> int:

@@ -241,6 +241,48 @@ def test_several_references_keep_the_best_grade_and_say_which(small_bank: Path) 
     assert sorted(log) == sorted(["pop", "push", "peek", "push", "pop", "push", "push", "x", "y"])
 
 
+def test_a_reference_the_answer_contradicts_does_not_grade_it(small_bank: Path) -> None:
+    """An answer is graded by the reference whose negation it does not turn round, however
+    high the one it turns round would score it ("the terminals are connected" contradicts
+    the gap too, in other words, which `contradicts` does not read); an answer that turns
+    every reference round keeps the best grade."""
+    connected, gap = "the terminals are not connected", "there is a gap between the terminals"
+
+    async def grade(question: Question, rubric: Rubric, answer: str) -> Grade:
+        score = 85.0 if rubric.reference_answer.en == connected else 30.0
+        return Grade(verdicts=[], score=score, judge="fake")
+
+    rows: list[Parsed] = [
+        Row(
+            id="a",
+            line=1,
+            question="q?",
+            references=[connected, gap],
+            answer="The terminals are connected.",
+        ),
+        Row(
+            id="b",
+            line=2,
+            question="q?",
+            references=[connected, gap],
+            answer="They are not connected.",
+        ),
+        Row(
+            id="c",
+            line=3,
+            question="q?",
+            references=[connected],
+            answer="The terminals are connected.",
+        ),
+    ]
+    jobs, errors = plan(rows, Resolver(load_bank(small_bank), offline_judge().encoder), "fake")
+    assert not errors
+    results = asyncio.run(run(jobs, grade, cache=None, concurrency=1))
+    assert (results[0].score, results[0].reference_index) == (30.0, 1)
+    assert (results[1].score, results[1].reference_index) == (85.0, 0)
+    assert (results[2].score, results[2].reference_index) == (85.0, 0)  # it contradicts all
+
+
 class FakeJudge:
     spec = "fake"
 

@@ -18,11 +18,13 @@ from interviewer.judge.baseline import naive_score
 from interviewer.judge.external import (
     ExternalRow,
     auc,
+    grade_row,
     macro_f1,
     measure,
     offline_grader,
     read_set,
 )
+from interviewer.judge.schema import Grade
 from interviewer.judge.verdict_model import MODEL_FILE, VerdictModel
 
 ROWS = [
@@ -275,3 +277,26 @@ def test_json_python_cannot_read_is_named_with_its_line(
     path = tmp_path / "set.jsonl"
     path.write_text(json.dumps(ROWS[0]) + "\n" + line + "\n", encoding="utf-8")
     assert f"set.jsonl:2: {said}" in refusal(path)
+
+
+def test_a_row_is_graded_by_a_reference_it_does_not_contradict() -> None:
+    """As `interviewer grade` keeps it: the best grade among the references the answer does
+    not turn round, with the offline judge itself."""
+    row = ExternalRow(
+        question="What does a voltage reading of 1.5 tell you about the terminals?",
+        references=["the terminals are not connected", "the terminals are separated by a gap"],
+        answer="The terminals are connected to each other.",
+        label="contradictory",
+    )
+    grader = offline_grader()
+    by_each = [grader(row.question, ref, row.answer) for ref in row.references]
+    assert by_each[0].score > by_each[1].score  # the one it turns round scores it higher
+    assert grade_row(grader, row).score == by_each[1].score
+    calls: list[str] = []
+
+    def fake(question: str, reference: str, answer: str) -> Grade:
+        calls.append(reference)
+        return Grade(verdicts=[], score=50.0, judge="fake")
+
+    agreeing = row.model_copy(update={"answer": "They are not connected."})
+    assert grade_row(fake, agreeing).score == 50.0 and calls == row.references

@@ -4,9 +4,8 @@ import pytest
 
 from interviewer.bank.loader import load_bank
 from interviewer.bank.schema import Question, Rubric
-from interviewer.judge.features import content_words
 from interviewer.judge.normalize import locate
-from interviewer.judge.offline import OfflineJudge, _aimed, _claim, _correction
+from interviewer.judge.offline import OfflineJudge, _claim, _correction
 from interviewer.judge.scoring import score
 from tests.conftest import REPO
 from tests.judge.conftest import STRONG
@@ -324,23 +323,6 @@ def test_a_sentence_with_the_claims_negations_is_read_whole(judge: OfflineJudge)
     answer = "Adapter 也能像 LoRA 一样合并回原来的权重，上线推理不会多出延迟。"
     found = [m.id for m in judge.grade(bank.question(qid), bank.rubric(qid), answer).misconceptions]
     assert found == ["adapter-mergeable"]
-
-
-@pytest.mark.parametrize(
-    ("text", "aimed"),
-    [
-        ("The bias does not scale the weights on the outputs.", True),
-        ("No need to worry, we filter the outputs.", False),  # "no" falls on need, worry
-        ("Running it offline is no different from doing it online.", False),  # litotes
-        ("The new model scores no lower on the outputs.", False),
-        ("新模型的分数不比旧的低，输出就可以替换。", False),
-        ("它不比旧的偏置差。", False),  # a claim word right after the litotes
-        ("偏置不参与输出的加权。", True),
-    ],
-)
-def test_where_a_negation_falls(text: str, aimed: bool) -> None:
-    claim_words = frozenset(content_words("bias weights outputs online 偏置 输出 加权"))
-    assert _aimed(text, claim_words) is aimed
 
 
 @pytest.mark.parametrize(
