@@ -252,28 +252,14 @@ def test_a_reference_the_answer_contradicts_does_not_grade_it(small_bank: Path) 
         score = 85.0 if rubric.reference_answer.en == connected else 30.0
         return Grade(verdicts=[], score=score, judge="fake")
 
+    given = [
+        ([connected, gap], "The terminals are connected."),
+        ([connected, gap], "They are not connected."),
+        ([connected], "The terminals are connected."),
+    ]
     rows: list[Parsed] = [
-        Row(
-            id="a",
-            line=1,
-            question="q?",
-            references=[connected, gap],
-            answer="The terminals are connected.",
-        ),
-        Row(
-            id="b",
-            line=2,
-            question="q?",
-            references=[connected, gap],
-            answer="They are not connected.",
-        ),
-        Row(
-            id="c",
-            line=3,
-            question="q?",
-            references=[connected],
-            answer="The terminals are connected.",
-        ),
+        Row(id=str(n), line=n, question="q?", references=refs, answer=answer)
+        for n, (refs, answer) in enumerate(given, 1)
     ]
     jobs, errors = plan(rows, Resolver(load_bank(small_bank), offline_judge().encoder), "fake")
     assert not errors
