@@ -49,7 +49,7 @@ from interviewer.bank.loader import load_bank
 from interviewer.bank.schema import Question, Rubric
 from interviewer.judge.adhoc import evidence_terms
 from interviewer.judge.baseline import naive_score
-from interviewer.judge.contradiction import contradicts
+from interviewer.judge.contradiction import best_reference, contradicts
 from interviewer.judge.features import (
     NAMES,
     answer_side,
@@ -101,21 +101,17 @@ def _judge() -> OfflineJudge:
 
 def _features(question: str, answer: str, references: list[str]) -> np.ndarray:
     """Features against the best-matching reference the answer does not contradict (of
-    all, if it contradicts every one), each with its own ad-hoc terms."""
+    all, if it contradicts every one; `best_reference`, as `interviewer grade` chooses),
+    each with its own ad-hoc terms."""
     judge = _judge()
     side = answer_side(answer, split_units(answer), judge.encoder)
     q_side = question_side(question, judge.encoder)
-    fair = [r for r in references if not contradicts(answer, r, question)] or references
-    best: tuple[float, np.ndarray] | None = None
-    for ref in fair:
-        x, _ = target_features(
-            side, [ref], evidence_terms(ref), q_side, judge.encoder, reference=True
-        )
-        rank = preference(x)
-        if best is None or rank > best[0]:
-            best = (rank, x)
-    assert best is not None
-    return best[1]
+    xs = [
+        target_features(side, [ref], evidence_terms(ref), q_side, judge.encoder, reference=True)[0]
+        for ref in references
+    ]
+    contradicted = [contradicts(answer, ref, question) for ref in references]
+    return xs[best_reference([preference(x) for x in xs], contradicted)]
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

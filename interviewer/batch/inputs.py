@@ -8,7 +8,8 @@ Columns (JSONL keys or CSV headers), per DESIGN.md:
 - `question_id` (a bank question), or `question` (text) with optional `key_points` (a list
   of strings or of {"text", "weight"}; in CSV a JSON list, or items separated by " | ")
   and/or `reference` (a reference answer) and/or `references` (a JSON list of reference
-  answers; the answer is graded against each and the best grade is kept);
+  answers; the answer is graded against each and the best grade is kept, among those it
+  does not contradict: says with its negation turned round);
 - `max_score` (optional): results also carry the score on that scale.
 Markdown: each `## heading` is a question; the text under it, up to the next heading, is
 the answer. A row that cannot be used becomes an error row that names its line; the file

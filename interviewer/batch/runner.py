@@ -185,8 +185,9 @@ def best_result(job: Job, grades: dict[int, tuple[Grade, bool]]) -> BatchResult:
     """The best-scoring grade (the first reference on a tie), among the references the
     answer does not contradict (`judge.contradiction`)."""
     scores = [grades[i][0].score if i in grades else None for i in range(len(job.targets))]
+    question = job.row.question or ""  # as `eval --external` reads it
     contradicted = [
-        job.several and contradicts(job.answer, t.rubric.reference_answer.en, t.question.prompt.en)
+        job.several and contradicts(job.answer, t.rubric.reference_answer.en, question)
         for t in job.targets
     ]
     chosen = best_reference(scores, contradicted)
@@ -252,11 +253,14 @@ async def run(
             if cache and "judge_fallback" not in graded.flags:  # never cache a fallback
                 cache.put(target.key, graded)
             grades[i] = (graded, False)
-        if not grades:
+        try:
+            return best_result(job, grades)
+        except ValueError:  # no grade, or none by a reference the answer does not contradict
+            if failure is None:
+                raise
             return BatchResult(
                 id=job.row.id, line=job.row.line, error=f"line {job.row.line}: {failure}"
             )
-        return best_result(job, grades)
 
     everyone = asyncio.gather(*(worker() for _ in range(concurrency)))
     if abort is None:

@@ -124,7 +124,8 @@ def grade_command(
 
     Each row names a bank question (`question_id`), gives question text to match to the
     bank (`question`), or carries its own rubric (`key_points` and/or `reference`, or
-    `references`: a JSON list of acceptable answers, graded against each, best kept).
+    `references`: a JSON list of acceptable answers, graded against each, best kept among
+    those the answer does not contradict).
     A row that cannot be graded becomes an error row naming its line; the others are
     graded anyway. A row whose id an earlier row used is an error row (with a warning).
     A re-run skips rows already graded (cached by rubric, answer and judge fingerprint);

@@ -32,6 +32,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from interviewer.interview.selection import STRONG_SCORE, WEAK_SCORE
 from interviewer.interview.session import Session
 from interviewer.judge.merge import merge
 from interviewer.judge.schema import Grade
+from interviewer.judge.text import HAN
 
 START_DIFFICULTY = 2
 MAX_MOVES = 60  # a candidate stops typing (end of input) after this many replies
@@ -556,17 +558,39 @@ def public_text(question: Question, rubric: Rubric, lang: str) -> str:
     return "\n".join(parts)
 
 
-def persona_text(name: str) -> str:
-    """The persona's own words around what it fills in: every line, in both languages, with
-    its {placeholders} taken out. They belong to no rubric: a bar-raiser's "What is the
-    trade-off there?" does not reveal a key point whose evidence term is "trade-off"."""
+@cache
+def _persona_fragments(name: str) -> tuple[str, ...]:
+    """The persona's own words: every line, in both languages, cut at its {placeholders}."""
     lines = load_persona(name).lines
-    return "\n".join(
-        re.sub(r"\{\w+\}", "\n", line.get(lang))
+    return tuple(
+        part
         for kind in type(lines).model_fields
         for line in getattr(lines, kind)
         for lang in ("zh", "en")
+        for part in re.split(r"\{\w+\}", line.get(lang))
     )
+
+
+def persona_says(name: str, secret: str) -> bool:
+    """Whether `secret` (as `_norm` gives it) is the persona's own words, which belong to no
+    rubric: a bar-raiser's "What is the trade-off there?" does not reveal a key point whose
+    evidence term is "trade-off". Whole words in English (its "and are there" does not say
+    "DARE"), within one line's fragment in Chinese."""
+    for part in _persona_fragments(name):
+        if HAN.search(secret):
+            if secret in _norm(part):
+                return True
+            continue
+        words = [_norm(w) for w in part.split()]
+        for start in range(len(words)):
+            joined = ""
+            for word in words[start:]:
+                joined += word
+                if joined == secret:
+                    return True
+                if len(joined) >= len(secret):
+                    break
+    return False
 
 
 def check_no_leak(runs: list[Run], bank: Bank) -> Tally:
@@ -578,14 +602,17 @@ def check_no_leak(runs: list[Run], bank: Bank) -> Tally:
                 [
                     *(public_text(bank.question(i), bank.rubric(i), run.lang) for i in ids),
                     *run.answers,
-                    persona_text(run.persona),
                 ]
             )
         )
         secrets: list[tuple[str, str]] = []
         for i in ids:
             clauses, terms = rubric_secrets(bank.question(i), bank.rubric(i), run.lang)
-            secrets += [(i, s) for s in [*clauses, *terms] if s not in allowed]
+            secrets += [
+                (i, s)
+                for s in [*clauses, *terms]
+                if s not in allowed and not persona_says(run.persona, s)
+            ]
         for text, kind in zip(run.said, run.kinds, strict=True):
             said = _norm(text)
             leaked = [f"{i}: {s!r}" for i, s in secrets if s in said]

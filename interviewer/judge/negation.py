@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from interviewer.judge.features import content_words
 from interviewer.judge.normalize import nfkc
 from interviewer.judge.text import HAN, cached_on_words, segmenter, word_list
 
@@ -65,3 +66,35 @@ def negation_spans(t: str) -> list[tuple[int, int]]:
         if tok in NEGATIONS_ZH or tok[0] in _NEG_ZH_PREFIX:
             spans.append((start, at))
     return spans
+
+
+_LITOTES = re.compile(
+    r"\s*(?:any\s+|much\s+)?(?:different|less|lower|worse|fewer|smaller|more|higher|better"
+    r"|greater|larger)\b",
+    re.I,
+)
+_CLAUSE_STOP = re.compile(r"[，,;；。:：!?！？]|\.(?:\s|$)")
+
+
+def aimed(text: str, words: frozenset[str]) -> bool:
+    """Whether a negation in `text` falls on one of `words` (`aimed_count`)."""
+    return aimed_count(text, words) > 0
+
+
+def aimed_count(text: str, words: frozenset[str]) -> int:
+    """How many negations in `text` fall on one of `words`: one of the first three content
+    words after it, in its clause, is one (in "The bias does not scale the weights on the
+    expert outputs", "not" falls on "scale" and "weights"; in "no need to worry, we filter
+    the input", on "need" and "worry"). Litotes deny nothing: "no different from", "no
+    lower than", "不比旧的低"."""
+    t = nfkc(text)
+    count = 0
+    for start, end in negation_spans(t):
+        rest = _CLAUSE_STOP.split(t[end:], maxsplit=1)[0]
+        if t.startswith("不比", start):
+            continue
+        if re.search(r"\bno$", t[:end], re.I) and _LITOTES.match(rest):
+            continue
+        if words.intersection(content_words(rest)[:3]):
+            count += 1
+    return count

@@ -29,7 +29,6 @@ import numpy as np
 
 from interviewer.bank.schema import KeyPoint, Misconception, Question, Rubric
 from interviewer.judge.adhoc import is_adhoc
-from interviewer.judge.contradiction import aimed
 from interviewer.judge.embed import Encoder, encoder
 from interviewer.judge.features import (
     answer_against,
@@ -47,7 +46,7 @@ from interviewer.judge.guards import (
     rubric_texts,
     run_guards,
 )
-from interviewer.judge.negation import negation_count
+from interviewer.judge.negation import aimed, negation_count
 from interviewer.judge.normalize import nfkc
 from interviewer.judge.prepared import PreparedAnswer
 from interviewer.judge.roles import bound_like_correction

@@ -268,6 +268,16 @@ def test_a_reference_the_answer_contradicts_does_not_grade_it(small_bank: Path) 
     assert (results[1].score, results[1].reference_index) == (85.0, 0)
     assert (results[2].score, results[2].reference_index) == (85.0, 0)  # it contradicts all
 
+    async def gap_fails(question: Question, rubric: Rubric, answer: str) -> Grade:
+        if rubric.reference_answer.en == gap:
+            raise RuntimeError("the model timed out")
+        return await grade(question, rubric, answer)
+
+    results = asyncio.run(run(jobs[:2], gap_fails, cache=None, concurrency=1))
+    # Not the 85 of the reference it contradicts: the row could not be graded.
+    assert results[0].score is None and results[0].error == "line 1: the model timed out"
+    assert (results[1].score, results[1].reference_index) == (85.0, 0)
+
 
 class FakeJudge:
     spec = "fake"

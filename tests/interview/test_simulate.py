@@ -31,6 +31,7 @@ from interviewer.interview.simulate import (
     check_no_leak,
     check_rises,
     partial_answer,
+    persona_says,
     rubric_secrets,
     simulate,
     strong_answer,
@@ -302,3 +303,17 @@ def test_the_persona_s_own_words_reveal_no_rubric(bank: Bank) -> None:
     assert not check_no_leak([run(probe)], bank).problems
     reference = bank.rubric(qid).reference_answer.en
     assert check_no_leak([run(f"One direction: {reference}")], bank).problems
+
+
+@pytest.mark.parametrize(
+    ("persona_name", "secret", "said"),
+    [
+        ("bar-raiser", "tradeoff", True),  # "What is the trade-off there?"
+        ("bar-raiser", "dare", False),  # "and are there": not DARE, as whole words
+        ("senior", "init", False),  # "explain it"
+        ("mentor", "tail", False),  # "more detail"
+        ("bar-raiser", "权衡", True),  # "这里的权衡是什么？"
+    ],
+)
+def test_what_a_persona_says_as_its_own_words(persona_name: str, secret: str, said: bool) -> None:
+    assert persona_says(persona_name, secret) is said

@@ -4,25 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from interviewer.judge.contradiction import aimed, best_reference, contradicts
-from interviewer.judge.features import content_words
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("The bias does not scale the weights on the outputs.", True),
-        ("No need to worry, we filter the outputs.", False),  # "no" falls on need, worry
-        ("Running it offline is no different from doing it online.", False),  # litotes
-        ("The new model scores no lower on the outputs.", False),
-        ("新模型的分数不比旧的低，输出就可以替换。", False),
-        ("它不比旧的偏置差。", False),  # a claim word right after the litotes
-        ("偏置不参与输出的加权。", True),
-    ],
-)
-def test_where_a_negation_falls(text: str, expected: bool) -> None:
-    claim_words = frozenset(content_words("bias weights outputs online 偏置 输出 加权"))
-    assert aimed(text, claim_words) is expected
+from interviewer.judge.contradiction import best_reference, contradicts
 
 
 @pytest.mark.parametrize(
@@ -35,6 +17,12 @@ def test_where_a_negation_falls(text: str, expected: bool) -> None:
         # a paraphrase, and the same negations
         ("The terminals aren't connected.", "the terminals are not connected", False),
         ("A still has a closed path to the battery.", "Bulb A is in a closed path", False),
+        # a second negation that falls on a word the reference does not use
+        (
+            "The terminals are not connected, so there is no voltage.",
+            "the terminals are not connected",
+            False,
+        ),
         # the negation falls on a word the reference does not use
         (
             "The pitch is higher, not lower.",
@@ -69,3 +57,6 @@ def test_the_best_reference_is_one_the_answer_does_not_contradict() -> None:
     assert best_reference([None, 40.0, 70.0], [False, True, False]) == 2  # not graded
     with pytest.raises(ValueError, match="no reference"):
         best_reference([None], [False])
+    # the one it does not contradict could not be graded: no grade, not the contradicted one's
+    with pytest.raises(ValueError, match="no reference"):
+        best_reference([85.0, None], [True, False])

@@ -296,7 +296,10 @@ def test_a_row_is_graded_by_a_reference_it_does_not_contradict() -> None:
 
     def fake(question: str, reference: str, answer: str) -> Grade:
         calls.append(reference)
-        return Grade(verdicts=[], score=50.0, judge="fake")
+        score = 85.0 if reference == row.references[0] else 30.0
+        return Grade(verdicts=[], score=score, judge="fake")
 
+    assert grade_row(fake, row).score == 30.0  # not the 85 of the one it turns round
     agreeing = row.model_copy(update={"answer": "They are not connected."})
-    assert grade_row(fake, agreeing).score == 50.0 and calls == row.references
+    assert grade_row(fake, agreeing).score == 85.0
+    assert calls == [*row.references, *row.references]  # every reference graded

@@ -65,5 +65,6 @@ def test_a_refit_reads_its_rows_with_the_written_model_given_the_code_s_features
     model = fit_offline._judge.__wrapped__().model
     assert model.names == NAMES
     assert model.weights[dropped] == 0.0 and model.scale[dropped] == 1.0
+    assert model.mean[dropped] == 0.0
     kept = [i for i in range(len(NAMES)) if i != dropped]
     assert list(model.weights[kept]) == old["weights"]
