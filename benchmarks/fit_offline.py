@@ -49,7 +49,7 @@ from interviewer.bank.loader import load_bank
 from interviewer.bank.schema import Question, Rubric
 from interviewer.judge.adhoc import evidence_terms
 from interviewer.judge.baseline import naive_score
-from interviewer.judge.contradiction import best_reference, contradicts
+from interviewer.judge.contradiction import graded_by
 from interviewer.judge.features import (
     NAMES,
     answer_side,
@@ -101,7 +101,7 @@ def _judge() -> OfflineJudge:
 
 def _features(question: str, answer: str, references: list[str]) -> np.ndarray:
     """Features against the best-matching reference the answer does not contradict (of
-    all, if it contradicts every one; `best_reference`, as `interviewer grade` chooses),
+    all, if it contradicts every one; `graded_by`, as `interviewer grade` chooses),
     each with its own ad-hoc terms."""
     judge = _judge()
     side = answer_side(answer, split_units(answer), judge.encoder)
@@ -110,8 +110,7 @@ def _features(question: str, answer: str, references: list[str]) -> np.ndarray:
         target_features(side, [ref], evidence_terms(ref), q_side, judge.encoder, reference=True)[0]
         for ref in references
     ]
-    contradicted = [contradicts(answer, ref, question) for ref in references]
-    return xs[best_reference([preference(x) for x in xs], contradicted)]
+    return xs[graded_by(answer, references, [preference(x) for x in xs], question)]
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -37,7 +37,7 @@ from interviewer.batch.inputs import Parsed, Row, RowError
 from interviewer.batch.resolve import Resolver, Unresolved
 from interviewer.errors import InterviewerError
 from interviewer.judge.adhoc import is_adhoc
-from interviewer.judge.contradiction import best_reference, contradicts
+from interviewer.judge.contradiction import graded_by
 from interviewer.judge.guards import GuardReport, run_guards
 from interviewer.judge.prepared import PreparedAnswer
 from interviewer.judge.schema import Grade
@@ -185,12 +185,8 @@ def best_result(job: Job, grades: dict[int, tuple[Grade, bool]]) -> BatchResult:
     """The best-scoring grade (the first reference on a tie), among the references the
     answer does not contradict (`judge.contradiction`)."""
     scores = [grades[i][0].score if i in grades else None for i in range(len(job.targets))]
-    question = job.row.question or ""  # as `eval --external` reads it
-    contradicted = [
-        job.several and contradicts(job.answer, t.rubric.reference_answer.en, question)
-        for t in job.targets
-    ]
-    chosen = best_reference(scores, contradicted)
+    references = [t.rubric.reference_answer.en for t in job.targets]
+    chosen = graded_by(job.answer, references, scores, job.row.question or "")
     cached = all(was_cached for _, was_cached in grades.values())
     return to_result(job, grades[chosen][0], cached=cached, chosen=chosen)
 

@@ -52,3 +52,13 @@ def best_reference(scores: Sequence[float | None], contradicted: Sequence[bool])
     if not graded:
         raise ValueError("no reference the answer does not contradict could be graded")
     return max(graded, key=lambda i: (scores[i], -i))
+
+
+def graded_by(
+    answer: str, references: Sequence[str], scores: Sequence[float | None], question: str = ""
+) -> int:
+    """The index of the reference `answer` is graded by, given its score by each
+    (`best_reference`); with one reference there is nothing to read."""
+    if len(references) < 2:
+        return best_reference(scores, [False] * len(references))
+    return best_reference(scores, [contradicts(answer, r, question) for r in references])

@@ -32,7 +32,7 @@ from interviewer.errors import InterviewerError
 from interviewer.fsutil import NotUtf8, utf8_text
 from interviewer.judge.adhoc import adhoc_rubric
 from interviewer.judge.baseline import naive_score
-from interviewer.judge.contradiction import best_reference, contradicts
+from interviewer.judge.contradiction import graded_by
 from interviewer.judge.evaluate import pearson, spearman
 from interviewer.judge.schema import Grade
 
@@ -249,8 +249,7 @@ def grade_row(grade: Grader, row: ExternalRow) -> Grade:
     `interviewer grade` keeps it."""
     refs = row.all_references()
     grades = [grade(row.question, ref, row.answer) for ref in refs]
-    contradicted = [contradicts(row.answer, ref, row.question) for ref in refs]
-    return grades[best_reference([g.score for g in grades], contradicted)]
+    return grades[graded_by(row.answer, refs, [g.score for g in grades], row.question)]
 
 
 def offline_grader() -> Grader:

@@ -2,8 +2,8 @@
 
 English negation words and contractions ("doesn't"), and Chinese words that start with
 不/没/未 (but not 不过, 不同, 未来...) or are listed in `judge/data/negation_zh.txt` (并非,
-无需, 而非...). The offline judge reads them to tell a claim from its denial, and the
-verdict model to tell an answer that says the reference from one that says its opposite
+无需, 而非...). The offline judge reads them to tell a claim from its denial, and
+`judge/contradiction.py` an answer that says a reference from one that says its opposite
 ("the terminals are connected" against "the terminals are not connected").
 """
 

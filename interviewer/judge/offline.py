@@ -53,6 +53,7 @@ from interviewer.judge.roles import bound_like_correction
 from interviewer.judge.schema import Grade, MisconceptionFound, Verdict, VerdictLabel
 from interviewer.judge.scoring import score
 from interviewer.judge.text import (
+    HAN,
     Unit,
     cached_on_words,
     segmenter,
@@ -456,7 +457,7 @@ def _parenthesised(text: str) -> tuple[str, tuple[str, ...]]:
 
 
 def _is_han(text: str) -> bool:
-    return bool(re.search(r"[\u4e00-\u9fff]", text))
+    return bool(HAN.search(text))
 
 
 @cached_on_words

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from interviewer.judge.contradiction import best_reference, contradicts
+from interviewer.judge.contradiction import best_reference, contradicts, graded_by
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,11 @@ def test_the_best_reference_is_one_the_answer_does_not_contradict() -> None:
     # the one it does not contradict could not be graded: no grade, not the contradicted one's
     with pytest.raises(ValueError, match="no reference"):
         best_reference([85.0, None], [True, False])
+
+
+def test_the_reference_an_answer_is_graded_by() -> None:
+    answer = "The terminals are connected."
+    refs = ["the terminals are not connected", "there is a gap between the terminals"]
+    assert graded_by(answer, refs, [85.0, 30.0]) == 1
+    assert graded_by("They are not connected.", refs, [85.0, 30.0]) == 0
+    assert graded_by(answer, refs[:1], [85.0]) == 0  # one reference: graded by it
