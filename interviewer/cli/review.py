@@ -105,7 +105,8 @@ def locate(target: str, folder: Path | None) -> tuple[Transcripts, str]:
 
 
 def refuse_overwrite(out: Path, store: Transcripts, interview_id: str) -> None:
-    """Refuse an --out that is the transcript file being exported."""
+    """Refuse an --out that is the transcript file being exported, or any other transcript
+    of its folder (an export is not a transcript: writing it there destroys one)."""
     from interviewer.transcript.store import TranscriptStore
 
     if not isinstance(store, TranscriptStore):
@@ -117,6 +118,13 @@ def refuse_overwrite(out: Path, store: Transcripts, interview_id: str) -> None:
             "would destroy it",
             hint="Choose another --out path.",
         )
+    for other in store.ids():
+        if same_file(out, store.path(other)):
+            raise InterviewerError(
+                f"--out {out}: that is the transcript of interview {other} "
+                f"({store.path(other)}); writing there would destroy it",
+                hint="Choose another --out path.",
+            )
 
 
 # --- saving without losing the reviewer's work -------------------------------------------

@@ -133,6 +133,19 @@ def test_export_refuses_to_overwrite_the_transcript(folder: Path, spelling: str)
     assert TranscriptStore(folder).load(reviewed).id == reviewed
 
 
+def test_export_refuses_to_overwrite_another_transcript(folder: Path) -> None:
+    reviewed, other = ids(folder)
+    victim = folder / f"{other}.json"
+    before = victim.read_bytes()
+    code, output = invoke(folder, "review", "export", reviewed, "--out", str(victim))
+    assert code == 2, output
+    assert f"--out {victim}: that is the transcript of interview {other}" in output
+    assert "Choose another --out path." in output and "wrote" not in output
+    assert victim.read_bytes() == before
+    code, output = invoke(folder, "review", "export", reviewed, "--out", str(folder / "r.md"))
+    assert code == 0 and "wrote" in output, output  # a new file beside them is fine
+
+
 def kept_copy(output: str, tmp_path: Path) -> Path:
     kept = Path(output.split("is kept in ", 1)[1].split(".json", 1)[0] + ".json")
     assert kept.is_relative_to(tmp_path / "data" / "interviewer" / "unsaved")
