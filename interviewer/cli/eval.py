@@ -97,8 +97,11 @@ def eval_command(
     Example: interviewer eval --from-reviews --dir ./transcripts
 
     With --external, grade sets of real graded answers (JSONL: question, reference or
-    references, answer, and label or score) the way `interviewer grade` grades ad-hoc rows,
-    and report per set: AUC and macro-F1 for labels, Pearson, Spearman and MAE for scores,
+    references, answer, and a label or a score) the way `interviewer grade` grades ad-hoc
+    rows. A label is one of correct, incorrect, contradictory,
+    partially_correct_incomplete, irrelevant, non_domain (SemEval-2013's; any case, and
+    only correct counts as correct); a score is a number on the set's own scale. Report per
+    set: AUC and macro-F1 for labels, Pearson, Spearman and MAE for scores,
     the share of correct answers a guard zeroed, and the naive word-overlap baseline.
 
     Example: interviewer eval --external ../shared/asag/le-zh.jsonl --split eval

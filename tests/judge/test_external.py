@@ -16,6 +16,7 @@ from interviewer.judge import offline_judge
 from interviewer.judge.adhoc import adhoc_rubric
 from interviewer.judge.baseline import naive_score
 from interviewer.judge.external import (
+    LABELS,
     ExternalRow,
     auc,
     grade_row,
@@ -209,6 +210,14 @@ def test_an_unknown_label_is_refused_with_the_accepted_ones(tmp_path: Path, labe
     assert "correct, incorrect, contradictory" in message
     result = CliRunner().invoke(app, ["eval", "--external", str(path)])
     assert result.exit_code == 2 and "auc" not in result.output
+
+
+def test_eval_help_lists_every_accepted_label() -> None:
+    result = CliRunner().invoke(app, ["eval", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    said = " ".join(result.output.replace("│", " ").split())
+    assert all(label in said for label in LABELS), said
+    assert "only correct counts as correct" in said
 
 
 def test_labels_are_read_in_any_case() -> None:
