@@ -5,20 +5,27 @@ grade cache, exports, caches) is created 0600 and every folder it creates 0700, 
 the umask. `atomic_write` is the one way files are replaced: a temporary file in the same
 folder (a unique name, so two threads or processes never share it), fsynced, then renamed
 over the target, so a crash leaves the old file or the new one, never a torn one.
-`utf8_text` is the one way a file the user gives is read as text.
+`utf8_text` is the one way a file the user gives is read as text. `file_lock` makes a
+load-change-save of one file a single step among processes.
 """
 
 from __future__ import annotations
 
 import codecs
 import contextlib
+import fcntl
 import os
 import stat
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
+
+from interviewer.errors import InterviewerError
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+LOCK_WAIT = 10.0  # seconds: a lock is held for a load-change-save, never for slow work
 
 
 def private_dir(folder: Path) -> Path:
@@ -186,3 +193,30 @@ def trusted(path: Path) -> bool:
     except OSError:
         return False
     return True
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, what: str, wait: float = LOCK_WAIT) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created 0600 if missing) for the block, waiting at
+    most `wait` seconds for another process or thread to let it go, then an error that
+    names `what` and the lock file, rather than a wait that never ends. The lock goes with
+    the process: a writer that is killed leaves nothing to clean up."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise InterviewerError(
+                        f"{what} is being saved by another process, which has held {path} "
+                        f"for over {wait:.0f} s",
+                        hint="Try again in a moment. If no other interviewer process is "
+                        "running, delete that file.",
+                    ) from None
+                time.sleep(0.02)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor lets the lock go

@@ -20,7 +20,15 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from interviewer.fsutil import atomic_write, private_dir, private_file, temp_files, trusted
+from interviewer.errors import InterviewerError
+from interviewer.fsutil import (
+    atomic_write,
+    file_lock,
+    private_dir,
+    private_file,
+    temp_files,
+    trusted,
+)
 from tests.conftest import REPO
 
 EXAMPLE = "20261123-091153-1a34"
@@ -315,3 +323,33 @@ def test_tokenizer_pickle_is_loaded_only_from_a_private_folder(tmp_path: Path) -
         os.chmod(folder, 0o700)
     assert not (tmp_path / "PWNED").exists()
     assert model._sp is None  # parsed lazily by the model, as without a cache
+
+
+def test_a_lock_held_elsewhere_is_waited_for_then_an_error_not_a_hang(tmp_path: Path) -> None:
+    lock = tmp_path / ".x.lock"
+    with file_lock(lock, "interview x"):
+        assert stat.S_IMODE(lock.stat().st_mode) == 0o600  # it names an interview: private
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time\n"
+            f"fd = os.open({str(lock)!r}, os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with (
+            pytest.raises(InterviewerError, match="interview x is being saved") as caught,
+            file_lock(lock, "interview x", wait=0.3),
+        ):
+            pass
+        assert str(lock) in caught.value.message and "Try again" in (caught.value.hint or "")
+    finally:
+        holder.kill()
+        holder.wait()
+    with file_lock(lock, "interview x", wait=0.3):  # the holder is gone: so is its lock
+        pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -110,7 +111,8 @@ def refuse_overwrite(out: Path, store: Transcripts, interview_id: str) -> None:
     from interviewer.transcript.store import TranscriptStore
 
     if not isinstance(store, TranscriptStore):
-        return  # a database row: no file to overwrite
+        refuse_own_files(out)  # a database row: but the files beside it
+        return
     source = store.path(interview_id)
     if same_file(out, source):
         raise InterviewerError(
@@ -123,6 +125,29 @@ def refuse_overwrite(out: Path, store: Transcripts, interview_id: str) -> None:
             raise InterviewerError(
                 f"--out {out}: that is the transcript of interview {other} "
                 f"({store.path(other)}); writing there would destroy it",
+                hint="Choose another --out path.",
+            )
+    refuse_own_files(out)
+
+
+def refuse_own_files(out: Path) -> None:
+    """Refuse an --out that is an existing file of interviewer's own (in its data folder or
+    the configured transcripts folder: transcripts, the checkpoint database, review items):
+    an export written over it would destroy it."""
+    from interviewer.config import load_settings
+
+    if not out.exists():
+        return
+    try:
+        settings = load_settings()
+    except InterviewerError:
+        return  # a config that cannot be read names no folders to protect
+    target = out.resolve()
+    for folder in (settings.data_dir, settings.transcripts_dir):
+        if target.is_relative_to(folder.resolve()):
+            raise InterviewerError(
+                f"--out {out}: that is one of interviewer's own files (in {folder}); "
+                "writing there would destroy it",
                 hint="Choose another --out path.",
             )
 
@@ -149,13 +174,27 @@ def keep_unsaved(transcript: Transcript) -> Path | None:
     return keep(transcript, base)
 
 
-def save_or_keep(store: Transcripts, transcript: Transcript, what: str, redo: list[str]) -> str:
-    """Save `transcript`; when it cannot be written, keep it elsewhere and raise an error
-    that says where, and the command (`redo`) that applies the `what` again."""
+def save_or_keep(
+    store: Transcripts,
+    transcript: Transcript,
+    what: str,
+    redo: list[str],
+    change: Callable[[Transcript], Transcript],
+) -> tuple[Transcript, str]:
+    """Save the `what`: `change` applies it to the newest saved transcript (`Transcripts.
+    update`), so that what others saved meanwhile is kept. When that fails, keep
+    `transcript`, the copy it was made on, elsewhere, and raise an error that says where,
+    and the command (`redo`) that applies the `what` again. Returns the transcript saved
+    and where."""
     from interviewer.transcript.unsaved import why_not_saved
 
+    def apply(latest: Transcript | None) -> Transcript:
+        assert latest is not None  # (not tolerant: a missing one is load's error)
+        return change(latest)
+
     try:
-        return str(store.save(transcript))
+        saved, where = store.update(transcript.id, apply)
+        return saved, str(where)
     except Exception as exc:  # a file that cannot be written, a database that is gone
         where = where_saved(store, transcript.id)
         raise InterviewerError(
@@ -436,6 +475,7 @@ def regrade(
     from interviewer.config import load_settings
     from interviewer.judge import make_judge
     from interviewer.judge.llm import LLMJudge
+    from interviewer.transcript.review import carry_regrades
     from interviewer.transcript.review import regrade as run_regrade
 
     redo = command(
@@ -463,7 +503,10 @@ def regrade(
     finally:
         if isinstance(grader, LLMJudge):
             grader.close()
-    saved = save_or_keep(store, transcript, "regrade", redo)
+    graded = transcript
+    _, saved = save_or_keep(
+        store, transcript, "regrade", redo, lambda latest: carry_regrades(graded, latest)
+    )
     table = Table("turn", "question", "before", "after", "change", "verdicts changed")
     for r in result.turns:
         delta = Text(f"{r.delta:+.1f}", style="green" if r.delta > 0 else "red" if r.delta else "")
@@ -507,10 +550,15 @@ def override(
     )
     store, interview_id = locate(interview_id, folder)
     transcript = store.load(interview_id)
-    apply_override(transcript, turn, key_point, verdict, note)
-    save_or_keep(store, transcript, "override", redo)
+    apply_override(transcript, turn, key_point, verdict, note)  # checked before the lock
+
+    def change(latest: Transcript) -> Transcript:
+        apply_override(latest, turn, key_point, verdict, note)
+        return latest
+
+    saved, _ = save_or_keep(store, transcript, "override", redo, change)
     bank = bank_of(bank_dir)
-    changed = get_turn(transcript, turn)
+    changed = get_turn(saved, turn)
     console.print(
         f"turn {turn} ({changed.question_id}): {key_point} → {verdict}; "
         f"score {turn_score(changed, bank):.1f} (judges: {base_grade(changed).score:.1f})",

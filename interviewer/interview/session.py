@@ -299,17 +299,9 @@ class Session:
         lead = [messages[prompt]] if prompt is not None and prompt < start else []
         return lead + [m for m in messages[start:] if m["role"] != "candidate"]
 
-    def transcript(self, draft: str = "") -> Transcript:
+    def _built(self, previous: Transcript | None, draft: str) -> Transcript:
         """The transcript as of now; `draft` is an answer being typed (autosaved).
-
-        Reviewers' overrides and regrades already in the saved file are kept.
-        """
-        previous = None
-        if self.store.exists(self.interview_id):
-            try:
-                previous = self.store.load(self.interview_id)
-            except InterviewerError:
-                previous = None  # unreadable: rewritten from the graph's state
+        Reviewers' overrides and regrades in `previous`, the saved one, are kept."""
         values = self.values
         return from_state(
             values,
@@ -328,8 +320,11 @@ class Session:
         return (q.topic, q.difficulty) if q else None
 
     def save(self, draft: str = "") -> Path | str:
-        transcript = self.transcript(draft)
-        path = self.store.save(transcript)
+        """Save the transcript as of now; the reviews saved meanwhile by other processes
+        are kept (`Transcripts.update`; an unreadable one is rewritten)."""
+        transcript, path = self.store.update(
+            self.interview_id, lambda previous: self._built(previous, draft), tolerant=True
+        )
         testhooks.point("save")
         self._remember(transcript)
         return path

@@ -2,7 +2,8 @@
 store writes it) beside the columns listings read, indexed.
 
 A save replaces the row in one statement (INSERT ... ON CONFLICT DO UPDATE), so a reader
-in another process sees the old transcript or the new one, never a mix. Rows written by
+in another process sees the old transcript or the new one, never a mix; an update (load,
+change, save) runs in one transaction under an advisory lock on the interview's id. Rows written by
 older versions are upgraded when loaded (interviewer.transcript.migrate), as files are.
 """
 
@@ -10,14 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from psycopg.types.json import Jsonb
 
 from interviewer import pg
 from interviewer.config import mask_url
 from interviewer.errors import InterviewerError
+from interviewer.fsutil import LOCK_WAIT
 from interviewer.transcript.migrate import parse
 from interviewer.transcript.schema import Transcript
-from interviewer.transcript.store import SetAside, check_id
+from interviewer.transcript.store import Change, SetAside, check_id
+
+UPDATE_LOCK = 0x74726E73  # the advisory locks' second key: one interview's update ("trns")
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS transcripts (
@@ -52,21 +57,68 @@ class PgTranscripts:
     def save(self, transcript: Transcript) -> str:
         check_id(transcript.id)
         with pg.connection(self.url) as conn:
-            conn.execute(
-                "INSERT INTO transcripts (id, created, updated, finished, topics, data) "
-                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
-                "created = EXCLUDED.created, updated = EXCLUDED.updated, "
-                "finished = EXCLUDED.finished, topics = EXCLUDED.topics, data = EXCLUDED.data",
-                (
-                    transcript.id,
-                    transcript.created,
-                    transcript.updated,
-                    transcript.finished,
-                    transcript.topics,
-                    Jsonb(transcript.model_dump(mode="json")),
-                ),
-            )
+            self._upsert(conn, transcript)
         return self.where(transcript.id)
+
+    def update(
+        self, interview_id: str, change: Change, tolerant: bool = False
+    ) -> tuple[Transcript, str]:
+        """As `Transcripts.update`: in one transaction holding a lock on the id (an advisory
+        lock, which also covers an interview with no row yet), waited for at most
+        LOCK_WAIT seconds."""
+        check_id(interview_id)
+        with pg.connection(self.url) as conn:
+            try:
+                with conn.transaction():
+                    conn.execute(f"SET LOCAL lock_timeout = '{int(LOCK_WAIT * 1000)}ms'")
+                    conn.execute(
+                        "SELECT pg_advisory_xact_lock(hashtextextended(%s, %s))",
+                        (interview_id, UPDATE_LOCK),
+                    )
+                    row = conn.execute(
+                        "SELECT data FROM transcripts WHERE id = %s", (interview_id,)
+                    ).fetchone()
+                    current = self._current(interview_id, row, tolerant)
+                    changed = change(current)
+                    self._upsert(conn, changed)
+            except psycopg.errors.LockNotAvailable:
+                raise InterviewerError(
+                    f"interview {interview_id} is being saved by another process, which has "
+                    f"held its lock in {mask_url(self.url)} for over {LOCK_WAIT:.0f} s",
+                    hint="Try again in a moment.",
+                ) from None
+        return changed, self.where(changed.id)
+
+    def _current(self, interview_id: str, row: Any, tolerant: bool) -> Transcript | None:
+        if row is None:
+            if tolerant:
+                return None
+            raise InterviewerError(
+                f"no transcript {interview_id!r} in {mask_url(self.url)}",
+                hint="`interviewer review list` shows the saved interviews.",
+            )
+        try:
+            return self._parse(interview_id, row["data"])
+        except InterviewerError:
+            if tolerant:
+                return None
+            raise
+
+    def _upsert(self, conn: pg.Connection, transcript: Transcript) -> None:
+        conn.execute(
+            "INSERT INTO transcripts (id, created, updated, finished, topics, data) "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+            "created = EXCLUDED.created, updated = EXCLUDED.updated, "
+            "finished = EXCLUDED.finished, topics = EXCLUDED.topics, data = EXCLUDED.data",
+            (
+                transcript.id,
+                transcript.created,
+                transcript.updated,
+                transcript.finished,
+                transcript.topics,
+                Jsonb(transcript.model_dump(mode="json")),
+            ),
+        )
 
     def load(self, interview_id: str) -> Transcript:
         check_id(interview_id)

@@ -165,11 +165,15 @@ def override(
     verdict: str,
     note: str,
 ) -> Transcript:
-    """Record a reviewer's verdict on one key point of turn `turn` (from 1) and save."""
-    transcript = store.load(interview_id)
-    apply_override(transcript, turn, key_point, verdict, note)
-    store.save(transcript)
-    return transcript
+    """Record a reviewer's verdict on one key point of turn `turn` (from 1) and save (on
+    the newest saved transcript: `Transcripts.update`)."""
+
+    def change(latest: Transcript | None) -> Transcript:
+        assert latest is not None  # (not tolerant: a missing one is load's error)
+        apply_override(latest, turn, key_point, verdict, note)
+        return latest
+
+    return store.update(interview_id, change)[0]
 
 
 def apply_override(
@@ -287,6 +291,30 @@ def regrade(transcript: Transcript, judge: Judge, bank: Bank) -> RegradeResult:
         )
     transcript.updated = at
     return RegradeResult(interview_id=transcript.id, judge=grader.spec, at=at, turns=results)
+
+
+def carry_regrades(graded: Transcript, latest: Transcript | None) -> Transcript:
+    """`latest`, the transcript as saved now, with the regrade records `regrade` gave
+    `graded`, the copy it graded: overrides, regrades and answers saved while the judge
+    worked are kept. If a graded turn's answers are no longer what was graded (the file
+    was replaced meanwhile), nothing is carried: an error."""
+    if latest is None:
+        raise InterviewerError(f"interview {graded.id!r} is no longer saved")
+    for i, old in enumerate(graded.turns, start=1):
+        new = latest.turns[i - 1] if i <= len(latest.turns) else None
+        if new is None or (new.question_id, [a.answer for a in new.attempts]) != (
+            old.question_id,
+            [a.answer for a in old.attempts],
+        ):
+            raise InterviewerError(
+                f"interview {graded.id!r} changed while it was regraded (turn {i} is not "
+                "what was graded)",
+                hint="Regrade it again.",
+            )
+    for old, new in zip(graded.turns, latest.turns, strict=False):
+        new.regrades.append(old.regrades[-1])
+    latest.updated = graded.updated
+    return latest
 
 
 def _grade_all(

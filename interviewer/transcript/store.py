@@ -8,7 +8,10 @@ outside the folder. Files written by older versions are upgraded when loaded
 (interviewer.transcript.migrate); they are rewritten in the new version only when
 something is saved. A file that cannot be read (damaged, or from a newer version) is never
 overwritten: the first save over it moves it aside to `ID.unreadable-STAMP.json`, kept as
-it was, and `set_aside` says so, for the caller to tell the user.
+it was, and `set_aside` says so, for the caller to tell the user. `update` loads, changes
+and saves one interview under a lock (a hidden `.ID.lock` beside it), so that a reviewer's
+override, a regrade and the interview's own saves, in any processes, never save over one
+another's changes from an older copy.
 """
 
 from __future__ import annotations
@@ -17,18 +20,23 @@ import contextlib
 import json
 import os
 import re
+import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from interviewer.config import Settings, mask_url
 from interviewer.errors import InterviewerError
-from interviewer.fsutil import atomic_write, private_dir
+from interviewer.fsutil import atomic_write, file_lock, private_dir
 from interviewer.transcript.migrate import parse
 from interviewer.transcript.schema import Transcript
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,80}$")
+Change = Callable[["Transcript | None"], "Transcript"]
+"""What `update` does to an interview: the saved transcript (None: none saved, or, when
+tolerant, none that can be read) in, the transcript to save out."""
 STALE_SECONDS = 60
 
 
@@ -69,6 +77,16 @@ class Transcripts(Protocol):
 
     def load(self, interview_id: str) -> Transcript: ...
 
+    def update(
+        self, interview_id: str, change: Change, tolerant: bool = False
+    ) -> tuple[Transcript, Path | str]:
+        """Load, change and save `interview_id` as one step that no other update of it, in
+        any process, runs inside: the newest saved transcript goes to `change`, and what it
+        returns is saved; returns that and where it is. Not `tolerant`: a transcript that
+        is missing or cannot be read is an error (`load`'s); `tolerant`: `change` gets
+        None for it."""
+        ...
+
     def exists(self, interview_id: str) -> bool: ...
 
     def ids(self) -> list[str]: ...
@@ -76,6 +94,18 @@ class Transcripts(Protocol):
     def unfinished(self) -> list[Transcript]:
         """Interviews that did not reach the report, newest first."""
         ...
+
+
+def _latest(store: Transcripts, interview_id: str, tolerant: bool) -> Transcript | None:
+    """The saved transcript; when `tolerant`, None for one missing or unreadable."""
+    if not tolerant:
+        return store.load(interview_id)
+    if not store.exists(interview_id):
+        return None
+    try:
+        return store.load(interview_id)
+    except InterviewerError:
+        return None  # unreadable: the save moves it aside (files) or replaces it
 
 
 def open_transcripts(settings: Settings) -> Transcripts:
@@ -131,6 +161,15 @@ class TranscriptStore:
         self._sweep(transcript.id)
         return target
 
+    def update(
+        self, interview_id: str, change: Change, tolerant: bool = False
+    ) -> tuple[Transcript, Path]:
+        private_dir(self.folder)
+        lock = self.folder / f".{check_id(interview_id)}.lock"
+        with file_lock(lock, f"interview {interview_id}"):
+            changed = change(_latest(self, interview_id, tolerant))
+            return changed, self.save(changed)
+
     def _keep_unreadable(self, interview_id: str, target: Path) -> None:
         """Move an existing file that cannot be read out of the way (never overwrite it)."""
         if interview_id in self._readable or not os.path.lexists(target):
@@ -160,6 +199,11 @@ class TranscriptStore:
     def load(self, interview_id: str) -> Transcript:
         path = self.path(interview_id)
         try:
+            if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or a device would never end
+                raise InterviewerError(
+                    f"{path}: not a regular file",
+                    hint="Move it out of the transcripts folder.",
+                )
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InterviewerError(
@@ -190,7 +234,9 @@ class TranscriptStore:
     def ids(self) -> list[str]:
         if not self.folder.is_dir():
             return []
-        return sorted(p.stem for p in self.folder.glob("*.json") if ID.match(p.stem))
+        return sorted(
+            p.stem for p in self.folder.glob("*.json") if ID.match(p.stem) and p.is_file()
+        )
 
     def unfinished(self) -> list[Transcript]:
         out = []

@@ -279,8 +279,14 @@ class TranscriptScreen(WorkerScreen):
             except Exception as exc:  # the file changed under us: damaged, or turns gone
                 self.notify(str(exc), title="Override not saved", severity="error")
                 return
+
+            def change(latest: Transcript | None) -> Transcript:
+                assert latest is not None  # (not tolerant: a missing one is load's error)
+                review.apply_override(latest, self.turn, kp, verdict, note)
+                return latest
+
             try:
-                self.store.save(transcript)
+                self.store.update(self.interview_id, change)  # on the newest saved copy
             except Exception as exc:  # cannot be written (a file, a database): keep it
                 self.notify(
                     self.kept(transcript, exc), title="Override not saved", severity="error"
@@ -311,8 +317,10 @@ class TranscriptScreen(WorkerScreen):
             result = review.regrade(transcript, judge, self.bank)
         except Exception as exc:  # shown by the app (InterviewerApp.failed)
             raise Failure("Re-grade failed", str(exc)) from exc
-        try:
-            self.store.save(transcript)
+        try:  # onto the newest saved copy: overrides made while it graded are kept
+            self.store.update(
+                self.interview_id, lambda latest: review.carry_regrades(transcript, latest)
+            )
         except Exception as exc:  # the grades may have cost model calls: keep them
             raise Failure("Re-grade not saved", self.kept(transcript, exc)) from exc
         lines = [

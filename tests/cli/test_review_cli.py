@@ -146,6 +146,22 @@ def test_export_refuses_to_overwrite_another_transcript(folder: Path) -> None:
     assert code == 0 and "wrote" in output, output  # a new file beside them is fine
 
 
+def test_export_refuses_to_overwrite_interviewers_own_files(folder: Path) -> None:
+    """With --dir elsewhere, --out may still name a file of the configured store or the
+    checkpoint database."""
+    from interviewer.config import load_settings
+
+    reviewed, _ = ids(folder)
+    settings = load_settings()
+    for own in (settings.data_dir / "interviews.sqlite", settings.transcripts_dir / "x.json"):
+        own.parent.mkdir(parents=True, exist_ok=True)
+        own.write_bytes(b"SQLite format 3\x00 or a transcript")
+        code, output = invoke(folder, "review", "export", reviewed, "--out", str(own))
+        assert code == 2, output
+        assert "that is one of interviewer's own files" in output and "wrote" not in output
+        assert own.read_bytes() == b"SQLite format 3\x00 or a transcript"
+
+
 def kept_copy(output: str, tmp_path: Path) -> Path:
     kept = Path(output.split("is kept in ", 1)[1].split(".json", 1)[0] + ".json")
     assert kept.is_relative_to(tmp_path / "data" / "interviewer" / "unsaved")

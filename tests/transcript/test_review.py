@@ -19,6 +19,7 @@ from interviewer.judge.verdict_model import load_model
 from interviewer.transcript.history import progress, topic_averages, weak_topics
 from interviewer.transcript.review import (
     agreement,
+    carry_regrades,
     effective_score,
     effective_verdicts,
     override,
@@ -159,6 +160,37 @@ def test_regrade_restores_grades_that_were_changed(
         assert effective_score(turn, bank.rubric(turn.question_id)) == good.score
     store.save(tampered)
     assert store.load(t.id).turns[0].regrades[0].merged.judge == "offline"
+
+
+def test_a_regrade_keeps_an_override_saved_while_it_graded(
+    interview: Interview, store: TranscriptStore, bank: Bank
+) -> None:
+    """The regrade grades a copy loaded before a reviewer's override was saved; saving it
+    carries its records onto the newest transcript, so the override stays."""
+    t = interview(questions=1, seed=5, follow_ups=0)
+    graded = store.load(t.id)
+    key_point = graded.turns[0].merged.verdicts[0].key_point
+    override(store, t.id, 1, key_point, "partial", "saved while the judge worked")
+    regrade(graded, offline_judge(), bank)
+    store.update(t.id, lambda latest: carry_regrades(graded, latest))
+    saved = store.load(t.id).turns[0]
+    assert [o.note for o in saved.overrides] == ["saved while the judge worked"]
+    assert [r.judge for r in saved.regrades] == ["offline"]
+    assert effective_verdicts(saved)[key_point] == "partial"  # the reviewer's word stands
+
+
+def test_a_regrade_is_not_carried_onto_answers_it_did_not_grade(
+    interview: Interview, store: TranscriptStore, bank: Bank
+) -> None:
+    t = interview(questions=1, seed=5, follow_ups=0)
+    graded = store.load(t.id)
+    regrade(graded, offline_judge(), bank)
+    replaced = store.load(t.id)
+    replaced.turns[0].attempts[0].answer = "a different answer"
+    store.save(replaced)
+    with pytest.raises(InterviewerError, match="changed while it was regraded"):
+        store.update(t.id, lambda latest: carry_regrades(graded, latest))
+    assert store.load(t.id).turns[0].regrades == []
 
 
 def test_regrade_of_untouched_grades_changes_nothing(interview: Interview, bank: Bank) -> None:

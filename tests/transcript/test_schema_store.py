@@ -314,3 +314,14 @@ def test_leftover_temp_files_are_not_transcripts(
     assert not stale.exists()
     assert fresh.exists() and other.exists()
     assert store.ids() == [t.id]
+
+
+def test_a_fifo_among_the_transcripts_is_passed_over_not_read_for_ever(
+    interview: Interview, store: TranscriptStore
+) -> None:
+    t = interview(questions=1, seed=1)
+    fifo = store.folder / "20990101-000000-ffff.json"
+    os.mkfifo(fifo)
+    assert store.ids() == [t.id]  # a listing never opens it
+    with pytest.raises(InterviewerError, match="not a regular file"):
+        store.load("20990101-000000-ffff")

@@ -4,6 +4,7 @@ folder (the default) and a PostgreSQL table (a real server, tests/support/pgserv
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from interviewer.errors import InterviewerError
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.session import Session, unfinished
 from interviewer.transcript.pgstore import PgTranscripts
+from interviewer.transcript.review import override
 from interviewer.transcript.store import TranscriptStore, open_transcripts
 from tests.transcript.conftest import ANSWERS, DATA, FOLLOW_UP
 
@@ -127,3 +129,44 @@ def test_a_broken_row_names_itself(pg_url: str) -> None:
     with pytest.raises(InterviewerError, match=r"transcripts id=broken: not a valid transcript"):
         store.load("broken")
     assert store.unfinished() == []  # listed nowhere, as an unreadable file
+
+
+def test_updates_at_once_lose_none_of_each_others_changes(settings: Settings) -> None:
+    """Reviewers overriding the same interview from several threads (each update its own
+    load-change-save, as separate processes do): every override is kept."""
+    done = run_interview(settings)
+    key_point = open_transcripts(settings).load(done).turns[0].merged.verdicts[0].key_point
+    errors: list[BaseException] = []
+
+    def reviewer(n: int) -> None:
+        store = open_transcripts(settings)
+        try:
+            for i in range(5):
+                override(store, done, 1, key_point, "covered", f"{n}-{i}")
+        except BaseException as exc:  # shown by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reviewer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    notes = [o.note for o in open_transcripts(settings).load(done).turns[0].overrides]
+    assert sorted(notes) == sorted(f"{n}-{i}" for n in range(4) for i in range(5))
+
+
+def test_an_interview_save_keeps_an_override_saved_meanwhile(settings: Settings) -> None:
+    """The interview's own save reads the newest transcript under the same lock."""
+    session = Session.open(settings, InterviewContext(questions=2, seed=7, follow_up_limit=0))
+    try:
+        session.start()
+        session.send("answer", ANSWERS[session.values["current"]["question_id"]])
+        store = open_transcripts(settings)
+        first = store.load(session.interview_id).turns[0]
+        override(store, session.interview_id, 1, first.merged.verdicts[0].key_point, "missed", "r")
+        session.save(draft="half")
+    finally:
+        session.close()
+    saved = open_transcripts(settings).load(session.interview_id)
+    assert saved.draft == "half" and [o.note for o in saved.turns[0].overrides] == ["r"]
