@@ -165,6 +165,7 @@ class InterviewScreen(WorkerScreen):
         self.sub_title = f"{self.interview_id} · {self.ctx.mode}"
         answer = self.query_one("#answer", TextArea)
         answer.text = self.initial_draft
+        answer.move_cursor(answer.document.end)  # what is typed next continues the draft
         answer.cursor_blink = self.cursor_blink
         answer.focus()
         self.tick()
@@ -320,6 +321,7 @@ class InterviewScreen(WorkerScreen):
             area = self.query_one("#answer", TextArea)
             if not area.text.strip():
                 area.text = self.live.saved_draft()
+                area.move_cursor(area.document.end)
         self.refresh_panel(standing)
         if standing.done:
             self.post_message(InterviewFinished(self.live, standing.report))

@@ -142,6 +142,9 @@ async def test_draft_is_autosaved_and_restored_on_resume(settings: Settings) -> 
         assert isinstance(again.screen, InterviewScreen)
         assert again.screen.query_one("#answer", TextArea).text == "half an answer"
         assert any("题" in m for m in messages(again)), "the question is shown again"
+        await pilot.press(*" and the rest")  # typing goes on after the draft, not before it
+        await settle(pilot)
+        assert again.screen.query_one("#answer", TextArea).text == "half an answer and the rest"
 
 
 async def test_review_override_by_keyboard(settings: Settings, tmp_path: Path) -> None:
