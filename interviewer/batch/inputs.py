@@ -1,10 +1,11 @@
 """Batch input: JSONL, CSV and Markdown, read into rows that remember their line.
 
 Columns (JSONL keys or CSV headers), per DESIGN.md:
-- `id` (optional; a string or a whole number, defaults to the line number; an id used by
-  an earlier row makes this row an error row; an error row keeps its id when it can be
-  read, else its id is "line N", which no row's default id can be), `answer` (required,
-  a string);
+- `id` (optional; a string or a whole number; an id used by an earlier row makes this row
+  an error row), `answer` (required, a string). A row without an id takes its line number,
+  or "line N" when another row, before or after it, gives that number as its own id: an
+  id a row gives is never taken from it. An error row keeps its id when it can be read,
+  else its id is "line N" too (a line holds one row, so the two never meet);
 - `question_id` (a bank question), or `question` (text) with optional `key_points` (a list
   of strings or of {"text", "weight"}; in CSV a JSON list, or items separated by " | ")
   and/or `reference` (a reference answer) and/or `references` (a JSON list of reference
@@ -12,8 +13,10 @@ Columns (JSONL keys or CSV headers), per DESIGN.md:
   does not contradict: says with its negation turned round);
 - `max_score` (optional): results also carry the score on that scale.
 Markdown: each `## heading` is a question; the text under it, up to the next heading, is
-the answer. A row that cannot be used becomes an error row that names its line; the file
-as a whole is only refused when it cannot be read at all (in CSV: a column named twice,
+the answer. A `## ` line inside a fenced code block (``` or ~~~, as CommonMark reads one; a
+fence never closed runs to the end of the file) is answer text, not a heading.
+A row that cannot be used becomes an error row that names its line; the file as a whole
+is only refused when it cannot be read at all (in CSV: a column named twice,
 or a quoted field never closed, which leaves the rows after it impossible to tell apart)
 or holds no rows (empty, blank, a CSV header alone, Markdown without a `##` question).
 Lines end at "\n", "\r\n" or "\r", never at the other characters `str.splitlines` treats
@@ -30,7 +33,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator
 
 from interviewer.errors import InterviewerError
 from interviewer.fsutil import NotUtf8, utf8_text
@@ -53,6 +56,9 @@ class Row(BaseModel):
     reference: str | None = None
     references: list[str] | None = None
     max_score: float | None = Field(None, gt=0, allow_inf_nan=False)
+    # The row gave no id, so `id` is its default: it gives way to the same id given by
+    # another row (see `_defaults_give_way`).
+    _default_id: bool = PrivateAttr(False)
 
     def all_references(self) -> list[str]:
         """`reference` and `references` together, blanks and repeats dropped, in order."""
@@ -115,7 +121,7 @@ def read_rows(path: Path) -> list[Parsed]:
 
 def parse(raw: bytes, path: Path) -> list[Parsed]:
     """Rows from a file's bytes; `path` gives the format (its suffix) and names the file."""
-    rows = _parse(raw, path)
+    rows = _defaults_give_way(_parse(raw, path))
     return _repeated_ids(rows)
 
 
@@ -145,7 +151,8 @@ TEXT_FIELDS = ("answer", "question_id", "question", "reference")
 
 def row_error(line: int, problem: str, row_id: str | None = None) -> RowError:
     """The error row for `line`: its own id when it gives one, else "line N", which no
-    row's default id (its line number) can be."""
+    other row's default id can be (a default is the row's own line number, or "line N"
+    for its own line)."""
     return RowError(id=row_id or f"line {line}", line=line, error=f"line {line}: {problem}")
 
 
@@ -162,6 +169,7 @@ def _row(data: Any, line: int) -> Parsed:
         try:
             known = {k: v for k, v in fields.items() if k in Row.model_fields and k != "line"}
             row = Row(id=str(line) if given is None else given, line=line, **known)
+            row._default_id = given is None
         except (ValidationError, ValueError, RecursionError) as exc:
             problem = _first_error(exc)
         else:
@@ -297,6 +305,29 @@ def _jsonl(text: str, path: Path) -> list[Parsed]:
             '"answer": "..."}.',
         )
     return rows
+
+
+def _defaults_give_way(rows: list[Parsed]) -> list[Parsed]:
+    """A row without an id whose line number another row gives as its id (before or after
+    it) takes "line N" instead: otherwise it would take that id from the row that gave it,
+    which `_repeated_ids` would then make an error row."""
+    given = {r.id for r in rows if not (isinstance(r, Row) and r._default_id)}
+    out: list[Parsed] = []
+    for row in rows:
+        if isinstance(row, Row) and row._default_id and row.id in given:
+            row = row.model_copy(update={"id": _free_id(row.line, given)})
+        out.append(row)
+    return out
+
+
+def _free_id(line: int, given: set[str]) -> str:
+    """The id "line N", or, should a row give that as its own id too, "line N (2)" and so
+    on: an id no row gives."""
+    row_id, n = f"line {line}", 1
+    while row_id in given:
+        n += 1
+        row_id = f"line {line} ({n})"
+    return row_id
 
 
 def _repeated_ids(rows: list[Parsed]) -> list[Parsed]:
@@ -441,6 +472,22 @@ def _csv_row(values: list[str] | csv.Error, names: list[str], line: int) -> Pars
 
 
 _HEADING = re.compile(r"^##(?:\s+(.*?)\s*#*)?\s*$")  # "##" alone too: a heading with no text
+# CommonMark's code fences: up to 3 spaces, then 3 or more ` (with no ` after them on the
+# line) or ~; a fence closes on a line of the same character alone, at least as many.
+_FENCE_OPEN = re.compile(r" {0,3}(`{3,}(?!.*`)|~{3,})")
+_FENCE_CLOSE = re.compile(r" {0,3}(`+|~+)[ \t]*$")
+
+
+def _fence_after(line: str, fence: str | None) -> str | None:
+    """The code fence open after `line` (its run of ` or ~), given the one open before it:
+    a `## ` line inside a fence is code, such as a Python comment, not a question."""
+    if fence is None:
+        opened = _FENCE_OPEN.match(line)
+        return opened.group(1) if opened else None
+    closed = _FENCE_CLOSE.match(line)
+    if closed and closed.group(1)[0] == fence[0] and len(closed.group(1)) >= len(fence):
+        return None
+    return fence
 
 
 def _markdown(text: str, path: Path) -> list[Parsed]:
@@ -462,12 +509,15 @@ def _markdown(text: str, path: Path) -> list[Parsed]:
         else:
             rows.append(Row(id=str(index), line=start, answer=answer, question=question))
 
+    fence: str | None = None  # the code fence open, if any: it runs to the end unless closed
     for number, line in enumerate(_lines(text), 1):
-        match = _HEADING.match(line)
+        match = None if fence else _HEADING.match(line)
         if match:
             flush()
             question, start, body = match.group(1) or "", number, []
-        elif question is not None:
+            continue
+        fence = _fence_after(line, fence)
+        if question is not None:
             body.append(line)
     flush()
     if not rows:

@@ -219,6 +219,39 @@ def test_jsonl_is_split_on_newlines_only_not_on_unicode_line_separators(tmp_path
     assert isinstance(rows[0], Row) and rows[0].answer == f"one{seps}two"
 
 
+def test_a_hash_comment_in_a_fenced_code_block_is_part_of_the_answer(tmp_path: Path) -> None:
+    answer = (
+        "Use a list:\n\n"
+        "```python\n"
+        "## push onto the top\n"
+        "stack.append(x)\n"
+        "  ~~~\n"  # the other fence character does not close it
+        "## and pop from it\n"
+        "```\n\n"
+        "Both ends are the top."
+    )
+    rows = read_rows(write(tmp_path / "a.md", f"## What is a stack?\n{answer}\n"))
+    assert len(rows) == 1 and isinstance(rows[0], Row)
+    assert rows[0].question == "What is a stack?" and rows[0].answer == answer
+
+
+@pytest.mark.parametrize(
+    ("fenced", "rows_read"),
+    [
+        ("~~~~\n## code\n~~~\n## still code\n", 1),  # a shorter fence does not close it
+        ("   ```\n## code\n```  \n## Second\nanswer\n", 2),  # closed: a heading again
+        ("    ```\n## Second\nanswer\n", 2),  # 4 spaces: an indented line, not a fence
+        ("``` a`b\n## Second\nanswer\n", 2),  # a ` after the fence: not a fence
+        ("```\n## never closed\n", 1),  # an unclosed fence runs to the end
+    ],
+)
+def test_code_fences_are_read_as_commonmark_reads_them(
+    tmp_path: Path, fenced: str, rows_read: int
+) -> None:
+    rows = read_rows(write(tmp_path / "a.md", "## First\nsome text\n" + fenced))
+    assert len(rows) == rows_read and all(isinstance(r, Row) for r in rows)
+
+
 def test_markdown_is_split_on_newlines_only(tmp_path: Path) -> None:
     rows = read_rows(write(tmp_path / "a.md", "## Q one\u2028## not a heading\nanswer\u2029more\n"))
     assert len(rows) == 1 and isinstance(rows[0], Row)
@@ -238,6 +271,63 @@ def test_a_repeated_id_is_an_error_row_that_names_both_lines(tmp_path: Path) -> 
         rows[2].error == "line 3: the id 'x' was already used on line 1; give each row its own id"
     )
     assert isinstance(rows[3], RowError) and rows[3].error.startswith("line 4: the id 'x'")
+
+
+STACK = {"question": "What is a stack?", "reference": "LIFO: push and pop at the top"}
+
+
+@pytest.mark.parametrize(
+    ("ids", "expected"),
+    [
+        ([1, None, 2], ["1", "line 2", "2"]),  # the id given after the row without one
+        ([2, None, 1], ["2", "line 2", "1"]),  # ... and before it
+        ([None, 1, None], ["line 1", "1", "3"]),  # a default nobody gives is kept
+    ],
+)
+def test_a_row_without_an_id_never_takes_an_id_another_jsonl_row_gives(
+    tmp_path: Path, ids: list[int | None], expected: list[str]
+) -> None:
+    lines = [
+        json.dumps({**STACK, "answer": "push and pop", **({} if i is None else {"id": i})})
+        for i in ids
+    ]
+    rows = read_rows(write(tmp_path / "in.jsonl", "\n".join(lines) + "\n"))
+    assert [(type(r), r.id, r.line) for r in rows] == [
+        (Row, row_id, line) for line, row_id in enumerate(expected, 1)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("ids", "expected"),
+    [
+        (["1", "", "3"], ["1", "line 3", "3"]),  # the id given after the row without one
+        (["3", "", "x"], ["3", "line 3", "x"]),  # ... and before it
+    ],
+)
+def test_a_row_without_an_id_never_takes_an_id_another_csv_row_gives(
+    tmp_path: Path, ids: list[str], expected: list[str]
+) -> None:
+    body = "".join(f"{i},{STACK['question']},{STACK['reference']},pop\n" for i in ids)
+    rows = read_rows(write(tmp_path / "in.csv", "id,question,reference,answer\n" + body))
+    assert [(type(r), r.id, r.line) for r in rows] == [
+        (Row, row_id, line) for line, row_id in enumerate(expected, 2)
+    ]
+
+
+def test_a_default_id_gives_way_even_to_an_id_spelt_like_itself(tmp_path: Path) -> None:
+    lines = [
+        {"id": 1, "question_id": "q", "answer": "a"},
+        {"question_id": "q", "answer": "a"},
+        {"id": "line 2", "question_id": "q", "answer": "a"},
+        {"id": 2, "question_id": "q", "answer": "a"},
+    ]
+    rows = read_rows(write(tmp_path / "in.jsonl", "\n".join(json.dumps(x) for x in lines)))
+    assert [(type(r), r.id) for r in rows] == [
+        (Row, "1"),
+        (Row, "line 2 (2)"),
+        (Row, "line 2"),
+        (Row, "2"),
+    ]
 
 
 def test_references_as_a_json_list_in_jsonl_and_csv(tmp_path: Path) -> None:
