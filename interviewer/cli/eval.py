@@ -70,7 +70,10 @@ def eval_command(
     ] = None,
     split: Annotated[
         str | None,
-        typer.Option(help="With --external: only rows whose `split` is this (e.g. eval)."),
+        typer.Option(
+            help="With --external: only rows whose `split` is this (e.g. eval); a file with "
+            "no such row is refused, or skipped in a folder."
+        ),
     ] = None,
     reviews_dir: Annotated[
         Path | None,
@@ -303,10 +306,12 @@ def _external(path: Path, split: str | None, judge: str, as_json: bool, out: Pat
 
 
 def _read_sets(path: Path, split: str | None) -> list[tuple[Path, list[ExternalRow]]]:
-    """Every set read before any is graded. In a folder a file with no answer rows is
-    skipped; a set that cannot be read is an error (each one named), and nothing is graded."""
+    """Every set read before any is graded. In a folder a file with no answer rows, or none
+    in `split`, is skipped with a note (a folder may mix sets with and without splits), but
+    a folder where nothing is left is an error; a set that cannot be read is an error (each
+    one named), and nothing is graded."""
     from interviewer.errors import InterviewerError
-    from interviewer.judge.external import NotASetError, read_set, set_files
+    from interviewer.judge.external import ROW_HINT, NotASetError, read_set, set_files
 
     files = set_files(path)
     if not path.is_dir():
@@ -328,6 +333,13 @@ def _read_sets(path: Path, split: str | None) -> list[tuple[Path, list[ExternalR
             "nothing was graded",
             hint="Fix them, or move them out of the folder, and run again.",
         )
+    if not sets and split is None:
+        raise InterviewerError(f"{path}: no file in the folder has answer rows", ROW_HINT)
+    if not sets:
+        raise InterviewerError(
+            f"{path}: no file in the folder has rows in split {split!r} (skipped above)",
+            hint="Give --split one of the splits named above, or leave it out.",
+        )
     return sets
 
 
@@ -336,13 +348,23 @@ def _print_set(report: SetReport) -> None:
     table.add_column("metric")
     table.add_column("judge", justify="right")
     table.add_column("naive baseline", justify="right")
-    for key, value in report.judge.items():
-        table.add_row(key, f"{value:.3f}", f"{report.naive[key]:.3f}")
+    for key in report.judge:
+        table.add_row(key, _figure(report, "judge", key), _figure(report, "naive", key))
+    share = "n/a" if report.zeroed_share is None else f"{report.zeroed_share:.2%}"
     table.add_row(
         "correct answers zeroed by a guard",
-        f"{report.correct_zeroed_by_guard}/{report.correct_answers} ({report.zeroed_share:.2%})",
+        f"{report.correct_zeroed_by_guard}/{report.correct_answers} ({share})",
         "",
     )
     flags = ", ".join(f"{k} {v}" for k, v in sorted(report.flagged.items())) or "none"
     table.add_row("flags", flags, "")
     console.print(table)
+
+
+def _figure(report: SetReport, side: str, key: str) -> str:
+    """A figure to 3 places, or "n/a" and why the set cannot give it: a 0.000 would read as
+    a judge that measured no better than chance."""
+    value = (report.judge if side == "judge" else report.naive).get(key)
+    if value is None:
+        return f"n/a ({report.undefined.get(side, {}).get(key, 'undefined on this set')})"
+    return f"{value:.3f}"

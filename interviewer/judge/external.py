@@ -8,7 +8,9 @@ sentence pair (`a`, `b`, `score`) is read as a reference and an answer to no que
 Each answer is graded through the same path as `interviewer grade`: an ad-hoc rubric made
 from the question and a reference, against every reference given, keeping the best.
 Every figure is printed beside the naive baseline (`judge/baseline.py`) measured in the
-same run.
+same run. A figure the set cannot give (a correlation where every score is equal, AUC where
+every label is the same) is None, with the reason, never a number that would read as a
+measurement.
 """
 
 from __future__ import annotations
@@ -125,31 +127,55 @@ class ExternalRow(BaseModel):
         return list(dict.fromkeys(refs))
 
 
+Figures = dict[str, float | None]  # None: the set cannot give it (see SetReport.undefined)
+
+
 class SetReport(BaseModel):
     name: str
     answers: int
     kind: Kind
-    judge: dict[str, float]
-    naive: dict[str, float]
+    judge: Figures
+    naive: Figures
+    # Why a figure is None, by side ("judge", "naive") and figure.
+    undefined: dict[str, dict[str, str]] = Field(default_factory=dict)
     correct_answers: int
     correct_zeroed_by_guard: int
-    zeroed_share: float
+    zeroed_share: float | None  # None when the set has no correct answer
     flagged: dict[str, int]
 
 
+class NoSuchSplitError(NotASetError):
+    """No row of the file is in the split asked for: a file given alone is refused, and in
+    a folder it is skipped (a folder may mix sets with and without that split)."""
+
+
 def read_set(path: Path, split: str | None) -> list[ExternalRow]:
-    """The rows of one set (those of `split`, and those with none). Raises InterviewerError
-    naming the file, the line and the field for anything it cannot measure, and
-    NotASetError for a file with no answer rows."""
+    """The rows of one set: all of them, or with `split` only those whose `split` is it.
+    Raises InterviewerError naming the file, the line and the field for anything it cannot
+    measure, NotASetError for a file with no answer rows, and NoSuchSplitError, listing
+    the file's splits, when no row is in `split` (a typo would otherwise measure
+    something else, or nothing)."""
     lines = _json_lines(path, _text(path))
     if not any(_answer_shaped(data) for _, data in lines):
         raise NotASetError(f"{path}: no answer rows", hint=ROW_HINT)
     rows = [(n, _row(path, n, data)) for n, data in lines]
-    kept = [(n, r) for n, r in rows if split is None or r.split is None or r.split == split]
+    kept = [(n, r) for n, r in rows if split is None or r.split == split]
     if not kept:
-        raise NotASetError(f"{path}: no answer rows in split {split!r}")
+        raise _no_such_split(path, split, sorted({r.split for _, r in rows if r.split}))
     _one_kind(path, kept)
     return [r for _, r in kept]
+
+
+def _no_such_split(path: Path, split: str | None, splits: list[str]) -> NoSuchSplitError:
+    if not splits:
+        return NoSuchSplitError(
+            f"{path}: no row is in split {split!r}: no row of the file has a `split`",
+            hint="Leave out --split to measure every row of the file.",
+        )
+    return NoSuchSplitError(
+        f"{path}: no row is in split {split!r}; the file's splits are {', '.join(splits)}",
+        hint="Give --split one of those, or leave it out to measure every row.",
+    )
 
 
 def _text(path: Path) -> str:
@@ -264,11 +290,12 @@ def offline_grader() -> Grader:
     return grade
 
 
-def auc(positive: np.ndarray, score: np.ndarray) -> float:
-    """Area under the ROC curve, ties counted half (Mann-Whitney)."""
+def auc(positive: np.ndarray, score: np.ndarray) -> float | None:
+    """Area under the ROC curve, ties counted half (Mann-Whitney); None when every answer
+    is of one class, which leaves nothing to rank against."""
     pos, neg = score[positive], score[~positive]
     if len(pos) == 0 or len(neg) == 0:
-        return float("nan")
+        return None
     order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
     ranks = np.empty(len(order))
     values = np.concatenate([pos, neg])[order]
@@ -282,7 +309,11 @@ def auc(positive: np.ndarray, score: np.ndarray) -> float:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
-def macro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
+def macro_f1(truth: np.ndarray, predicted: np.ndarray) -> float | None:
+    """The mean F1 of correct and of not correct; None when every answer is of one class:
+    the other class's F1 is then 0 or 0/0 whatever the judge does, so it measures nothing."""
+    if truth.all() or not truth.any():
+        return None
     f1s = []
     for cls in (True, False):
         tp = float(np.sum((predicted == cls) & (truth == cls)))
@@ -314,23 +345,22 @@ def measure(
     kind = kind_of(rows)
     if kind == "labels":
         truth = np.array([r.correct for r in rows])
-        judge_m = {"auc": auc(truth, judged), "macro_f1": macro_f1(truth, judged >= 0.5)}
-        threshold = float(np.median(naive))
-        naive_m = {"auc": auc(truth, naive), "macro_f1": macro_f1(truth, naive >= threshold)}
+        judge_m = _label_figures(truth, judged, 0.5)
+        naive_m = _label_figures(truth, naive, float(np.median(naive)))
+        judge_why = naive_why = _one_class(truth)
     else:
         scores = np.array([r.score for r in rows], dtype=float)
         top = float(scores.max()) or 1.0
         truth = scores >= 0.8 * top
-        judge_m = {
-            "pearson": pearson(judged.tolist(), scores.tolist()),
-            "spearman": spearman(judged.tolist(), scores.tolist()),
-            "mae": float(np.mean(np.abs(judged - scores / top))),
-        }
-        naive_m = {
-            "pearson": pearson(naive.tolist(), scores.tolist()),
-            "spearman": spearman(naive.tolist(), scores.tolist()),
-            "mae": float(np.mean(np.abs(naive - scores / top))),
-        }
+        judge_why = _uncorrelated(scores, judged, "judge")
+        naive_why = _uncorrelated(scores, naive, "baseline")
+        judge_m = _score_figures(scores, top, judged, correlated=judge_why is None)
+        naive_m = _score_figures(scores, top, naive, correlated=naive_why is None)
+    undefined = {
+        side: {k: why for k, v in figures.items() if v is None}
+        for side, figures, why in (("judge", judge_m, judge_why), ("naive", naive_m, naive_why))
+        if why
+    }
     zeroed = sum(
         1
         for ok, g in zip(truth, grades, strict=True)
@@ -341,13 +371,58 @@ def measure(
         name=name,
         answers=len(rows),
         kind=kind,
-        judge={k: round(v, 4) for k, v in judge_m.items()},
-        naive={k: round(v, 4) for k, v in naive_m.items()},
+        judge=judge_m,
+        naive=naive_m,
+        undefined=undefined,
         correct_answers=correct,
         correct_zeroed_by_guard=zeroed,
-        zeroed_share=round(zeroed / correct, 4) if correct else 0.0,
+        zeroed_share=round(zeroed / correct, 4) if correct else None,
         flagged=flagged,
     )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _label_figures(truth: np.ndarray, score: np.ndarray, threshold: float) -> Figures:
+    return {
+        "auc": _rounded(auc(truth, score)),
+        "macro_f1": _rounded(macro_f1(truth, score >= threshold)),
+    }
+
+
+def _one_class(truth: np.ndarray) -> str | None:
+    """Why AUC and macro-F1 are undefined on a labelled set, if they are."""
+    if truth.all():
+        return "all are labelled correct"
+    if not truth.any():
+        return "none is labelled correct"
+    return None
+
+
+def _score_figures(
+    scores: np.ndarray, top: float, graded: np.ndarray, *, correlated: bool
+) -> Figures:
+    """Pearson and Spearman (None unless `correlated`: `pearson` itself answers 0.0 where it
+    is undefined) and MAE, with the set's scale brought to 0-1."""
+    return {
+        "pearson": _rounded(pearson(graded.tolist(), scores.tolist())) if correlated else None,
+        "spearman": _rounded(spearman(graded.tolist(), scores.tolist())) if correlated else None,
+        "mae": _rounded(float(np.mean(np.abs(graded - scores / top)))),
+    }
+
+
+def _uncorrelated(scores: np.ndarray, graded: np.ndarray, who: str) -> str | None:
+    """Why no correlation can be taken between the set's scores and the grades `who` gave,
+    if none can: it needs two answers, and neither side all one value."""
+    if len(scores) < 2:
+        return "the set has one answer only"
+    if np.ptp(scores) == 0:
+        return "all scores are equal"
+    if np.ptp(graded) == 0:
+        return f"all {who} grades are equal"
+    return None
 
 
 def set_files(path: Path) -> list[Path]:

@@ -18,6 +18,7 @@ from interviewer.judge.baseline import naive_score
 from interviewer.judge.external import (
     LABELS,
     ExternalRow,
+    NoSuchSplitError,
     auc,
     grade_row,
     macro_f1,
@@ -76,6 +77,9 @@ def test_auc_counts_ties_half_and_macro_f1() -> None:
     assert auc(truth, np.array([0.5, 0.5, 0.5, 0.5])) == 0.5
     assert auc(truth, np.array([0.1, 0.2, 0.9, 0.8])) == 0.0
     assert macro_f1(truth, truth) == 1.0
+    one_class = np.array([True, True])
+    assert auc(one_class, np.array([0.9, 0.1])) is None  # nothing to rank against
+    assert macro_f1(one_class, one_class) is None and macro_f1(~one_class, one_class) is None
 
 
 def test_naive_baseline_demotes_the_question_and_uses_bigrams_for_chinese() -> None:
@@ -97,12 +101,89 @@ def test_short_correct_answers_are_graded_not_zeroed(tmp_path: Path) -> None:
     assert report.judge["auc"] == 1.0  # every correct answer above every incorrect one
 
 
-def test_a_bad_row_names_its_file_and_line_and_split_filters(tmp_path: Path) -> None:
-    path = write(tmp_path, ROWS)
-    assert len(read_set(path, "eval")) == len(ROWS)  # rows without a split are kept
+def test_a_bad_row_names_its_file_and_line(tmp_path: Path) -> None:
     bad = write(tmp_path, [*ROWS[:2], {"question": "q", "answer": "a"}])
     with pytest.raises(InterviewerError, match=r"set\.jsonl:3"):
         read_set(bad, None)
+
+
+def test_a_split_keeps_only_its_own_rows_and_one_no_row_has_is_refused(tmp_path: Path) -> None:
+    rows = [dict(ROWS[0], split="train"), ROWS[1], ROWS[4]]  # ROWS[1] has no split
+    path = write(tmp_path, rows)
+    assert [r.answer for r in read_set(path, "eval")] == [ROWS[4]["answer"]]
+    assert len(read_set(path, None)) == 3
+    with pytest.raises(NoSuchSplitError) as caught:
+        read_set(path, "evl")  # a typo measures nothing rather than the rows without a split
+    assert caught.value.message == (
+        f"{path}: no row is in split 'evl'; the file's splits are eval, train"
+    )
+    with pytest.raises(NoSuchSplitError, match="no row of the file has a `split`"):
+        read_set(write(tmp_path, ROWS[:4]), "eval")
+
+
+def test_in_a_folder_a_set_without_the_split_is_skipped_and_none_left_is_an_error(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "sets"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text(json.dumps(ROWS[4]) + "\n" + json.dumps(ROWS[0]), "utf-8")
+    (folder / "b.jsonl").write_text("\n".join(json.dumps(r) for r in ROWS[:4]), "utf-8")
+    result = CliRunner().invoke(app, ["eval", "--external", str(folder), "--split", "eval"])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 0, output
+    assert "a: 1 answers" in output and "b: " not in output
+    assert "skipped b.jsonl" in output and "no row of the file has a `split`" in output
+    result = CliRunner().invoke(app, ["eval", "--external", str(folder), "--split", "evl"])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 2, output
+    assert "the file's splits are eval" in output and "no file in the folder has rows" in output
+    assert "auc" not in output
+    result = CliRunner().invoke(
+        app, ["eval", "--external", str(folder / "b.jsonl"), "--split", "x"]
+    )
+    assert result.exit_code == 2 and "b.jsonl: no row is in split 'x'" in result.output
+
+
+def test_figures_a_set_cannot_give_are_none_with_the_reason_not_numbers(tmp_path: Path) -> None:
+    grader = offline_grader()
+    correct = [r for r in ROWS if r["label"] == "correct"]
+    report = measure("all correct", read_set(write(tmp_path, correct), None), grader)
+    for side in (report.judge, report.naive):
+        assert side == {"auc": None, "macro_f1": None}
+    assert report.undefined["judge"]["auc"] == "all are labelled correct"
+    assert report.undefined["naive"]["macro_f1"] == "all are labelled correct"
+    equal = [unlabelled(r, 3.0) for r in ROWS]
+    for rows, why in ((equal, "all scores are equal"), (equal[:1], "the set has one answer only")):
+        report = measure("scores", read_set(write(tmp_path, rows), None), grader)
+        assert report.judge["pearson"] is report.naive["spearman"] is None
+        assert report.judge["mae"] is not None  # MAE needs no spread
+        assert report.undefined["naive"] == {"pearson": why, "spearman": why}
+    none_correct = [r for r in ROWS if r["label"] != "correct"]
+    report = measure("none correct", read_set(write(tmp_path, none_correct), None), grader)
+    assert report.judge["auc"] is None and report.zeroed_share is None
+
+
+def test_a_judge_that_grades_every_answer_alike_has_no_correlation(tmp_path: Path) -> None:
+    def same(question: str, reference: str, answer: str) -> Grade:
+        return Grade(verdicts=[], score=50.0, judge="fake")
+
+    rows = [unlabelled(r, 1.0 if r["label"] == "correct" else 0.0) for r in ROWS]
+    report = measure("set", read_set(write(tmp_path, rows), None), same)
+    assert report.judge["pearson"] is None and report.naive["pearson"] is not None
+    assert report.undefined == {
+        "judge": {"pearson": "all judge grades are equal", "spearman": "all judge grades are equal"}
+    }
+
+
+def test_cli_prints_undefined_figures_as_such_and_succeeds(tmp_path: Path) -> None:
+    path = write(tmp_path, [unlabelled(r, 2) for r in ROWS])
+    result = CliRunner().invoke(app, ["eval", "--external", str(path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert result.output.count("n/a (all scores are equal)") == 4  # 2 figures, 2 columns
+    result = CliRunner().invoke(app, ["eval", "--external", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    [report] = json.loads(result.output)
+    assert report["judge"]["pearson"] is None and report["naive"]["spearman"] is None
 
 
 def test_cli_prints_each_set_beside_the_baseline(tmp_path: Path) -> None:
