@@ -201,22 +201,30 @@ def file_lock(path: Path, what: str, wait: float = LOCK_WAIT) -> Iterator[None]:
     most `wait` seconds for another process or thread to let it go, then an error that
     names `what` and the lock file, rather than a wait that never ends. The lock goes with
     the process: a writer that is killed leaves nothing to clean up."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    deadline = time.monotonic() + wait
+    while (fd := try_hold(path)) is None:
+        if time.monotonic() >= deadline:
+            raise InterviewerError(
+                f"{what} is being saved by another process, which has held {path} "
+                f"for over {wait:.0f} s",
+                hint="Try again in a moment. If no other interviewer process is running, "
+                "delete that file.",
+            )
+        time.sleep(0.02)
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise InterviewerError(
-                        f"{what} is being saved by another process, which has held {path} "
-                        f"for over {wait:.0f} s",
-                        hint="Try again in a moment. If no other interviewer process is "
-                        "running, delete that file.",
-                    ) from None
-                time.sleep(0.02)
         yield
     finally:
         os.close(fd)  # closing the descriptor lets the lock go
+
+
+def try_hold(path: Path) -> int | None:
+    """An exclusive lock on `path` (created 0600 if missing), held until the returned
+    descriptor is closed or the process ends; None when another descriptor holds it (in
+    this process or another)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd

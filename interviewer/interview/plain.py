@@ -16,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
+from interviewer.errors import InterviewerError
 from interviewer.interview import explain, testhooks
 from interviewer.interview.graph import MAX_ANSWER_CHARS
+from interviewer.interview.notsaved import NotSaved
 from interviewer.interview.report import render_text
 from interviewer.interview.session import Session
 from interviewer.interview.state import Message
@@ -88,22 +90,35 @@ def run_plain(session: Session, stdin: TextIO, stdout: TextIO, resumed: bool = F
     draft = ""
     if resumed:
         stdout.write(f"(resuming {session.interview_id})\n")
-        session.finish_pending()  # a step a crash cut short runs first
+        said(stdout, session.finish_pending)  # a step a crash cut short runs first
         show(session.pending_prompt(), stdout)
         draft = session.saved_draft()
         if draft.strip():
             stdout.write(f"{KEPT[lang]}\n{draft}\n")
     else:
         stdout.write(f"(interview {session.interview_id}) {HELP[lang]}\n")
-        show(session.start(), stdout)
+        show(said(stdout, session.start), stdout)
     ended_input = False
+    warned: list[bool] = []
+
+    def autosave(text: str) -> None:
+        """Save the lines typed so far; a failure is said once, and typing goes on (the
+        answer is sent as usual, and kept by the checkpoint once sent)."""
+        try:
+            session.save(draft=text)
+        except Exception as exc:
+            if not warned:
+                stdout.write(f"(the draft could not be saved: {_why(exc)})\n")
+                stdout.flush()
+                warned.append(True)
+
     while not session.done:
         reply = None
         if not ended_input:
             # Every line typed is saved as a draft: a crash mid-answer loses nothing.
-            reply = read_reply(stdin, draft, on_line=lambda text: session.save(draft=text))
+            reply = read_reply(stdin, draft, on_line=autosave)
         if reply is None:
-            show(session.send("quit"), stdout)
+            show(said(stdout, session.send, "quit"), stdout)
             break
         action, text = reply
         draft = ""
@@ -114,20 +129,44 @@ def run_plain(session: Session, stdin: TextIO, stdout: TextIO, resumed: bool = F
             stdout.flush()
         elif action in ("hint", "repeat"):
             draft = text  # the lines typed so far: go on with them after the hint
-            show(session.send(action, draft=draft), stdout)
+            show(said(stdout, session.send, action, draft=draft), stdout)
         elif action == "answer" or (action == "quit" and text):
             if text:
-                show(session.send("answer", text), stdout)
+                show(said(stdout, session.send, "answer", text), stdout)
             if action == "quit" and not session.done:
-                show(session.send("quit"), stdout)
+                show(said(stdout, session.send, "quit"), stdout)
         else:  # skip (its lines go with the question), or quit
-            show(session.send(action), stdout)
+            show(said(stdout, session.send, action), stdout)
         if stdin.closed:
             ended_input = True
     report = session.values.get("report")
     if report:
         stdout.write(render_text(report, lang) + "\n")
-    path = session.save()
+    try:
+        path = session.save()
+    except Exception as exc:
+        raise InterviewerError(
+            f"the transcript could not be saved ({_why(exc)}); every answer is in the "
+            "interview's checkpoint",
+            hint="Once the transcripts folder can be written, `interviewer interview "
+            f"--resume {session.interview_id}` saves it and shows the report.",
+        ) from None
     stdout.write(f"{path}\n")
     stdout.flush()
     return 0
+
+
+def said(out: TextIO, step: Callable[..., list[Message]], *args: str, **kw: str) -> list[Message]:
+    """What `step(*args, **kw)` said. When the step was taken but its transcript could not
+    be written, that is said too and the interview goes on: the checkpoint keeps every
+    answer."""
+    try:
+        return step(*args, **kw)
+    except NotSaved as exc:
+        out.write(f"({exc}; the interview goes on: the checkpoint keeps every answer)\n")
+        out.flush()
+        return exc.messages
+
+
+def _why(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__

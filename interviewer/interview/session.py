@@ -18,6 +18,7 @@ had taken when it was typed).
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,11 +33,13 @@ from interviewer.bank.bank import Bank
 from interviewer.bank.loader import load_bank
 from interviewer.config import JudgeSpec, Settings
 from interviewer.errors import InterviewerError
+from interviewer.fsutil import private_dir, try_hold
 from interviewer.interview import opening, testhooks
 from interviewer.interview.checkpoints import Checkpointer, open_checkpointer
 from interviewer.interview.checkpoints import checkpoint_path as checkpoint_path
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.graph import INTERRUPT, Deps, build_graph
+from interviewer.interview.notsaved import NotSaved
 from interviewer.interview.opening import check_topics, now, start_difficulty
 from interviewer.interview.personas import persona
 from interviewer.interview.standing import Standing, standing_of
@@ -83,6 +86,7 @@ class Session:
     _warming: threading.Thread | None = field(default=None, repr=False)
     _closing: threading.Event = field(default_factory=threading.Event, repr=False)
     _warm_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _held: int | None = field(default=None, repr=False)  # the lock that holds it open
 
     @property
     def config(self) -> dict[str, Any]:
@@ -101,7 +105,29 @@ class Session:
         interview_id: str | None = None,
     ) -> Session:
         """A new interview on `ctx` (with `interview_id` if given), or the saved one with
-        id `resume`."""
+        id `resume`. The interview is held open until `close` (or the process ends): a
+        second process resuming it meanwhile is refused, since each would save over the
+        other's answers."""
+        chosen = check_id(resume if resume is not None else interview_id or opening.new_id())
+        held = hold_open(settings, chosen)
+        try:
+            session = cls._open(settings, ctx, resume=resume, bank=bank, interview_id=chosen)
+        except BaseException:
+            os.close(held)
+            raise
+        session._held = held
+        return session
+
+    @classmethod
+    def _open(
+        cls,
+        settings: Settings,
+        ctx: InterviewContext | None,
+        *,
+        resume: str | None,
+        bank: Bank | None,
+        interview_id: str,
+    ) -> Session:
         bank = bank or load_bank(settings.bank_dir)
         checkpointer = open_checkpointer(settings)
         saver = checkpointer.saver
@@ -123,9 +149,17 @@ class Session:
         if resume is None:
             assert ctx is not None
             check_topics(bank, ctx)
-            new = check_id(interview_id) if interview_id else opening.new_id()
             return cls(
-                new, ctx, bank, graph, store, now(), checkpointer, settings, judges, judge_for
+                interview_id,
+                ctx,
+                bank,
+                graph,
+                store,
+                now(),
+                checkpointer,
+                settings,
+                judges,
+                judge_for,
             )
         check_id(resume)
         config: RunnableConfig = {"configurable": {"thread_id": resume}}
@@ -249,8 +283,12 @@ class Session:
         ):
             if mode == "custom" and on_chunk and isinstance(data, dict) and "chunk" in data:
                 on_chunk(str(data["chunk"]))
-        self.save(draft=draft)
-        return list(self.values.get("messages", [])[before:])
+        said = list(self.values.get("messages", [])[before:])
+        try:
+            self.save(draft=draft)
+        except Exception as exc:  # the step is taken: say what it said, and that
+            raise NotSaved(said, exc) from exc
+        return said
 
     # --- reading ------------------------------------------------------------------------
 
@@ -408,6 +446,23 @@ class Session:
         if warming is not None:
             warming.join(timeout=CLOSE_WAIT)
         self.checkpointer.close()
+        held, self._held = self._held, None
+        if held is not None:
+            os.close(held)  # another process may resume it now
+
+
+def hold_open(settings: Settings, interview_id: str) -> int:
+    """Hold `interview_id` open in this process: a lock file under the data folder's open/
+    (the descriptor is returned; closing it, or the process ending, lets it go). Another
+    process holding it is an error that says what to do."""
+    fd = try_hold(private_dir(settings.data_dir / "open") / f"{interview_id}.lock")
+    if fd is None:
+        raise InterviewerError(
+            f"interview {interview_id} is open in another interviewer process",
+            hint="Finish or quit it there first, then resume it here. (Two processes on one "
+            "interview would each save over the other's answers.)",
+        )
+    return fd
 
 
 def _saved_as_finished(store: Transcripts, interview_id: str) -> bool:

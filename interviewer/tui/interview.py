@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from interviewer.interview import explain, opening
 from interviewer.interview.context import InterviewContext
+from interviewer.interview.notsaved import NotSaved
 from interviewer.interview.personas import persona
 from interviewer.interview.standing import Standing, running
 from interviewer.interview.state import Message
@@ -39,6 +40,7 @@ from interviewer.tui.messages import (
     StepDone,
     StepFailed,
     Streamed,
+    WorkerFailed,
     WorkerScreen,
 )
 
@@ -255,6 +257,15 @@ class InterviewScreen(WorkerScreen):
                 messages = session.finish_pending(on_chunk=chunk)
             else:
                 messages = session.send(action, text, on_chunk=chunk, draft=keep)
+        except NotSaved as exc:  # the step is taken (the answer graded): show it, and warn
+            messages = exc.messages
+            self.post_message(
+                WorkerFailed(
+                    "Transcript not saved",
+                    f"{exc}. The interview goes on: the checkpoint keeps every answer, and "
+                    "the next save that succeeds writes the transcript.",
+                )
+            )
         except Exception as exc:  # provider, file and SQLite errors: tell, keep the answer
             raise StepFailed(action, text, exc) from exc
         try:

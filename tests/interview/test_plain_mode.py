@@ -330,3 +330,38 @@ def test_skip_after_answer_lines_skips_and_hint_keeps_them(tmp_path: Path) -> No
     assert second["hinted"], "the /hint after a line was a hint"
     said = " ".join(m["text"] for m in final["messages"] if m["role"] == "candidate")
     assert "/skip" not in said and "/hint" not in said and "我觉得是" not in said
+
+
+def test_plain_mode_goes_on_when_the_transcript_cannot_be_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process (root ignores chmod): every transcript save fails. The answer is graded
+    and the interview goes on, saying so; the end says how to save it, and once the
+    folder can be written the transcript holds the answer once."""
+    from interviewer.config import load_settings
+    from interviewer.errors import InterviewerError
+    from interviewer.interview.context import InterviewContext
+    from interviewer.interview.plain import run_plain
+    from interviewer.interview.session import Session
+    from interviewer.transcript.store import TranscriptStore
+    from tests.support.failing_saves import read_only
+
+    settings = load_settings(transcripts_dir=tmp_path / "transcripts")
+    ctx = InterviewContext(topics=["lora"], questions=1, follow_up_limit=0, seed=7)
+    session = Session.open(settings, ctx)
+    out = io.StringIO()
+    try:
+        read_only(monkeypatch)
+        with pytest.raises(InterviewerError, match="could not be saved") as caught:
+            run_plain(session, io.StringIO("LoRA 冻结 W0，只训练 A 和 B。\n\n"), out)
+        assert f"--resume {session.interview_id}" in (caught.value.hint or "")
+        said = out.getvalue()
+        assert "(the transcript could not be saved (Read-only file system)" in said
+        assert "Traceback" not in said
+        monkeypatch.undo()
+        session.save()
+    finally:
+        session.close()
+    saved = TranscriptStore(settings.transcripts_dir).load(session.interview_id)
+    answers = [a.answer for turn in saved.turns for a in turn.attempts]
+    assert answers == ["LoRA 冻结 W0，只训练 A 和 B。"]

@@ -170,3 +170,20 @@ def test_an_interview_save_keeps_an_override_saved_meanwhile(settings: Settings)
         session.close()
     saved = open_transcripts(settings).load(session.interview_id)
     assert saved.draft == "half" and [o.note for o in saved.turns[0].overrides] == ["r"]
+
+
+def test_an_interview_open_in_one_session_cannot_be_resumed_in_another(
+    settings: Settings,
+) -> None:
+    """Two processes on one interview would each save over the other's answers: the second
+    is refused until the first closes it (or its process ends)."""
+    first = Session.open(settings, InterviewContext(questions=2, seed=7, follow_up_limit=0))
+    try:
+        first.start()
+        first.send("answer", ANSWERS[first.values["current"]["question_id"]])
+        with pytest.raises(InterviewerError, match="open in another interviewer process"):
+            Session.open(settings, None, resume=first.interview_id)
+    finally:
+        first.close()
+    again = Session.open(settings, None, resume=first.interview_id)
+    again.close()

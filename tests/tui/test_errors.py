@@ -310,3 +310,39 @@ def test_plain_cli_refuses_a_bad_judge_before_the_first_question(
     assert "judge spec 'gpt4'" in result.output
     assert "题" not in result.output  # no question was asked
     assert not settings.transcripts_dir.exists() or not list(settings.transcripts_dir.iterdir())
+
+
+async def test_an_answer_whose_transcript_cannot_be_saved_is_graded_once_not_offered_again(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step is taken (the checkpoint holds the graded answer); only the transcript
+    failed. The box is not refilled (sending it again would answer the follow-up with it),
+    what the step said is shown, and the next save writes the transcript whole."""
+    app = InterviewerApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, InterviewScreen)
+        read_only(monkeypatch)
+        area = app.screen.query_one("#answer", TextArea)
+        area.insert("zero_grad, forward, backward, step")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert alive(app)
+        (error,) = [e for e in errors(app) if e.startswith("Transcript not saved")]
+        assert "Read-only file system" in error
+        assert area.text == ""
+        monkeypatch.undo()
+        area.insert("and the learning rate is scaled")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        session = app.session
+        assert session is not None
+        interview_id = session.interview_id
+    saved = TranscriptStore(settings.transcripts_dir).load(interview_id)
+    answers = [a.answer for turn in saved.turns for a in turn.attempts]
+    if saved.current is not None:
+        answers += [a.answer for a in saved.current.attempts]
+    assert answers.count("zero_grad, forward, backward, step") == 1
+    assert "and the learning rate is scaled" in answers
