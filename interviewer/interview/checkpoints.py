@@ -14,6 +14,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from interviewer.config import Settings, mask_url
+from interviewer.errors import InterviewerError
 from interviewer.fsutil import private_file
 from interviewer.interview import testhooks
 
@@ -40,4 +41,19 @@ def open_checkpointer(settings: Settings) -> Checkpointer:
     private = private_file(checkpoint_path(settings))  # 0600 in a 0700 folder: answers
     # Several processes may share the file: wait for a writer rather than fail at once.
     conn = sqlite3.connect(private, check_same_thread=False, timeout=SQLITE_BUSY_SECONDS)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # reads its header
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise damaged(private, exc) from None
     return Checkpointer(testhooks.hooked(SqliteSaver(conn)), str(private), conn.close)
+
+
+def damaged(path: Path, exc: sqlite3.DatabaseError) -> InterviewerError:
+    """The error for a checkpoint database SQLite cannot read, saying what to do."""
+    return InterviewerError(
+        f"{path}: the interviews' checkpoint database cannot be read ({exc})",
+        hint=f"Move it aside (mv {path} {path}.damaged) and start again: a new one is made. "
+        "The unfinished interviews in it cannot be resumed; finished ones are in the "
+        "transcripts.",
+    )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from interviewer.config import JudgeSpec, Settings
 from interviewer.errors import InterviewerError
 from interviewer.fsutil import private_dir, try_hold
 from interviewer.interview import opening, testhooks
-from interviewer.interview.checkpoints import Checkpointer, open_checkpointer
+from interviewer.interview.checkpoints import Checkpointer, damaged, open_checkpointer
 from interviewer.interview.checkpoints import checkpoint_path as checkpoint_path
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.graph import INTERRUPT, Deps, build_graph
@@ -163,7 +164,11 @@ class Session:
             )
         check_id(resume)
         config: RunnableConfig = {"configurable": {"thread_id": resume}}
-        snapshot = graph.get_state(config)
+        try:
+            snapshot = graph.get_state(config)
+        except sqlite3.DatabaseError as exc:  # a file damaged past its header
+            checkpointer.close()
+            raise damaged(Path(checkpointer.where), exc) from None
         values = dict(snapshot.values) if snapshot else {}
         if values and "settings" not in values:
             # Killed before the first step: the initial state is still the graph's input.

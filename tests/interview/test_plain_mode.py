@@ -365,3 +365,16 @@ def test_plain_mode_goes_on_when_the_transcript_cannot_be_saved(
     saved = TranscriptStore(settings.transcripts_dir).load(session.interview_id)
     answers = [a.answer for turn in saved.turns for a in turn.attempts]
     assert answers == ["LoRA 冻结 W0，只训练 A 和 B。"]
+
+
+def test_a_damaged_checkpoint_database_is_a_clear_error_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "data" / "interviewer" / "interviews.sqlite"
+    db.parent.mkdir(parents=True)
+    db.write_bytes(b"not a database " * 100)
+    proc = run(tmp_path, ["--topic", "lora", "--questions", "1"], "")
+    assert proc.returncode == 2, proc.stderr
+    assert f"{db}: the interviews' checkpoint database cannot be read" in proc.stderr
+    assert "Move it aside" in proc.stderr and "Traceback" not in proc.stderr
+    assert db.read_bytes() == b"not a database " * 100
