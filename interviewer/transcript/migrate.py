@@ -71,16 +71,20 @@ def v1_to_v2(data: Data) -> Data:
 MIGRATIONS: dict[int, Callable[[Data], Data]] = {1: v1_to_v2}
 
 
-def version_of(data: Data) -> int:
+def version_of(data: Data, source: str = "transcript") -> int:
     version = data.get("schema_version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise InterviewerError(f"schema_version {version!r} is not a version number")
+        raise InterviewerError(
+            f"{source}: schema_version {version!r} is not a version number",
+            hint="A transcript's schema_version is a whole number from 1 (this version "
+            f"writes {SCHEMA_VERSION}); fix it, or move the file out of the folder.",
+        )
     return version
 
 
 def upgrade(data: Data, source: str = "transcript") -> Data:
     """The data brought to the current schema version, one step at a time."""
-    version = version_of(data)
+    version = version_of(data, source)
     if version > SCHEMA_VERSION:
         raise InterviewerError(
             f"{source}: written by a newer interviewer (schema {version}; "
@@ -94,7 +98,7 @@ def upgrade(data: Data, source: str = "transcript") -> Data:
             raise InterviewerError(
                 f"{source}: cannot upgrade from schema {version} ({type(exc).__name__}: {exc})"
             ) from None
-        version = version_of(data)
+        version = version_of(data, source)
     return data
 
 

@@ -325,3 +325,13 @@ def test_a_fifo_among_the_transcripts_is_passed_over_not_read_for_ever(
     assert store.ids() == [t.id]  # a listing never opens it
     with pytest.raises(InterviewerError, match="not a regular file"):
         store.load("20990101-000000-ffff")
+
+
+@pytest.mark.parametrize("version", ["2", 0, True])
+def test_a_bad_schema_version_names_the_file(store: TranscriptStore, version: object) -> None:
+    store.folder.mkdir(parents=True, exist_ok=True)
+    path = store.folder / "20990101-000000-abcd.json"
+    path.write_text(json.dumps({"schema_version": version, "id": "20990101-000000-abcd"}))
+    with pytest.raises(InterviewerError, match="is not a version number") as caught:
+        store.load("20990101-000000-abcd")
+    assert caught.value.message.startswith(f"{path}: schema_version")
