@@ -4,20 +4,25 @@ Results are strict JSON (no NaN or Infinity) in UTF-8: a result that cannot be w
 (a lone surrogate in its id, a score that is not a number) is written as an error row
 that names its line, so one bad row never costs the others. CSV cells that a spreadsheet
 would run as a formula (starting with = + - @, a tab or a CR) are prefixed with `'`.
+
+Every output is written whole through `fsutil.atomic_write` (0600: it holds the students'
+answers): a write that fails part-way (a full disk, a Ctrl+C) leaves the previous file as it
+was, never a truncated one in its place. Each is built in memory first, as one string.
 """
 
 from __future__ import annotations
 
 import csv
 import html
+import io
 import json
-import os
 import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from interviewer.batch.inputs import printable
 from interviewer.batch.runner import BatchResult
+from interviewer.fsutil import atomic_write
 
 BANDS = [(0, 20), (20, 40), (40, 60), (60, 80), (80, 101)]
 CSV_COLUMNS = [
@@ -65,15 +70,15 @@ def _unwritable(r: BatchResult, reason: str) -> BatchResult:
 
 
 def write_jsonl(results: list[BatchResult], path: Path) -> None:
-    """Write the results atomically: a temporary file beside `path`, then a rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as f:
-            for r in safe_results(results):
-                f.write(_json_line(r) + "\n")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write the results, one strict JSON line each, whole or not at all."""
+    _replace(path, "".join(_json_line(r) + "\n" for r in safe_results(results)))
+
+
+def _replace(path: Path, text: str) -> None:
+    """Replace `path` with `text` atomically. A symlink is followed, as writing in place
+    did: the file it points to is replaced, in its own folder (the one `check_outputs`
+    proved writable), and the link stays."""
+    atomic_write(path.resolve(), text)
 
 
 def _cell(value: object) -> object:
@@ -84,26 +89,43 @@ def _cell(value: object) -> object:
 
 
 def write_csv(results: list[BatchResult], path: Path) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(CSV_COLUMNS)
-        for r in results:
-            counts = Counter(v.verdict for v in r.verdicts)
-            row: list[object] = [
-                r.id,
-                r.line,
-                r.question_id or "",
-                "" if r.score is None else r.score,
-                "" if r.scaled_score is None else r.scaled_score,
-                counts["covered"],
-                counts["partial"],
-                counts["missed"],
-                ";".join(r.misconceptions),
-                ";".join(r.flags),
-                r.judge or "",
-                r.error or "",
-            ]
-            writer.writerow([_cell(v) for v in row])
+    """Write the CSV whole or not at all: UTF-8 with a byte-order mark, which Excel needs
+    to read it as UTF-8."""
+    _replace(path, "\ufeff" + csv_text(results))
+
+
+def csv_text(results: list[BatchResult]) -> str:
+    """The CSV: a header, then one row per result with its verdicts counted."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for r in results:
+        writer.writerow([_cell(v) for v in _csv_row(r)])
+    return buffer.getvalue()
+
+
+def _csv_row(r: BatchResult) -> list[object]:
+    counts = Counter(v.verdict for v in r.verdicts)
+    return [
+        r.id,
+        r.line,
+        r.question_id or "",
+        "" if r.score is None else r.score,
+        "" if r.scaled_score is None else r.scaled_score,
+        counts["covered"],
+        counts["partial"],
+        counts["missed"],
+        ";".join(r.misconceptions),
+        ";".join(r.flags),
+        r.judge or "",
+        r.error or "",
+    ]
+
+
+def write_report(results: list[BatchResult], source: str, path: Path) -> None:
+    """Write the report whole or not at all: HTML for a .html or .htm path, else Markdown."""
+    is_html = path.suffix.lower() in (".html", ".htm")
+    _replace(path, html_report(results, source) if is_html else markdown_report(results, source))
 
 
 def summary(results: list[BatchResult]) -> dict[str, object]:

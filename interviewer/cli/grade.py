@@ -6,6 +6,8 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -310,19 +312,22 @@ def grade_command(
             )
         return results
 
+    unwritten = {k: v for k, v in outputs.items() if v is not None}
     try:
         graded = asyncio.run(main())
     finally:
-        if pool:
-            pool.close(now=abort.is_set())
-        if cache:
-            cache.close()
-    merged = {**errors, **graded}
-    for job in jobs:  # stopped at once (a second Ctrl+C) with --batch-api
-        if job.index not in merged:
-            merged[job.index] = interrupted(job)
-    results = safe_results([merged[i] for i in range(len(rows))])
-    _write_outputs(results, file, out, csv_out, report)
+        with _ctrl_c_before_written(unwritten, cached=cache is not None):
+            if pool:
+                pool.close(now=abort.is_set())
+            if cache:
+                cache.close()
+    with _ctrl_c_before_written(unwritten, cached=cache is not None):
+        merged = {**errors, **graded}
+        for job in jobs:  # stopped at once (a second Ctrl+C) with --batch-api
+            if job.index not in merged:
+                merged[job.index] = interrupted(job)
+        results = safe_results([merged[i] for i in range(len(rows))])
+        _write_outputs(results, file.name, unwritten)
     failed = [r for r in results if r.error]
     from_cache = sum(1 for r in results if r.cached)
     fell_back = sum(1 for r in results if "judge_fallback" in r.flags)
@@ -361,30 +366,54 @@ def grade_command(
     raise typer.Exit(EXIT_GRADED)
 
 
-def _write_outputs(
-    results: list[BatchResult], file: Path, out: Path, csv_out: Path | None, report: Path | None
-) -> None:
-    """Write the results; a write that fails (disk full...) exits 3, the grades are cached."""
-    from interviewer.batch.report import html_report, markdown_report, write_csv, write_jsonl
+def _write_outputs(results: list[BatchResult], source: str, unwritten: dict[str, Path]) -> None:
+    """Write each output in `unwritten` (option: path), dropping it from there once written.
 
-    option, path = "--out", out
+    Each is written whole or not at all; one that cannot be written (disk full...) exits 3
+    and keeps its previous file, and every grade is cached.
+    """
+    from interviewer.batch.report import write_csv, write_jsonl, write_report
+
+    writers: dict[str, Callable[[list[BatchResult], Path], None]] = {
+        "--out": write_jsonl,
+        "--csv": write_csv,
+        "--report": lambda results, path: write_report(results, source, path),
+    }
+    for option, path in list(unwritten.items()):
+        try:
+            writers[option](results, path)
+        except OSError as exc:
+            err.print(
+                f"error: {option} {path}: could not write ({exc.strerror or exc}). Every grade "
+                "is cached: fix that and run the same command again.",
+                markup=False,
+            )
+            raise typer.Exit(EXIT_NOT_WRITTEN) from None
+        del unwritten[option]
+
+
+@contextmanager
+def _ctrl_c_before_written(unwritten: dict[str, Path], cached: bool) -> Iterator[None]:
+    """A Ctrl+C once grading has ended: name the outputs not written and say to run again.
+
+    The grading loop's Ctrl+C handler ends with the loop, so a second Ctrl+C while the
+    workers shut down or the outputs are written is a KeyboardInterrupt here. Left to
+    `handles_errors` it said only "interrupted", and an earlier run's files, left as they
+    were, looked like this run's.
+    """
     try:
-        write_jsonl(results, out)
-        if csv_out:
-            option, path = "--csv", csv_out
-            write_csv(results, csv_out)
-        if report:
-            option, path = "--report", report
-            html = report.suffix.lower() in (".html", ".htm")
-            text = html_report(results, file.name) if html else markdown_report(results, file.name)
-            report.write_text(text, encoding="utf-8")
-    except OSError as exc:
+        yield
+    except KeyboardInterrupt:
+        if not unwritten:  # every output was written
+            raise
+        names = ", ".join(f"{option} {path}" for option, path in unwritten.items())
+        rerun = "Every grade is cached: run" if cached else "Run"  # (not with --no-cache)
         err.print(
-            f"error: {option} {path}: could not write ({exc.strerror or exc}). Every grade is "
-            "cached: fix that and run the same command again.",
+            f"interrupted before the results were written: {names} not written (an earlier "
+            f"run's file there is unchanged). {rerun} the same command again to write them.",
             markup=False,
         )
-        raise typer.Exit(EXIT_NOT_WRITTEN) from None
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 def _judge_or_spec(spec: JudgeSpec, settings: Settings) -> Judge | str:

@@ -4,6 +4,7 @@ question matching, ad-hoc rubrics, and a run killed half-way that a re-run finis
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from interviewer.batch import report
 from interviewer.batch.runner import INTERRUPTED, START_METHOD_ENV
 from interviewer.cli import app
 
@@ -407,3 +409,74 @@ def test_a_summary_counts_the_error_rows_it_does_not_list(tmp_path: Path, small_
     listed = [line for line in proc.stderr.splitlines() if line.endswith("no `answer`")]
     assert len(listed) == 10
     assert f"… and 3 more (every one is in {tmp_path / 'answers.results.jsonl'})" in proc.stderr
+
+
+def graded_in_process(
+    tmp_path: Path, small_bank: Path, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    """Two rows to grade in this process (so that a write can be made to fail), and the
+    output options; out.csv holds an earlier run's file."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INTERVIEWER_BANK_DIR", str(small_bank))
+    src = tmp_path / "answers.jsonl"
+    rows = [{"id": f"r{i}", "question_id": "lora-principle", "answer": GOOD} for i in range(2)]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (tmp_path / "out.csv").write_bytes(b"an earlier run's complete CSV\r\n")
+    return [
+        "grade", str(src), "--out", "out.jsonl", "--csv", "out.csv", "--report", "r.md",
+        "--concurrency", "1",
+    ]  # fmt: skip
+
+
+def test_an_output_that_cannot_be_written_keeps_its_previous_file_and_exits_3(
+    tmp_path: Path, small_bank: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = graded_in_process(tmp_path, small_bank, monkeypatch)
+    real_replace = os.replace
+
+    def disk_full_for_the_csv(src: str, dst: str) -> None:
+        if Path(dst).name == "out.csv":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", disk_full_for_the_csv)
+    result = CliRunner().invoke(app, args)
+    stderr = " ".join(result.stderr.split())
+    assert result.exit_code == 3, stderr
+    assert "--csv out.csv: could not write (No space left on device)" in stderr
+    assert "run the same command again" in stderr
+    assert (tmp_path / "out.csv").read_bytes() == b"an earlier run's complete CSV\r\n"
+    assert [r["id"] for r in strict_results(tmp_path / "out.jsonl")] == ["r0", "r1"]
+    assert not (tmp_path / "r.md").exists()  # the outputs after the failed one: not begun
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_ctrl_c_while_the_outputs_are_written_says_which_and_to_run_again(
+    tmp_path: Path, small_bank: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A second Ctrl+C after the grading loop ended (its handler went with it) lands as a
+    # KeyboardInterrupt while the outputs are written.
+    args = graded_in_process(tmp_path, small_bank, monkeypatch)
+
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:  # (undo() would drop the isolated data folder too)
+        patched.setattr(report, "write_csv", interrupted)
+        result = CliRunner().invoke(app, args)
+    stderr = " ".join(result.stderr.split())
+    assert result.exit_code == 130, stderr
+    assert (
+        "interrupted before the results were written: --csv out.csv, --report r.md not written"
+        in stderr
+    )
+    assert "Every grade is cached: run the same command again" in stderr
+    assert (tmp_path / "out.csv").read_bytes() == b"an earlier run's complete CSV\r\n"
+    assert [r["id"] for r in strict_results(tmp_path / "out.jsonl")] == ["r0", "r1"]
+    assert not (tmp_path / "r.md").exists()
+    result = CliRunner().invoke(app, args)  # the re-run it asks for writes all, from the cache
+    assert result.exit_code == 0, result.stderr
+    assert "2 rows: 2 graded (2 from cache)" in result.stderr
+    with (tmp_path / "out.csv").open(encoding="utf-8-sig", newline="") as f:
+        assert [r["id"] for r in csv.DictReader(f)] == ["r0", "r1"]
+    assert (tmp_path / "r.md").exists()
