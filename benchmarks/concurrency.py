@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import statistics
 import tempfile
 import threading
@@ -199,7 +200,9 @@ def worker(
     try:
         settings = settings_for(Path(data_dir), database_url)
         bank = load_bank(settings.bank_dir)
-        warm = Session.open(settings, InterviewContext(), bank=bank, interview_id="warm-up")
+        warm = Session.open(
+            settings, InterviewContext(), bank=bank, interview_id=f"warm-up-{os.getpid()}"
+        )
         warm.warm_up()  # the offline judge's model and the bank's rubrics, before the clock
         warm.close()
         todo = [Job.model_validate(j) for j in jobs]

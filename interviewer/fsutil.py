@@ -227,4 +227,7 @@ def try_hold(path: Path) -> int | None:
     except BlockingIOError:
         os.close(fd)
         return None
+    except OSError:  # no locks on this file system (ENOLCK...): say so, leak nothing
+        os.close(fd)
+        raise
     return fd

@@ -130,6 +130,10 @@ def refuse_overwrite(out: Path, store: Transcripts, interview_id: str) -> None:
     refuse_own_files(out)
 
 
+OWN_SUFFIXES = (".json", ".sqlite", ".sqlite-wal", ".sqlite-shm", ".npz", ".lock")
+"""What interviewer keeps in its folders: transcripts and review items, databases, caches."""
+
+
 def refuse_own_files(out: Path) -> None:
     """Refuse an --out that is an existing file of interviewer's own (in its data folder or
     the configured transcripts folder: transcripts, the checkpoint database, review items):
@@ -144,7 +148,8 @@ def refuse_own_files(out: Path) -> None:
         return  # a config that cannot be read names no folders to protect
     target = out.resolve()
     for folder in (settings.data_dir, settings.transcripts_dir):
-        if target.is_relative_to(folder.resolve()):
+        inside = target.is_relative_to(folder.resolve())
+        if inside and target.suffix.lower() in OWN_SUFFIXES:  # (not a report exported there)
             raise InterviewerError(
                 f"--out {out}: that is one of interviewer's own files (in {folder}); "
                 "writing there would destroy it",

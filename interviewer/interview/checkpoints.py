@@ -45,8 +45,16 @@ def open_checkpointer(settings: Settings) -> Checkpointer:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # reads its header
     except sqlite3.DatabaseError as exc:
         conn.close()
+        if not is_damaged(exc):
+            raise  # (busy, or a disk error: not the file's fault)
         raise damaged(private, exc) from None
     return Checkpointer(testhooks.hooked(SqliteSaver(conn)), str(private), conn.close)
+
+
+def is_damaged(exc: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite says the file itself is not a database or is corrupt (not a database
+    that is busy, or a disk that failed: moving the file aside would not help those)."""
+    return getattr(exc, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT")
 
 
 def damaged(path: Path, exc: sqlite3.DatabaseError) -> InterviewerError:

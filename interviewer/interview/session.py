@@ -36,7 +36,12 @@ from interviewer.config import JudgeSpec, Settings
 from interviewer.errors import InterviewerError
 from interviewer.fsutil import private_dir, try_hold
 from interviewer.interview import opening, testhooks
-from interviewer.interview.checkpoints import Checkpointer, damaged, open_checkpointer
+from interviewer.interview.checkpoints import (
+    Checkpointer,
+    damaged,
+    is_damaged,
+    open_checkpointer,
+)
 from interviewer.interview.checkpoints import checkpoint_path as checkpoint_path
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.graph import INTERRUPT, Deps, build_graph
@@ -166,8 +171,10 @@ class Session:
         config: RunnableConfig = {"configurable": {"thread_id": resume}}
         try:
             snapshot = graph.get_state(config)
-        except sqlite3.DatabaseError as exc:  # a file damaged past its header
-            checkpointer.close()
+        except sqlite3.DatabaseError as exc:
+            if not is_damaged(exc):
+                raise  # (busy, or a disk error: not the file's fault)
+            checkpointer.close()  # a file damaged past its header
             raise damaged(Path(checkpointer.where), exc) from None
         values = dict(snapshot.values) if snapshot else {}
         if values and "settings" not in values:
@@ -264,8 +271,11 @@ class Session:
         """On resume: run the step a crash interrupted, up to the next question or the
         end. Returns what it said (nothing when no step was in flight)."""
         if not self.step_in_flight():
-            if self.done:
-                self.save()  # finished, but killed before the transcript said so
+            if self.done:  # finished, but killed before the transcript said so
+                try:
+                    self.save()
+                except Exception as exc:
+                    raise NotSaved([], exc) from exc
             return []
         return self._run(None, on_chunk)
 
@@ -342,10 +352,11 @@ class Session:
         lead = [messages[prompt]] if prompt is not None and prompt < start else []
         return lead + [m for m in messages[start:] if m["role"] != "candidate"]
 
-    def _built(self, previous: Transcript | None, draft: str) -> Transcript:
-        """The transcript as of now; `draft` is an answer being typed (autosaved).
-        Reviewers' overrides and regrades in `previous`, the saved one, are kept."""
-        values = self.values
+    def _built(self, previous: Transcript | None, draft: str, values: dict[str, Any]) -> Transcript:
+        """The transcript of the graph's `values`; `draft` is an answer being typed
+        (autosaved). Reviewers' overrides and regrades in `previous`, the saved one, are
+        kept. No I/O: it runs inside `Transcripts.update`, which holds a lock (and, in
+        PostgreSQL, a pool connection that reading the checkpoints would wait beside)."""
         return from_state(
             values,
             interview_id=self.interview_id,
@@ -365,8 +376,11 @@ class Session:
     def save(self, draft: str = "") -> Path | str:
         """Save the transcript as of now; the reviews saved meanwhile by other processes
         are kept (`Transcripts.update`; an unreadable one is rewritten)."""
+        values = self.values  # read before the lock (see `_built`)
         transcript, path = self.store.update(
-            self.interview_id, lambda previous: self._built(previous, draft), tolerant=True
+            self.interview_id,
+            lambda previous: self._built(previous, draft, values),
+            tolerant=True,
         )
         testhooks.point("save")
         self._remember(transcript)

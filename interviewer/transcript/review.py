@@ -313,7 +313,7 @@ def carry_regrades(graded: Transcript, latest: Transcript | None) -> Transcript:
             )
     for old, new in zip(graded.turns, latest.turns, strict=False):
         new.regrades.append(old.regrades[-1])
-    latest.updated = graded.updated
+    latest.updated = max(latest.updated, graded.updated)  # (the interview may have saved)
     return latest
 
 

@@ -148,6 +148,17 @@ class InterviewerApp(App[None]):
         screen = ReportScreen(
             session.interview_id, report, session.ctx.lang, settings=self.settings, bank=self.bank
         )
+        try:
+            session.save()  # (the last step's save may have failed: one more try)
+        except Exception as exc:
+            why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            self.notify(
+                f"The transcript could not be saved ({why}). Every answer is in the "
+                f"checkpoint: `interviewer interview --resume {session.interview_id}` saves it "
+                "once its folder can be written.",
+                title="Transcript not saved",
+                severity="error",
+            )
         self.close_session()
         self._show(screen, replace=True)
 

@@ -160,6 +160,10 @@ def test_export_refuses_to_overwrite_interviewers_own_files(folder: Path) -> Non
         assert code == 2, output
         assert "that is one of interviewer's own files" in output and "wrote" not in output
         assert own.read_bytes() == b"SQLite format 3\x00 or a transcript"
+    report = settings.transcripts_dir / f"{reviewed}.report.md"  # as the TUI exports it
+    report.write_text("an older export", "utf-8")
+    code, output = invoke(folder, "review", "export", reviewed, "--out", str(report))
+    assert code == 0 and "wrote" in output, output  # an export may replace an export
 
 
 def kept_copy(output: str, tmp_path: Path) -> Path:

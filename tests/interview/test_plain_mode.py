@@ -378,3 +378,25 @@ def test_a_damaged_checkpoint_database_is_a_clear_error_not_a_traceback(
     assert f"{db}: the interviews' checkpoint database cannot be read" in proc.stderr
     assert "Move it aside" in proc.stderr and "Traceback" not in proc.stderr
     assert db.read_bytes() == b"not a database " * 100
+
+
+def test_a_busy_checkpoint_database_is_not_called_damaged(tmp_path: Path) -> None:
+    """A database another process holds locked is waited for and then reported as SQLite
+    says, never with the advice to move it aside (which would lose its interviews)."""
+    import sqlite3
+
+    from interviewer.config import load_settings
+    from interviewer.interview import checkpoints
+
+    settings = load_settings(data_dir=tmp_path / "data")
+    checkpoints.open_checkpointer(settings).close()  # a healthy, empty database
+    holder = sqlite3.connect(checkpoints.checkpoint_path(settings))
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(checkpoints, "SQLITE_BUSY_SECONDS", 0.1)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                checkpoints.open_checkpointer(settings)
+    finally:
+        holder.rollback()
+        holder.close()
