@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
     from interviewer.config import Settings
     from interviewer.transcript.marks import Mark
     from interviewer.transcript.schema import Transcript
-    from interviewer.transcript.store import Transcripts
+    from interviewer.transcript.store import Change, Transcripts
     from interviewer.transcript.view import AttemptView, TurnView
 
 # Transcript modules load the judges' schema (and numpy): imported inside the commands,
@@ -184,7 +183,7 @@ def save_or_keep(
     transcript: Transcript,
     what: str,
     redo: list[str],
-    change: Callable[[Transcript], Transcript],
+    change: Change,
 ) -> tuple[Transcript, str]:
     """Save the `what`: `change` applies it to the newest saved transcript (`Transcripts.
     update`), so that what others saved meanwhile is kept. When that fails, keep
@@ -193,12 +192,8 @@ def save_or_keep(
     and where."""
     from interviewer.transcript.unsaved import why_not_saved
 
-    def apply(latest: Transcript | None) -> Transcript:
-        assert latest is not None  # (not tolerant: a missing one is load's error)
-        return change(latest)
-
     try:
-        saved, where = store.update(transcript.id, apply)
+        saved, where = store.update(transcript.id, change)
         return saved, str(where)
     except Exception as exc:  # a file that cannot be written, a database that is gone
         where = where_saved(store, transcript.id)
@@ -542,7 +537,13 @@ def override(
     Example: interviewer review override 20250101-093000-ab12 --turn 2
     --key-point merge-no-latency --verdict covered --note "said it in the follow-up"
     """
-    from interviewer.transcript.review import apply_override, base_grade, get_turn, turn_score
+    from interviewer.transcript.review import (
+        apply_override,
+        base_grade,
+        get_turn,
+        overridden,
+        turn_score,
+    )
 
     redo = command(
         "override",
@@ -556,11 +557,7 @@ def override(
     store, interview_id = locate(interview_id, folder)
     transcript = store.load(interview_id)
     apply_override(transcript, turn, key_point, verdict, note)  # checked before the lock
-
-    def change(latest: Transcript) -> Transcript:
-        apply_override(latest, turn, key_point, verdict, note)
-        return latest
-
+    change = overridden(turn, key_point, verdict, note)
     saved, _ = save_or_keep(store, transcript, "override", redo, change)
     bank = bank_of(bank_dir)
     changed = get_turn(saved, turn)

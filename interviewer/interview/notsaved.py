@@ -4,6 +4,7 @@ step that failed (kept light: the TUI imports it before any interview opens)."""
 from __future__ import annotations
 
 from interviewer.interview.state import Message
+from interviewer.transcript.unsaved import why_not_saved
 
 
 class NotSaved(Exception):
@@ -12,7 +13,6 @@ class NotSaved(Exception):
     said; the next save that succeeds writes the transcript whole."""
 
     def __init__(self, messages: list[Message], error: Exception) -> None:
-        why = getattr(error, "strerror", None) or str(error) or type(error).__name__
-        super().__init__(f"the transcript could not be saved ({why})")
+        super().__init__(f"the transcript could not be saved ({why_not_saved(error)})")
         self.messages = messages
         self.error = error

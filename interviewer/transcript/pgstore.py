@@ -78,7 +78,12 @@ class PgTranscripts:
                     row = conn.execute(
                         "SELECT data FROM transcripts WHERE id = %s", (interview_id,)
                     ).fetchone()
-                    current = self._current(interview_id, row, tolerant)
+                    current: Transcript | None = None
+                    try:
+                        current = self._from_row(interview_id, row)
+                    except InterviewerError:
+                        if not tolerant:
+                            raise  # (tolerant: missing or unreadable is None)
                     changed = change(current)
                     self._upsert(conn, changed)
             except psycopg.errors.LockNotAvailable:
@@ -89,20 +94,14 @@ class PgTranscripts:
                 ) from None
         return changed, self.where(changed.id)
 
-    def _current(self, interview_id: str, row: Any, tolerant: bool) -> Transcript | None:
+    def _from_row(self, interview_id: str, row: Any) -> Transcript:
+        """The transcript of a row read by id (None: there is none, an error)."""
         if row is None:
-            if tolerant:
-                return None
             raise InterviewerError(
                 f"no transcript {interview_id!r} in {mask_url(self.url)}",
                 hint="`interviewer review list` shows the saved interviews.",
             )
-        try:
-            return self._parse(interview_id, row["data"])
-        except InterviewerError:
-            if tolerant:
-                return None
-            raise
+        return self._parse(interview_id, row["data"])
 
     def _upsert(self, conn: pg.Connection, transcript: Transcript) -> None:
         conn.execute(
@@ -126,12 +125,7 @@ class PgTranscripts:
             row = conn.execute(
                 "SELECT data FROM transcripts WHERE id = %s", (interview_id,)
             ).fetchone()
-        if row is None:
-            raise InterviewerError(
-                f"no transcript {interview_id!r} in {mask_url(self.url)}",
-                hint="`interviewer review list` shows the saved interviews.",
-            )
-        return self._parse(interview_id, row["data"])
+        return self._from_row(interview_id, row)
 
     def _parse(self, interview_id: str, data: Any) -> Transcript:
         where = self.where(interview_id)

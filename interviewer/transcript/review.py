@@ -25,7 +25,7 @@ from interviewer.judge.schema import Grade, Verdict, VerdictLabel
 from interviewer.judge.scoring import score
 from interviewer.transcript.clock import now
 from interviewer.transcript.schema import Override, Regrade, Transcript, Turn
-from interviewer.transcript.store import Transcripts, as_store
+from interviewer.transcript.store import Change, Transcripts, as_store
 
 VERDICTS: tuple[VerdictLabel, ...] = ("covered", "partial", "missed")
 
@@ -167,13 +167,20 @@ def override(
 ) -> Transcript:
     """Record a reviewer's verdict on one key point of turn `turn` (from 1) and save (on
     the newest saved transcript: `Transcripts.update`)."""
+    return store.update(interview_id, overridden(turn, key_point, verdict, note))[0]
+
+
+def overridden(turn: int, key_point: str, verdict: str, note: str) -> Change:
+    """The override as a change for `Transcripts.update`: applied to the newest saved
+    transcript (never None there: the update is not tolerant, so a missing one is load's
+    error)."""
 
     def change(latest: Transcript | None) -> Transcript:
-        assert latest is not None  # (not tolerant: a missing one is load's error)
+        assert latest is not None
         apply_override(latest, turn, key_point, verdict, note)
         return latest
 
-    return store.update(interview_id, change)[0]
+    return change
 
 
 def apply_override(

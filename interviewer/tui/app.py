@@ -26,6 +26,7 @@ from interviewer.interview import opening
 from interviewer.interview.context import InterviewContext
 from interviewer.interview.personas import Persona, personas
 from interviewer.interview.preflight import check_choices
+from interviewer.transcript.unsaved import why_not_saved
 from interviewer.tui import messages as msg
 from interviewer.tui import prefs
 from interviewer.tui.help import HelpScreen
@@ -151,9 +152,8 @@ class InterviewerApp(App[None]):
         try:
             session.save()  # (the last step's save may have failed: one more try)
         except Exception as exc:
-            why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             self.notify(
-                f"The transcript could not be saved ({why}). Every answer is in the "
+                f"The transcript could not be saved ({why_not_saved(exc)}). Every answer is in the "
                 f"checkpoint: `interviewer interview --resume {session.interview_id}` saves it "
                 "once its folder can be written.",
                 title="Transcript not saved",

@@ -279,12 +279,7 @@ class TranscriptScreen(WorkerScreen):
             except Exception as exc:  # the file changed under us: damaged, or turns gone
                 self.notify(str(exc), title="Override not saved", severity="error")
                 return
-
-            def change(latest: Transcript | None) -> Transcript:
-                assert latest is not None  # (not tolerant: a missing one is load's error)
-                review.apply_override(latest, self.turn, kp, verdict, note)
-                return latest
-
+            change = review.overridden(self.turn, kp, verdict, note)
             try:
                 self.store.update(self.interview_id, change)  # on the newest saved copy
             except Exception as exc:  # cannot be written (a file, a database): keep it
