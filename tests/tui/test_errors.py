@@ -60,6 +60,21 @@ async def example_screen(
         yield app, pilot, path
 
 
+@asynccontextmanager
+async def interview_started(
+    settings: Settings,
+) -> AsyncIterator[tuple[InterviewerApp, Pilot[None]]]:
+    """The app with a new interview started from the set-up screen, its first question
+    on screen."""
+    app = InterviewerApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, InterviewScreen)
+        yield app, pilot
+
+
 DAMAGED = b'{"version": 99, "id": "x", "turns": "from a newer version"}'
 
 
@@ -212,12 +227,7 @@ async def test_sqlite_error_after_a_step_is_shown_not_raised(
 
     from interviewer.interview.session import Session
 
-    app = InterviewerApp(settings)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert isinstance(app.screen, InterviewScreen)
+    async with interview_started(settings) as (app, pilot):
         real = Session.values.fget  # type: ignore[attr-defined]
         calls = {"n": 0}
 
@@ -318,12 +328,7 @@ async def test_an_answer_whose_transcript_cannot_be_saved_is_graded_once_not_off
     """The step is taken (the checkpoint holds the graded answer); only the transcript
     failed. The box is not refilled (sending it again would answer the follow-up with it),
     what the step said is shown, and the next save writes the transcript whole."""
-    app = InterviewerApp(settings)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert isinstance(app.screen, InterviewScreen)
+    async with interview_started(settings) as (app, pilot):
         read_only(monkeypatch)
         area = app.screen.query_one("#answer", TextArea)
         area.insert("zero_grad, forward, backward, step")
